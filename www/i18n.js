@@ -1,0 +1,60 @@
+// Translation tables (www/i18n/<lang>.json) and locale-aware number formatting. No UI text lives in JS.
+export const LANGS = ['en', 'nl'];
+const tables = {};
+let current = 'en';
+
+/** Picks the language: explicit choice, else the browser's, else English. */
+export function pickLanguage(requested) {
+  if (LANGS.includes(requested)) return requested;
+  const nav = (globalThis.navigator?.language || 'en').slice(0, 2).toLowerCase();
+  return LANGS.includes(nav) ? nav : 'en';
+}
+
+export async function loadLanguage(lang) {
+  if (!tables[lang]) {
+    const url = new URL(`./i18n/${lang}.json`, import.meta.url);
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`i18n table ${lang}: HTTP ${res.status}`);
+    tables[lang] = await res.json();
+  }
+  current = lang;
+  return tables[lang];
+}
+
+export function lang() {
+  return current;
+}
+
+/** t('result.verdict', {label: '7'}): the current language's string, with {placeholders} filled. */
+export function t(key, vars = {}) {
+  const s = tables[current]?.[key] ?? tables.en?.[key] ?? key;
+  return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+}
+
+export function has(key) {
+  return key in (tables[current] || {});
+}
+
+export function formatNumber(x, digits = 3) {
+  return new Intl.NumberFormat(current, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(x);
+}
+
+export function formatPercent(x, digits = 1) {
+  return new Intl.NumberFormat(current, { style: 'percent', maximumFractionDigits: digits, minimumFractionDigits: digits }).format(x);
+}
+
+/** Fills every [data-i18n] element's text and every [data-i18n-aria] element's aria-label under root. */
+export function applyTranslations(root = document) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
+  for (const el of root.querySelectorAll('[data-i18n-title]')) el.setAttribute('title', t(el.dataset.i18nTitle));
+  if (root === document) document.documentElement.lang = current;
+}
+
+/** Translates an engine error message "error.key: detail" into "<translated key> (detail)". */
+export function translateError(err) {
+  const msg = String(err?.message ?? err);
+  const m = /^(error\.[a-z_]+):\s*(.*)$/s.exec(msg);
+  if (m && (tables[current]?.[m[1]] || tables.en?.[m[1]])) return m[2] ? `${t(m[1])} (${m[2]})` : t(m[1]);
+  return `${t('error.internal')} (${msg})`;
+}
