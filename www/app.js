@@ -1,136 +1,689 @@
-// The page's entry point: wires the drawing pad, the engine worker, the model menu and the result view.
+// The page's entry point: owns the state (mirrored in the URL hash), the two engine workers and the flow
+//   input (drawing | upload | test image) → 28×28 → prediction → FGSM direction + flip point → adversarial view.
+// Rendering lives in view.js; each widget in its own module.
 import { Engine } from './engine.js';
 import { DrawPad } from './draw.js';
-import { renderBars } from './bars.js';
-import { pickLanguage, loadLanguage, applyTranslations, t, formatPercent, translateError } from './i18n.js';
+import { pickLanguage, loadLanguage, applyTranslations, t, translateError, className, lang, LANGS } from './i18n.js';
+import { DEFAULTS, parseHash, writeHash, etaString } from './state.js';
+import { EtaSlider, maxEta, positionToEta, etaToPosition } from './slider.js';
+import { decodeImageFile, wireUpload } from './upload.js';
+import { loadSamples, toPixels } from './samples.js';
+import { Gallery } from './gallery.js';
+import { paintGray, paintInto, blank } from './panels.js';
+import { paintLegend } from './noise-map.js';
+import { curveEtas, curveTop } from './curve.js';
+import { loadIndex, fillModelSelect } from './models.js';
+import { FALLBACK, fillAttackSelect, fillNormSelect, fillTargetSelect, attackParams } from './attacks.js';
+import { setRegion, announce } from './announce.js';
+import { downloadResult } from './download.js';
+import * as view from './view.js';
 
 const $ = (id) => document.getElementById(id);
 
-const state = {
-  models: [], // entries of www/models/index.json
-  model: null, // ModelInfo of the current model
-  pixels: null, // the 28×28 the model sees
+/** The state that the URL hash holds. */
+const S = { ...DEFAULTS };
+
+/** Everything else the page knows. */
+const R = {
+  version: '',
+  index: { default: null, models: [] },
+  attacks: FALLBACK,
+  model: null, // ModelInfo
+  bytes: new Map(), // model id → ArrayBuffer (re-sent to the job worker)
+  input: null, // { source: 'draw'|'upload'|'sample', pixels, label?, upload? }
+  clean: null, // Prediction of the input
+  dir: null, // { trueClass, flipEta } or { error }
+  adv: null, // { adversarial, perturbation, prediction, linf, l2, l0?, queries?, steps?, eta }
+  curve: null, // { etas, adversarial, random }
+  gen: 0, // bumps whenever the input, model or goal changes: late answers for an older generation are dropped
+  message: null, // { render: () => string, kind }
+  jobCache: new Map(),
+  latencies: [],
 };
 
-const engine = new Engine();
+const live = new Engine('live');
+let job = null;
+let pad;
+let slider;
+let gallery;
 
-function showMessage(text, kind = 'error') {
-  const el = $('message');
-  el.textContent = text;
-  el.dataset.kind = kind;
-  el.hidden = !text;
+// ---------------------------------------------------------------- messages
+
+function say(render, kind = 'error') {
+  R.message = render ? { render, kind } : null;
+  view.message($('message'), R.message);
+}
+const sayError = (err) => say(() => translateError(err), 'error');
+const sayKey = (key, vars, kind = 'error') => say(() => t(key, vars), kind);
+const clearMessage = () => say(null);
+
+// ---------------------------------------------------------------- names
+
+const attackInfo = (name) => R.attacks.find((a) => a.name === name);
+const isDirection = () => attackInfo(S.attack)?.kind === 'direction';
+const names = () => (R.model ? R.model.classNames.map((n, i) => className(R.model.dataset, i, n)) : []);
+const ctx = () => ({ S, R, names: names(), isDirection: isDirection(), maxEta: maxEta(S.norm) });
+
+// ---------------------------------------------------------------- hash
+
+let hashTimer = 0;
+function saveHash(now = false) {
+  clearTimeout(hashTimer);
+  if (now) writeHash(S);
+  else hashTimer = setTimeout(() => writeHash(S), 200);
 }
 
-engine.addEventListener('restart', () => {
-  showMessage(t('error.worker'));
-  loadModel(state.model?.id).catch(() => {});
-});
+// ---------------------------------------------------------------- models
 
-async function loadIndex() {
+async function fetchModel(entry) {
+  let res;
   try {
-    const res = await fetch(new URL('./models/index.json', import.meta.url));
-    if (!res.ok) return [];
-    const idx = await res.json();
-    return Array.isArray(idx.models) ? idx.models : [];
-  } catch {
-    return [];
+    res = await fetch(new URL(`./models/${entry.file}`, import.meta.url));
+  } catch (e) {
+    throw new Error(`error.model_missing: ${entry.file}`);
   }
+  if (!res.ok) throw new Error(`error.model_missing: ${entry.file} (HTTP ${res.status})`);
+  return res.arrayBuffer();
 }
 
-function fillModelSelect() {
-  const sel = $('model-select');
-  sel.replaceChildren();
-  if (state.models.length === 0) {
-    const o = new Option(t('model.placeholder'), 'placeholder');
-    sel.append(o);
+/** Loads a model by id (index.json's default if unknown); on failure keeps the old one, or falls back. */
+async function selectModel(id) {
+  const models = R.index.models;
+  const entry = models.find((m) => m.id === id) || models.find((m) => m.id === R.index.default) || models[0];
+  const previous = R.model;
+  let info;
+  if (!entry) {
+    info = await live.loadPlaceholder('placeholder', 1);
+  } else {
+    const bytes = await fetchModel(entry);
+    R.bytes.set(entry.id, bytes.slice(0));
+    info = await live.loadModel(entry.id, bytes);
+  }
+  if (previous && previous.id !== info.id) {
+    live.unloadModel(previous.id);
+    job?.unloadModel(previous.id);
+    R.bytes.delete(previous.id);
+  }
+  R.model = info;
+  S.model = entry ? entry.id : null;
+  $('model-select').value = entry ? entry.id : 'placeholder';
+  if (S.target >= info.classNames.length) S.target = -1;
+  view.modelNote($('model-note'), info);
+  fillTargets();
+  R.jobCache.clear();
+  return info;
+}
+
+async function onModelChosen(id) {
+  const before = R.model?.dataset;
+  try {
+    await selectModel(id);
+  } catch (e) {
+    sayError(e);
+    if (R.model) $('model-select').value = R.model.id;
     return;
   }
-  for (const m of state.models) sel.append(new Option(m.title || m.id, m.id));
+  clearMessage();
+  saveHash(true);
+  await refreshGallery();
+  if (R.input?.source === 'sample' && R.model.dataset !== before) await pickSample(S.sample);
+  else analyze();
 }
 
-async function loadModel(id) {
-  const entry = state.models.find((m) => m.id === id) || state.models[0];
-  if (!entry) {
-    state.model = await engine.call('loadPlaceholder', { id: 'placeholder', seed: 1 });
-  } else {
-    const res = await fetch(new URL(`./models/${entry.file}`, import.meta.url));
-    if (!res.ok) throw new Error(`error.model_missing: ${entry.file} (HTTP ${res.status})`);
-    const bytes = await res.arrayBuffer();
-    state.model = await engine.call('loadModel', { id: entry.id, bytes }, [bytes]);
-  }
-  $('model-select').value = state.model.id;
-  const note = $('model-note');
-  note.hidden = !state.model.untrained;
-  note.textContent = state.model.untrained ? t('model.placeholder') : '';
+// ---------------------------------------------------------------- selects
+
+function fillTargets() {
+  if (!R.model) return;
+  fillTargetSelect($('target-select'), names(), S.target);
 }
 
-async function classify() {
-  if (!state.pixels) return;
-  const pred = await engine.call('predict', { id: state.model.id, pixels: state.pixels });
-  const el = $('prediction');
-  const label = state.model.classNames[pred.class];
-  el.dataset.class = String(pred.class);
-  el.dataset.confidence = pred.confidence.toFixed(6);
-  $('prediction-verdict').textContent = t('result.verdict', { label, confidence: formatPercent(pred.confidence) });
-  renderBars($('prediction-bars'), pred.probs, state.model.classNames, pred.class);
+function fillSelects() {
+  fillModelSelect($('model-select'), R.index.models, S.model);
+  if (!R.index.models.length) $('model-select').value = 'placeholder';
+  fillAttackSelect($('attack-select'), R.attacks, S.attack);
+  fillNormSelect($('norm-select'), attackInfo(S.attack)?.norms || ['linf'], S.norm);
+  fillTargets();
+  $('invert-select').value = S.invert;
+  view.attackDescription($('attack-desc'), S.attack);
 }
 
-async function onDrawn(pad) {
+// ---------------------------------------------------------------- inputs
+
+function setInput(input) {
+  R.input = input;
+  R.jobCache.clear();
+  paintGray($('orig-canvas'), input.pixels);
+  analyze();
+}
+
+function clearInput() {
+  pad.clear();
+  R.input = null;
+  S.sample = null;
+  gallery.mark(null);
+  view.inputNote($('input-note'), null);
+  saveHash(true);
+  analyze();
+}
+
+async function onDrawn() {
   try {
     const img = pad.image();
-    const pre = await engine.call('preprocess', { ...img, invert: 'no' }, [img.rgba]);
+    const pre = await live.call('preprocess', { ...img, invert: 'no' }, { transfer: [img.rgba] });
     if (pre.empty) return;
-    state.pixels = pre.pixels;
-    await classify();
-    showMessage('');
+    S.sample = null;
+    gallery.mark(null);
+    saveHash(true);
+    clearMessage();
+    view.inputNote($('input-note'), null);
+    setInput({ source: 'draw', pixels: pre.pixels });
   } catch (e) {
-    showMessage(translateError(e));
+    sayError(e);
   }
 }
 
-async function main() {
-  const lang = pickLanguage(new URLSearchParams(location.hash.slice(1)).get('lang'));
-  await loadLanguage(lang);
-  $('lang-select').value = lang;
-  applyTranslations();
+async function preprocessUpload(upload) {
+  const rgba = upload.rgba.slice(0);
+  const pre = await live.call('preprocess', { rgba, width: upload.width, height: upload.height, invert: S.invert }, { transfer: [rgba] });
+  if (pre.empty) throw Object.assign(new Error('upload.noInk'), { i18nKey: 'upload.noInk' });
+  view.inputNote($('input-note'), { inverted: pre.inverted, mode: S.invert });
+  return pre;
+}
 
-  const pad = new DrawPad($('draw-canvas'));
-  pad.addEventListener('change', () => onDrawn(pad));
-  $('clear-button').addEventListener('click', () => {
-    pad.clear();
-    state.pixels = null;
-    const el = $('prediction');
-    delete el.dataset.class;
-    delete el.dataset.confidence;
-    $('prediction-verdict').textContent = t('result.empty');
-    $('prediction-bars').replaceChildren();
-  });
-  $('lang-select').addEventListener('change', async (e) => {
-    await loadLanguage(e.target.value);
-    applyTranslations();
-    fillModelSelect();
-    if (state.model) $('model-select').value = state.model.id;
-    await classify();
-  });
-  $('model-select').addEventListener('change', async (e) => {
+async function onFile(file) {
+  try {
+    const upload = await decodeImageFile(file);
+    const pre = await preprocessUpload(upload);
+    paintInto($('draw-canvas'), upload.bitmap);
+    pad.dirty = false;
+    S.sample = null;
+    gallery.mark(null);
+    saveHash(true);
+    clearMessage();
+    setInput({ source: 'upload', pixels: pre.pixels, upload: { rgba: upload.rgba, width: upload.width, height: upload.height } });
+  } catch (e) {
+    sayError(e);
+  }
+}
+
+async function onInvertChosen(mode) {
+  S.invert = mode;
+  saveHash(true);
+  if (R.input?.source !== 'upload') return;
+  try {
+    const pre = await preprocessUpload(R.input.upload);
+    setInput({ ...R.input, pixels: pre.pixels });
+  } catch (e) {
+    sayError(e);
+  }
+}
+
+async function refreshGallery() {
+  if (!R.model) return null;
+  try {
+    const samples = await loadSamples(R.model.dataset);
+    gallery.setSamples(samples, (label) => names()[label] ?? String(label));
+    $('sample-button').disabled = false;
+    return samples;
+  } catch (e) {
+    $('sample-button').disabled = true;
+    return null;
+  }
+}
+
+/** Shows test image i of the current model's dataset (exactly bytes/255, as the CLI's --sample i). */
+async function pickSample(i) {
+  let samples;
+  try {
+    samples = await loadSamples(R.model.dataset);
+  } catch (e) {
+    sayError(e);
+    return;
+  }
+  if (!Number.isInteger(i) || i < 0 || i >= samples.count) {
+    sayKey('hash.badSample', { value: String(i), max: samples.count - 1 });
+    S.sample = null;
+    saveHash(true);
+    return;
+  }
+  const pixels = toPixels(samples.image(i));
+  S.sample = i;
+  saveHash(true);
+  gallery.mark(i);
+  const small = $('orig-canvas');
+  paintGray(small, pixels);
+  paintInto($('draw-canvas'), small);
+  pad.dirty = false;
+  view.inputNote($('input-note'), { sample: i, label: names()[samples.label(i)] });
+  setInput({ source: 'sample', pixels, label: samples.label(i), index: i });
+}
+
+async function randomSample() {
+  const samples = await refreshGallery();
+  if (!samples) {
+    sayKey('error.samples_missing');
+    return;
+  }
+  clearMessage();
+  await pickSample(Math.floor(Math.random() * samples.count));
+}
+
+// ---------------------------------------------------------------- the analysis
+
+async function analyze() {
+  const g = ++R.gen;
+  const stale = () => g !== R.gen;
+  if (job?.busy) job.cancel();
+  view.jobIdle(ctx());
+  R.clean = null;
+  R.dir = null;
+  R.adv = null;
+  R.curve = null;
+  renderAll();
+  if (!R.input || !R.model) return;
+  const id = R.model.id;
+  const pixels = R.input.pixels;
+  try {
+    const pred = await live.call('predict', { id, pixels });
+    if (stale()) return;
+    R.clean = pred;
+    view.clean(ctx());
+    view.flip(ctx(), slider, 'pending');
     try {
-      await loadModel(e.target.value);
-      await classify();
-    } catch (err) {
-      showMessage(translateError(err));
+      R.dir = await live.call('prepareDirection', { id, pixels, norm: S.norm, target: S.target, maxEta: maxEta(S.norm), seed: S.seed });
+    } catch (e) {
+      if (stale()) return;
+      R.dir = { error: e };
+      sayError(e);
+    }
+    if (stale()) return;
+    view.flip(ctx(), slider);
+    if (isDirection()) {
+      if (!R.dir.error) requestAdv(performance.now());
+    } else {
+      startJob();
+    }
+    if (R.dir.error) return;
+    const etas = curveEtas(curveTop(S.norm, R.dir.flipEta, maxEta(S.norm)));
+    const curve = await live.call('confidenceCurve', { etas });
+    if (stale()) return;
+    R.curve = { etas, ...curve };
+    view.curve(ctx());
+  } catch (e) {
+    if (!stale()) sayError(e);
+  }
+}
+
+/** The slider's live path: one adversarialAt (one forward pass) in flight at most; newer η values coalesce. */
+let advBusy = false;
+let advWanted = null;
+function requestAdv(t0) {
+  advWanted = { eta: S.eta, gen: R.gen, t0: advWanted?.t0 ?? t0 };
+  if (!advBusy) sendAdv();
+}
+
+async function sendAdv() {
+  const want = advWanted;
+  advWanted = null;
+  if (!want) {
+    advBusy = false;
+    return;
+  }
+  advBusy = true;
+  try {
+    const r = await live.call('adversarialAt', { eta: want.eta });
+    if (want.gen === R.gen && isDirection()) {
+      R.adv = { ...r, eta: want.eta };
+      view.adv(ctx());
+      const ms = performance.now() - want.t0;
+      R.latencies.push(ms);
+      if (R.latencies.length > 200) R.latencies.shift();
+      document.body.dataset.latency = ms.toFixed(1);
+    }
+  } catch (e) {
+    if (want.gen === R.gen) sayError(e);
+  }
+  if (advWanted) sendAdv();
+  else advBusy = false;
+}
+
+function announceResult() {
+  if (!R.clean || !R.adv) return;
+  announce(view.resultSentence(ctx()));
+}
+
+// ---------------------------------------------------------------- jobs (iterative and black-box attacks)
+
+function jobEngine() {
+  if (!job) {
+    job = new Engine('job');
+    job.addEventListener('restart', () => sayKey('error.worker'));
+  }
+  return job;
+}
+
+async function ensureJobModel(eng) {
+  const id = R.model.id;
+  if (eng.models.has(id)) return;
+  if (R.model.untrained && !R.bytes.has(id)) await eng.loadPlaceholder(id, 1);
+  else await eng.loadModel(id, R.bytes.get(id).slice(0));
+}
+
+const jobKey = () => [R.gen, R.model?.id, S.attack, S.norm, etaString(S.eta), S.target, S.seed].join('|');
+
+async function startJob() {
+  if (!R.input || !R.model || isDirection()) return;
+  const key = jobKey();
+  const cached = R.jobCache.get(key);
+  if (cached) {
+    R.adv = cached;
+    view.adv(ctx());
+    view.jobDone(ctx(), cached);
+    return;
+  }
+  const eng = jobEngine();
+  if (eng.busy) eng.cancel();
+  const g = R.gen;
+  const eta = S.eta;
+  view.jobStart(ctx());
+  try {
+    await ensureJobModel(eng);
+    const r = await eng.call(
+      'runAttack',
+      { id: R.model.id, pixels: R.input.pixels, attack: S.attack, params: attackParams(S.attack, S), target: S.target },
+      { onProgress: (p) => view.jobProgress(ctx(), p) },
+    );
+    if (g !== R.gen || key !== jobKey()) return;
+    const pred = r.predAfter;
+    R.adv = {
+      adversarial: r.adversarial,
+      perturbation: r.perturbation,
+      prediction: { class: pred, confidence: r.probsAfter[pred], probs: r.probsAfter },
+      linf: r.linf,
+      l2: r.l2,
+      l0: r.l0,
+      queries: r.queries,
+      steps: r.steps,
+      flipped: r.flipped,
+      eta,
+    };
+    R.jobCache.set(key, R.adv);
+    view.adv(ctx());
+    view.jobDone(ctx(), R.adv);
+    announceResult();
+  } catch (e) {
+    if (g !== R.gen) return;
+    if (/^error\.cancelled/.test(e.message)) view.jobCancelled(ctx());
+    else {
+      view.jobIdle(ctx());
+      sayError(e);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- rendering all (language change, new input)
+
+function renderAll() {
+  view.clean(ctx());
+  view.adv(ctx());
+  view.flip(ctx(), slider, R.clean && !R.dir ? 'pending' : undefined);
+  view.curve(ctx());
+  view.message($('message'), R.message);
+}
+
+async function setLanguage(l) {
+  await loadLanguage(l);
+  S.lang = l;
+  $('lang-select').value = l;
+  applyTranslations();
+  document.title = t('app.title');
+  fillSelects();
+  slider.set(S.eta, S.norm);
+  slider.setFlip(R.dir?.flipEta ?? null);
+  if (R.version) $('engine-version').textContent = t('app.engine', { version: R.version });
+  if (R.model) view.modelNote($('model-note'), R.model);
+  view.inputNote($('input-note'), view.lastInputNote);
+  if (gallery.samples) gallery.setSamples(gallery.samples, (label) => names()[label] ?? String(label));
+  renderAll();
+  view.jobRefresh(ctx());
+  saveHash(true);
+}
+
+// ---------------------------------------------------------------- wiring
+
+function wire() {
+  setRegion($('announcer'));
+  paintLegend($('legend-canvas'));
+  blank($('orig-canvas'));
+  blank($('noise-canvas'));
+  blank($('adv-canvas'));
+
+  pad = new DrawPad($('draw-canvas'));
+  pad.addEventListener('start', () => {
+    if (R.input && R.input.source !== 'draw') {
+      pad.clear();
+      view.inputNote($('input-note'), null);
+    }
+  });
+  pad.addEventListener('change', onDrawn);
+  $('brush-size').addEventListener('input', (e) => pad.setBrush(Number(e.target.value)));
+  $('clear-button').addEventListener('click', clearInput);
+
+  wireUpload({ input: $('upload-input'), zone: $('drop-zone'), onFile });
+  $('invert-select').addEventListener('change', (e) => onInvertChosen(e.target.value));
+  $('sample-button').addEventListener('click', randomSample);
+
+  gallery = new Gallery({
+    grid: $('gallery-grid'),
+    prev: $('gallery-prev'),
+    next: $('gallery-next'),
+    status: $('gallery-status'),
+    onPick: (i) => {
+      clearMessage();
+      pickSample(i);
+    },
+  });
+
+  slider = new EtaSlider({ input: $('eta-slider'), marker: $('flip-mark'), ticks: $('eta-ticks'), output: $('eta-output') });
+  slider.addEventListener('input', () => {
+    const t0 = performance.now();
+    S.eta = slider.eta;
+    saveHash();
+    view.etaMoved(ctx());
+    if (isDirection() && R.dir && !R.dir.error) requestAdv(t0);
+  });
+  let jobTimer = 0;
+  slider.addEventListener('change', () => {
+    saveHash(true);
+    if (isDirection()) {
+      // Let the last live answer land before speaking.
+      setTimeout(announceResult, 60);
+    } else {
+      clearTimeout(jobTimer);
+      jobTimer = setTimeout(startJob, 250);
     }
   });
 
+  $('attack-select').addEventListener('change', (e) => {
+    S.attack = e.target.value;
+    const norms = attackInfo(S.attack)?.norms || ['linf'];
+    if (!norms.includes(S.norm)) S.norm = norms[0];
+    fillNormSelect($('norm-select'), norms, S.norm);
+    view.attackDescription($('attack-desc'), S.attack);
+    saveHash(true);
+    analyze();
+  });
+  $('norm-select').addEventListener('change', (e) => {
+    const old = S.norm;
+    S.norm = e.target.value;
+    // Keep the thumb where it was: η scales with the norm's range.
+    S.eta = positionToEta(etaToPosition(S.eta, old), S.norm);
+    slider.set(S.eta, S.norm);
+    saveHash(true);
+    analyze();
+  });
+  $('target-select').addEventListener('change', (e) => {
+    S.target = Number(e.target.value);
+    saveHash(true);
+    analyze();
+  });
+  $('model-select').addEventListener('change', (e) => onModelChosen(e.target.value));
+  $('lang-select').addEventListener('change', (e) => setLanguage(e.target.value));
+
+  $('run-button').addEventListener('click', () => {
+    R.jobCache.delete(jobKey());
+    startJob();
+  });
+  $('cancel-button').addEventListener('click', () => {
+    job?.cancel();
+  });
+
+  $('copy-button').addEventListener('click', copyLink);
+  $('download-button').addEventListener('click', download);
+
+  live.addEventListener('restart', () => {
+    sayKey('error.worker');
+    advBusy = false;
+    advWanted = null;
+    // Models are re-sent by the engine; redo the view for the same input (the drawing stays).
+    if (live.restarts <= 3) analyze();
+  });
+
+  live.addEventListener('dead', () => sayKey('error.worker_dead'));
+
+  window.addEventListener('hashchange', onHashChange);
+}
+
+async function copyLink() {
+  saveHash(true);
+  const link = location.href;
   try {
-    const version = await engine.call('version');
-    $('engine-version').textContent = t('app.engine', { version });
-    state.models = await loadIndex();
-    fillModelSelect();
-    await loadModel(state.models[0]?.id);
-  } catch (e) {
-    showMessage(translateError(e));
+    await navigator.clipboard.writeText(link);
+    view.shareStatus($('share-status'), 'share.copied', {});
+  } catch {
+    view.shareStatus($('share-status'), 'share.copyFailed', { link });
   }
+}
+
+async function download() {
+  if (!R.clean) {
+    view.shareStatus($('share-status'), 'share.nothing', {});
+    return;
+  }
+  saveHash(true);
+  const c = ctx();
+  try {
+    await downloadResult({
+      panels: view.downloadPanels(c),
+      settings: view.downloadSettings(c, location.href),
+      baseName: `advlab-${R.model.id}-${S.attack}-eta${etaString(S.eta)}`,
+    });
+    view.shareStatus($('share-status'), 'share.downloaded', {});
+  } catch (e) {
+    sayError(e);
+  }
+}
+
+/** A hash typed or pasted by hand: apply whatever changed. */
+async function onHashChange() {
+  const { state, problems } = parseHash(location.hash);
+  reportHashProblems(problems);
+  const langChanged = state.lang && state.lang !== S.lang && LANGS.includes(state.lang);
+  const modelChanged = state.model && state.model !== S.model;
+  const sampleChanged = state.sample !== S.sample;
+  Object.assign(S, { attack: state.attack, norm: state.norm, eta: state.eta, target: state.target, seed: state.seed, invert: state.invert });
+  validateAgainstData(problems);
+  if (langChanged) await setLanguage(state.lang);
+  fillSelects();
+  slider.set(S.eta, S.norm);
+  if (modelChanged) {
+    try {
+      await selectModel(state.model);
+      await refreshGallery();
+    } catch (e) {
+      sayError(e);
+    }
+  }
+  if (sampleChanged && state.sample !== null) await pickSample(state.sample);
+  else analyze();
+}
+
+function validateAgainstData(problems) {
+  if (!attackInfo(S.attack)) {
+    problems.push({ key: 'attack', value: S.attack });
+    S.attack = 'fgsm';
+  }
+  const norms = attackInfo(S.attack)?.norms || ['linf'];
+  if (!norms.includes(S.norm)) S.norm = norms[0];
+  if (S.eta > maxEta(S.norm)) {
+    problems.push({ key: 'eta', value: etaString(S.eta) });
+    S.eta = Math.min(DEFAULTS.eta, maxEta(S.norm));
+  }
+  reportHashProblems(problems);
+}
+
+function reportHashProblems(problems) {
+  if (!problems.length) return;
+  const list = problems.slice();
+  say(() => list.map((p) => t(`hash.${p.key}`, { value: p.value ?? '' })).join(' '), 'warning');
+}
+
+// ---------------------------------------------------------------- start
+
+async function main() {
+  const { state, problems } = parseHash(location.hash);
+  Object.assign(S, state);
+  if (S.lang !== null && !LANGS.includes(S.lang)) problems.push({ key: 'lang', value: S.lang });
+  S.lang = pickLanguage(S.lang);
+  await loadLanguage(S.lang);
+  $('lang-select').value = S.lang;
+  applyTranslations();
+  document.title = t('app.title');
+  wire();
+  slider.set(S.eta, S.norm);
+  view.flip(ctx(), slider);
+  view.curve(ctx());
+  view.clean(ctx());
+  view.adv(ctx());
+
+  try {
+    R.version = await live.call('version');
+    $('engine-version').textContent = t('app.engine', { version: R.version });
+    R.index = await loadIndex();
+    R.attacks = await live.call('attackNames').catch(() => FALLBACK);
+    validateAgainstData(problems);
+    const wanted = S.model;
+    if (wanted && !R.index.models.some((m) => m.id === wanted)) {
+      problems.push({ key: 'model', value: wanted });
+      reportHashProblems(problems);
+    }
+    try {
+      await selectModel(wanted);
+    } catch (e) {
+      // The chosen model's file is missing: say so, and fall back to any model that loads, or the placeholder.
+      sayError(e);
+      for (const m of R.index.models) {
+        if (R.model) break;
+        await selectModel(m.id).catch(() => {});
+      }
+      if (!R.model) {
+        R.index = { default: null, models: [] };
+        await selectModel(null);
+      }
+    }
+    fillSelects();
+    slider.set(S.eta, S.norm);
+    await refreshGallery();
+    saveHash(true);
+    if (S.sample !== null) pickSample(S.sample);
+  } catch (e) {
+    sayError(e);
+  }
+  view.message($('message'), R.message);
   document.body.dataset.ready = 'true';
 }
+
+// For the end-to-end tests and curious readers of the console.
+globalThis.advlab = { S, R, live, get job() { return job; } };
 
 main();

@@ -1,4 +1,5 @@
-// The drawing pad: pointer events cover mouse, touch and pen alike. White ink on black, like MNIST.
+// The drawing pad: pointer events cover mouse, touch and pen alike. White ink on black, like MNIST. 'start' fires
+// before the first stroke (the page clears a shown photo or sample), 'change' when a stroke ends.
 export class DrawPad extends EventTarget {
   constructor(canvas, { brush = 20 } = {}) {
     super();
@@ -24,8 +25,14 @@ export class DrawPad extends EventTarget {
     };
   }
 
+  setBrush(px) {
+    this.brush = px;
+  }
+
   down(e) {
+    if (e.button !== undefined && e.button > 0) return;
     e.preventDefault();
+    this.dispatchEvent(new Event('start'));
     this.canvas.setPointerCapture?.(e.pointerId);
     this.drawing = true;
     this.last = this.point(e);

@@ -39,6 +39,21 @@ export function formatNumber(x, digits = 3) {
   return new Intl.NumberFormat(current, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(x);
 }
 
+/** η as people read it: up to four decimals, the locale's decimal sign (0.005 → "0,005" in Dutch). */
+export function formatEta(x) {
+  return formatNumber(x, 4);
+}
+
+export function formatInt(x) {
+  return new Intl.NumberFormat(current, { maximumFractionDigits: 0 }).format(x);
+}
+
+/** A class's display name: translated where the table has it (Fashion-MNIST), else the model's own name. */
+export function className(dataset, i, fallback) {
+  const key = `class.${dataset}.${i}`;
+  return key in (tables[current] || {}) || key in (tables.en || {}) ? t(key) : (fallback ?? String(i));
+}
+
 export function formatPercent(x, digits = 1) {
   return new Intl.NumberFormat(current, { style: 'percent', maximumFractionDigits: digits, minimumFractionDigits: digits }).format(x);
 }
@@ -53,6 +68,7 @@ export function applyTranslations(root = document) {
 
 /** Translates an engine error message "error.key: detail" into "<translated key> (detail)". */
 export function translateError(err) {
+  if (err?.i18nKey) return t(err.i18nKey, err.vars || {});
   const msg = String(err?.message ?? err);
   const m = /^(error\.[a-z_]+):\s*(.*)$/s.exec(msg);
   if (m && (tables[current]?.[m[1]] || tables.en?.[m[1]])) return m[2] ? `${t(m[1])} (${m[2]})` : t(m[1]);

@@ -1,0 +1,51 @@
+// "Download": the three panels side by side as one PNG (with their captions, in the current language), plus a JSON
+// of the settings and numbers that reproduce them.
+import { t } from './i18n.js';
+
+function save(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+/** panels: [{ canvas, caption, detail }]; returns the PNG Blob. */
+export async function composePng(panels, footer) {
+  const side = 280;
+  const pad = 16;
+  const capH = 56;
+  const w = pad + panels.length * (side + pad);
+  const h = pad + side + capH + 30;
+  const c = new OffscreenCanvas(w, h);
+  const ctx = c.getContext('2d');
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, w, h);
+  ctx.imageSmoothingEnabled = false;
+  panels.forEach((p, i) => {
+    const x = pad + i * (side + pad);
+    ctx.drawImage(p.canvas, x, pad, side, side);
+    ctx.strokeStyle = '#c9ccd1';
+    ctx.strokeRect(x + 0.5, pad + 0.5, side - 1, side - 1);
+    ctx.fillStyle = '#1a1a1a';
+    ctx.font = '600 16px system-ui, sans-serif';
+    ctx.fillText(p.caption, x, pad + side + 22, side);
+    ctx.font = '14px system-ui, sans-serif';
+    ctx.fillStyle = '#4d4d4d';
+    ctx.fillText(p.detail || '', x, pad + side + 42, side);
+  });
+  ctx.font = '13px system-ui, sans-serif';
+  ctx.fillStyle = '#4d4d4d';
+  ctx.fillText(footer, pad, h - 12, w - 2 * pad);
+  return c.convertToBlob({ type: 'image/png' });
+}
+
+export async function downloadResult({ panels, settings, baseName }) {
+  const png = await composePng(panels, t('download.footer', { link: settings.link }));
+  save(png, `${baseName}.png`);
+  const json = new Blob([JSON.stringify(settings, null, 2) + '\n'], { type: 'application/json' });
+  save(json, `${baseName}.json`);
+  return { png, json };
+}
