@@ -549,6 +549,15 @@ function wire() {
     if (live.restarts <= 3) analyze();
   });
 
+  // The curve's user-space width follows its box (wide screens get a wide chart).
+  let lastWidth = 0;
+  new ResizeObserver(([entry]) => {
+    const w = Math.round(entry.contentRect.width / 40);
+    if (w === lastWidth) return;
+    lastWidth = w;
+    requestAnimationFrame(() => view.curve(ctx()));
+  }).observe($('curve').parentElement);
+
   live.addEventListener('dead', () => sayKey('error.worker_dead'));
 
   window.addEventListener('hashchange', onHashChange);

@@ -4,8 +4,14 @@
 import { t, formatEta, formatPercent } from './i18n.js';
 
 const NS = 'http://www.w3.org/2000/svg';
-const W = 480;
 const H = 260;
+let W = 480;
+
+/** The chart's width in user units follows the box's aspect, so a wide screen gets a wide chart, not a tall one. */
+function fitWidth(svg) {
+  const w = svg.parentElement?.clientWidth || 480;
+  W = Math.round(Math.max(320, Math.min(1100, (w / 300) * H)));
+}
 const M = { l: 52, r: 14, t: 14, b: 44 };
 
 function el(name, attrs = {}, text) {
@@ -31,6 +37,7 @@ export function curveTop(norm, flipEta, max) {
  * A text summary for screen readers goes into svg's <desc>.
  */
 export function renderCurve(svg, data, { flip = null, eta = null, label = '' } = {}) {
+  fitWidth(svg);
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.replaceChildren();
   const top = data.etas[data.etas.length - 1] || 1;
@@ -97,6 +104,7 @@ export function setCurveEta(svg, eta) {
 
 /** An empty chart with a sentence in the middle (no image yet, or the engine cannot draw the curve). */
 export function renderCurveEmpty(svg, text) {
+  fitWidth(svg);
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.replaceChildren(el('title', {}, text), el('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty-text' }, text));
   delete svg.dataset.top;

@@ -9,7 +9,7 @@ const SEGMENTS = [
   [0.5, 0.001],
 ];
 const SCALE = { linf: 1, l2: 10 };
-const TICKS = [0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5];
+const TICKS = [0, 0.01, 0.1, 0.2, 0.3, 0.5];
 
 function segmentTable() {
   const rows = [];
@@ -117,7 +117,7 @@ export class EtaSlider extends EventTarget {
     if (this.ticks) {
       const items = TICKS.map((e) => {
         const s = document.createElement('span');
-        s.className = e === 0.05 ? 'tick minor' : 'tick';
+        s.className = 'tick';
         s.textContent = formatEta(e * SCALE[this.norm]);
         this.place(s, e * SCALE[this.norm]);
         return s;

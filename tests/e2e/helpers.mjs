@@ -95,3 +95,168 @@ export const DIGITS = {
   8: [[[0.62, 0.25], [0.5, 0.15], [0.35, 0.25], [0.5, 0.48], [0.68, 0.68], [0.5, 0.85], [0.32, 0.68], [0.5, 0.48], [0.65, 0.3]]],
   9: [[[0.66, 0.35], [0.5, 0.18], [0.34, 0.3], [0.4, 0.48], [0.62, 0.42], [0.66, 0.35], [0.62, 0.85]]],
 };
+
+// ---------------------------------------------------------------- the lab's own helpers
+
+/** Waits until the page has a clean prediction, an adversarial prediction and a flip point for the current input. */
+export async function waitAnalysed(page, { timeout = 30000 } = {}) {
+  await page.waitForSelector('[data-testid="prediction"][data-class]', { timeout });
+  await page.waitForSelector('[data-testid="flip-eta"][data-eta]', { timeout });
+  await page.waitForSelector('[data-testid="adv-prediction"][data-class]', { timeout });
+}
+
+/** The prediction as { class, confidence } from a result element's data attributes. */
+export async function readPrediction(page, testid) {
+  const el = page.locator(`[data-testid="${testid}"]`);
+  return { class: Number(await el.getAttribute('data-class')), confidence: Number(await el.getAttribute('data-confidence')) };
+}
+
+/** The message region's text ('' when hidden). */
+export async function messageText(page) {
+  const el = page.locator('[data-testid="message"]');
+  return (await el.isVisible()) ? (await el.textContent()).trim() : '';
+}
+
+/** Waits for the message region to show something and returns its text. */
+export async function waitMessage(page, { timeout = 15000 } = {}) {
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="message"]');
+    return el && !el.hidden && el.textContent.trim().length > 0;
+  }, null, { timeout });
+  return messageText(page);
+}
+
+/** Encodes an RGBA buffer as a PNG (8-bit RGBA, no filter) with node's zlib. */
+export async function encodePng(width, height, pixel) {
+  const zlib = await import('node:zlib');
+  const raw = Buffer.alloc((width * 4 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 4 + 1);
+    for (let x = 0; x < width; x++) {
+      const [r, g, b, a] = pixel(x, y);
+      raw.set([r, g, b, a], row + 1 + x * 4);
+    }
+  }
+  return pngFromRaw(width, height, 6, zlib.deflateSync(raw));
+}
+
+/** A grey PNG of any size without holding it in memory as RGBA: rows are streamed into the deflater. */
+export async function encodeHugeGreyPng(width, height, value = 255) {
+  const zlib = await import('node:zlib');
+  const row = Buffer.alloc(width + 1, value);
+  row[0] = 0;
+  const deflate = zlib.createDeflate({ level: 9 });
+  const chunks = [];
+  deflate.on('data', (c) => chunks.push(c));
+  const done = new Promise((r) => deflate.on('end', r));
+  for (let y = 0; y < height; y++) {
+    if (!deflate.write(row)) await new Promise((r) => deflate.once('drain', r));
+  }
+  deflate.end();
+  await done;
+  return pngFromRaw(width, height, 0, Buffer.concat(chunks));
+}
+
+function pngFromRaw(width, height, colorType, idat) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = colorType;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/**
+ * A photo-like image made by the browser's own encoder: a dark, thick "7" on light paper, size×size,
+ * as 'image/png' or 'image/jpeg'. Returns a Buffer.
+ */
+export async function paperDigit(page, type, size = 600) {
+  const b64 = await page.evaluate(
+    async ({ type, size }) => {
+      const c = new OffscreenCanvas(size, size);
+      const ctx = c.getContext('2d');
+      ctx.fillStyle = '#e8e4da';
+      ctx.fillRect(0, 0, size, size);
+      ctx.strokeStyle = '#1c1c24';
+      ctx.lineWidth = size / 14;
+      ctx.lineCap = 'round';
+      ctx.beginPath();
+      ctx.moveTo(size * 0.28, size * 0.22);
+      ctx.lineTo(size * 0.72, size * 0.22);
+      ctx.lineTo(size * 0.45, size * 0.82);
+      ctx.stroke();
+      const blob = await c.convertToBlob({ type, quality: 0.9 });
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (const b of bytes) s += String.fromCharCode(b);
+      return btoa(s);
+    },
+    { type, size },
+  );
+  return Buffer.from(b64, 'base64');
+}
+
+/** Sets a file on the upload input: { name, mimeType, buffer }. */
+export async function upload(page, file) {
+  await page.setInputFiles('[data-testid="upload-input"]', file);
+}
+
+/** Runs the CLI (`advlab …`) and returns its stdout; builds the release binary once if it is missing. */
+export async function advlab(args) {
+  const { execFile } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const targetDir = process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target');
+  const bin = process.env.ADVLAB_BIN || path.join(targetDir, 'release', 'advlab');
+  const run = (cmd, a, opts = {}) =>
+    new Promise((resolve, reject) => {
+      execFile(cmd, a, { cwd: ROOT, maxBuffer: 64 << 20, ...opts }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${cmd} ${a.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
+      );
+    });
+  if (!fs.existsSync(bin)) await run('cargo', ['build', '--release', '--quiet', '--bin', 'advlab'], { timeout: 900000 });
+  return run(bin, args, { timeout: 120000 });
+}
+
+/** Text of every visible text node under the main view (header, notices, main), for language checks. */
+export async function visibleTexts(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      const text = n.textContent.trim();
+      if (!text || !el || el.closest('script, style, .sr-only, [hidden], option, svg title, svg desc')) continue;
+      const r = el.getBoundingClientRect();
+      const cs = getComputedStyle(el);
+      if (r.width === 0 || r.height === 0 || cs.visibility === 'hidden' || cs.display === 'none') continue;
+      if (el.closest('details:not([open])') && !el.closest('summary')) continue;
+      out.push(text);
+    }
+    // Labels a sighted user reads without opening a menu: each select's chosen option.
+    for (const s of document.querySelectorAll('select')) if (s.selectedOptions[0]) out.push(s.selectedOptions[0].textContent.trim());
+    return out;
+  });
+}
