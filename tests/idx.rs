@@ -145,10 +145,7 @@ fn lying_dimensions_fail_cleanly() {
     let m = idx_err(parse_images(&header(0x0803, &[65535, 65535, 1])));
     assert!(m.contains(&MAX_IDX_BYTES.to_string()), "{m}");
     // The product of the dimensions overflows usize on 64-bit (and 32-bit) targets.
-    let m = idx_err(parse_images(&header(
-        0x0804,
-        &[u32::MAX, u32::MAX, u32::MAX, u32::MAX],
-    )));
+    let m = idx_err(parse_images(&header(0x0804, &[u32::MAX, u32::MAX, u32::MAX, u32::MAX])));
     assert!(m.contains("overflow"), "{m}");
 }
 
@@ -193,10 +190,7 @@ fn to_bytes_refuses_inconsistent_data() {
 #[test]
 fn dataset_and_class_names() {
     assert_eq!("mnist".parse::<DatasetName>().unwrap(), DatasetName::Mnist);
-    assert_eq!(
-        "Fashion".parse::<DatasetName>().unwrap(),
-        DatasetName::Fashion
-    );
+    assert_eq!("Fashion".parse::<DatasetName>().unwrap(), DatasetName::Fashion);
     assert!(matches!(
         "cifar".parse::<DatasetName>(),
         Err(Error::InvalidParameter { .. })
@@ -277,12 +271,7 @@ fn limit_keeps_the_first_images() {
     assert_eq!(few.labels, full.labels[..5]);
     assert_eq!(few.image(4), full.image(4));
     // A limit larger than the split keeps everything; zero is refused.
-    assert_eq!(
-        load(DatasetName::Mnist, Split::Test, Some(20000))
-            .unwrap()
-            .len(),
-        10000
-    );
+    assert_eq!(load(DatasetName::Mnist, Split::Test, Some(20000)).unwrap().len(), 10000);
     assert!(matches!(
         load(DatasetName::Mnist, Split::Test, Some(0)),
         Err(Error::InvalidParameter { .. })

@@ -9,14 +9,7 @@ fn pattern(len: usize) -> Vec<u8> {
 }
 
 /// Encodes with the png crate directly, for colour types this crate does not write.
-fn encode(
-    w: u32,
-    h: u32,
-    color: ColorType,
-    depth: BitDepth,
-    data: &[u8],
-    palette: Option<Vec<u8>>,
-) -> Vec<u8> {
+fn encode(w: u32, h: u32, color: ColorType, depth: BitDepth, data: &[u8], palette: Option<Vec<u8>>) -> Vec<u8> {
     let mut out = Vec::new();
     let mut enc = Encoder::new(&mut out, w, h);
     enc.set_color(color);
@@ -61,45 +54,19 @@ fn every_colour_type_becomes_rgba() {
     let (_, _, out) = read_png(&encode(3, 2, ColorType::Rgb, BitDepth::Eight, &rgb, None)).unwrap();
     assert_eq!(
         out,
-        rgb.chunks(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect::<Vec<_>>()
+        rgb.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect::<Vec<_>>()
     );
     // Grey + alpha.
     let ga = [10, 20, 30, 40];
-    let (_, _, out) = read_png(&encode(
-        2,
-        1,
-        ColorType::GrayscaleAlpha,
-        BitDepth::Eight,
-        &ga,
-        None,
-    ))
-    .unwrap();
+    let (_, _, out) = read_png(&encode(2, 1, ColorType::GrayscaleAlpha, BitDepth::Eight, &ga, None)).unwrap();
     assert_eq!(out, vec![10, 10, 10, 20, 30, 30, 30, 40]);
     // 16-bit RGBA: the high byte is kept.
     let rgba16 = [0x12, 0x34, 0xAB, 0xCD, 0xFF, 0x00, 0x80, 0x01];
-    let (_, _, out) = read_png(&encode(
-        1,
-        1,
-        ColorType::Rgba,
-        BitDepth::Sixteen,
-        &rgba16,
-        None,
-    ))
-    .unwrap();
+    let (_, _, out) = read_png(&encode(1, 1, ColorType::Rgba, BitDepth::Sixteen, &rgba16, None)).unwrap();
     assert_eq!(out, vec![0x12, 0xAB, 0xFF, 0x80]);
     // 1-bit grey, 10 pixels wide (two bytes per row): expanded to 0 / 255.
     let bits = [0b1010_0000, 0b0100_0000];
-    let (w, _, out) = read_png(&encode(
-        10,
-        1,
-        ColorType::Grayscale,
-        BitDepth::One,
-        &bits,
-        None,
-    ))
-    .unwrap();
+    let (w, _, out) = read_png(&encode(10, 1, ColorType::Grayscale, BitDepth::One, &bits, None)).unwrap();
     assert_eq!(w, 10);
     let grey: Vec<u8> = out.chunks(4).map(|p| p[0]).collect();
     assert_eq!(grey, vec![255, 0, 255, 0, 0, 0, 0, 0, 0, 255]);

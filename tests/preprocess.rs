@@ -2,14 +2,12 @@
 
 use advlab::data::dataset::{dataset_dir, load, DatasetName, Split};
 use advlab::data::preprocess::{
-    check_dims, from_gray28, gray_to_rgba, preprocess_gray, preprocess_rgba, to_gray_u8, Invert,
-    Options, Preprocessed, CENTER, FIT, MAX_PIXELS, MAX_SIDE, SIDE,
+    check_dims, from_gray28, gray_to_rgba, preprocess_gray, preprocess_rgba, to_gray_u8, Invert, Options, Preprocessed,
+    CENTER, FIT, MAX_PIXELS, MAX_SIDE, SIDE,
 };
 use advlab::Error;
 
-const AUTO: Options = Options {
-    invert: Invert::Auto,
-};
+const AUTO: Options = Options { invert: Invert::Auto };
 
 /// An RGBA canvas filled with one colour.
 struct Canvas {
@@ -38,8 +36,7 @@ impl Canvas {
             for x in 0..self.w {
                 let p = (x as f32 + 0.5, y as f32 + 0.5);
                 let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-                let t =
-                    (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / (dx * dx + dy * dy)).clamp(0.0, 1.0);
+                let t = (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / (dx * dx + dy * dy)).clamp(0.0, 1.0);
                 let (qx, qy) = (a.0 + t * dx - p.0, a.1 + t * dy - p.1);
                 if qx * qx + qy * qy <= r * r {
                     self.set(x, y, c);
@@ -90,10 +87,7 @@ fn bbox(px: &[f32]) -> (usize, usize, usize, usize) {
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 fn mean_abs_diff(a: &[f32], b: &[f32]) -> f32 {
@@ -120,18 +114,11 @@ fn drawn_stroke_is_centred_and_fits_20x20() {
         "centre of mass ({r}, {c})"
     );
     let (_, _, rows, cols) = bbox(&p.pixels);
-    assert_eq!(
-        rows.max(cols),
-        FIT,
-        "the longer side fills the 20-pixel box"
-    );
+    assert_eq!(rows.max(cols), FIT, "the longer side fills the 20-pixel box");
     assert!(rows <= FIT && cols <= FIT);
     // The ink spans 124 × 184 source pixels: the aspect ratio is kept to within a pixel.
     let want = 20.0 * 124.0 / 184.0;
-    assert!(
-        (cols as f32 - want).abs() <= 1.0,
-        "{cols} columns, want ≈ {want}"
-    );
+    assert!((cols as f32 - want).abs() <= 1.0, "{cols} columns, want ≈ {want}");
     assert!(
         p.pixels.iter().cloned().fold(0.0, f32::max) > 0.9999,
         "strokes saturate"
@@ -150,10 +137,7 @@ fn aspect_ratio_of_a_rectangle_is_exact() {
     assert!(p.pixels.iter().all(|&v| v == 0.0 || (v - 1.0).abs() < 1e-5));
     assert_eq!((r0, c0), (10, 5));
     let (r, col) = com(&p.pixels);
-    assert!(
-        (r - 14.5).abs() < 1e-4 && (col - 14.5).abs() < 1e-4,
-        "({r}, {col})"
-    );
+    assert!((r - 14.5).abs() < 1e-4 && (col - 14.5).abs() < 1e-4, "({r}, {col})");
     // A tall one: 30 × 90.
     let mut c = Canvas::new(200, 200, BLACK);
     c.rect(10, 10, 30, 90, WHITE);
@@ -173,9 +157,7 @@ fn dark_ink_on_light_paper_is_inverted() {
     assert!(max_abs_diff(&pencil.pixels, &bright.pixels) < 1e-6);
     // Forcing the polarity: `Yes` on a drawing on black reproduces the inverted one's input; `No` on paper
     // finds no bright ink.
-    let forced = seven(WHITE, BLACK).run(&Options {
-        invert: Invert::Yes,
-    });
+    let forced = seven(WHITE, BLACK).run(&Options { invert: Invert::Yes });
     assert_eq!(forced, dark);
     let refused = seven(WHITE, BLACK).run(&Options { invert: Invert::No });
     assert!(refused.empty && !refused.inverted);
@@ -272,10 +254,7 @@ fn bad_dimensions_are_image_errors() {
     assert!(check_dims(u32::MAX, u32::MAX, 0, 4).is_err());
     assert!(check_dims(3, 2, 24, 4).is_ok());
     assert!(matches!(from_gray28(&[0; 783]), Err(Error::Image(_))));
-    assert!(matches!(
-        "maybe".parse::<Invert>(),
-        Err(Error::InvalidParameter { .. })
-    ));
+    assert!(matches!("maybe".parse::<Invert>(), Err(Error::InvalidParameter { .. })));
     assert_eq!("true".parse::<Invert>().unwrap(), Invert::Yes);
 }
 
@@ -310,15 +289,7 @@ fn aligned_diff(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Draws a 28×28 digit at `scale`× (nearest neighbour) at (`x0`, `y0`) on a `w`×`h` canvas.
-fn render(
-    digit: &[f32],
-    scale: usize,
-    w: usize,
-    h: usize,
-    x0: usize,
-    y0: usize,
-    dark_on_light: bool,
-) -> Canvas {
+fn render(digit: &[f32], scale: usize, w: usize, h: usize, x0: usize, y0: usize, dark_on_light: bool) -> Canvas {
     let mut c = Canvas::new(w, h, if dark_on_light { WHITE } else { BLACK });
     for (i, &v) in digit.iter().enumerate() {
         let g = (v * 255.0).round() as u8;

@@ -79,9 +79,7 @@ impl FromStr for DatasetName {
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "mnist" => Ok(DatasetName::Mnist),
-            "fashion" | "fashion-mnist" | "fashion_mnist" | "fashionmnist" => {
-                Ok(DatasetName::Fashion)
-            }
+            "fashion" | "fashion-mnist" | "fashion_mnist" | "fashionmnist" => Ok(DatasetName::Fashion),
             _ => Err(Error::param(
                 "dataset",
                 format!("unknown dataset `{s}`; expected `mnist` or `fashion`"),
@@ -180,10 +178,7 @@ mod native {
     }
 
     fn missing(what: &str) -> Error {
-        let searched: Vec<String> = data_dirs()
-            .iter()
-            .map(|d| d.display().to_string())
-            .collect();
+        let searched: Vec<String> = data_dirs().iter().map(|d| d.display().to_string()).collect();
         Error::Io(format!(
             "{what} not found (searched {}); run ./build.sh data to download the datasets, \
              or set ADVLAB_DATA to the folder that holds mnist/ and fashion/",
@@ -232,8 +227,7 @@ mod native {
         let dir = dataset_dir(name)?;
         let img_path = find_file(&dir, split, "images-idx3")?;
         let lbl_path = find_file(&dir, split, "labels-idx1")?;
-        let (n, rows, cols, pixels) =
-            parse_images(&read(&img_path)?).map_err(|e| in_file(&img_path, e))?;
+        let (n, rows, cols, pixels) = parse_images(&read(&img_path)?).map_err(|e| in_file(&img_path, e))?;
         let labels = parse_labels(&read(&lbl_path)?).map_err(|e| in_file(&lbl_path, e))?;
         if rows != IMAGE_SIDE || cols != IMAGE_SIDE {
             return Err(Error::Idx(format!(
@@ -250,10 +244,7 @@ mod native {
             )));
         }
         if n == 0 {
-            return Err(Error::Idx(format!(
-                "{} holds no images",
-                img_path.display()
-            )));
+            return Err(Error::Idx(format!("{} holds no images", img_path.display())));
         }
         let classes = name.num_classes();
         if let Some(i) = labels.iter().position(|&l| l as usize >= classes) {
@@ -265,12 +256,9 @@ mod native {
         }
         let keep = limit.map_or(n, |l| l.min(n));
         let px = IMAGE_SIDE * IMAGE_SIDE;
-        let data: Vec<f32> = pixels[..keep * px]
-            .iter()
-            .map(|&p| f32::from(p) / 255.0)
-            .collect();
-        let images = Array4::from_shape_vec((keep, 1, IMAGE_SIDE, IMAGE_SIDE), data)
-            .map_err(|e| Error::Shape(e.to_string()))?;
+        let data: Vec<f32> = pixels[..keep * px].iter().map(|&p| f32::from(p) / 255.0).collect();
+        let images =
+            Array4::from_shape_vec((keep, 1, IMAGE_SIDE, IMAGE_SIDE), data).map_err(|e| Error::Shape(e.to_string()))?;
         let labels = labels[..keep].iter().map(|&l| l as usize).collect();
         Ok(Dataset { images, labels })
     }

@@ -75,8 +75,7 @@ impl IdxU8 {
         let mut out = Vec::with_capacity(4 + 4 * self.dims.len() + self.data.len());
         out.extend_from_slice(&self.magic().to_be_bytes());
         for &d in &self.dims {
-            let d = u32::try_from(d)
-                .map_err(|_| Error::Idx(format!("dimension {d} does not fit in a u32")))?;
+            let d = u32::try_from(d).map_err(|_| Error::Idx(format!("dimension {d} does not fit in a u32")))?;
             out.extend_from_slice(&d.to_be_bytes());
         }
         out.extend_from_slice(&self.data);
@@ -98,11 +97,7 @@ pub fn parse_idx(bytes: &[u8]) -> Result<IdxU8> {
     }
     if is_gzip(bytes) {
         let bound = bytes.len().saturating_mul(MAX_DEFLATE_RATIO);
-        parse_stream(
-            MultiGzDecoder::new(bytes),
-            " (after gzip decompression)",
-            bound,
-        )
+        parse_stream(MultiGzDecoder::new(bytes), " (after gzip decompression)", bound)
     } else {
         parse_stream(bytes, "", bytes.len())
     }

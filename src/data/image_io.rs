@@ -32,8 +32,7 @@ pub fn read_png(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>)> {
     decoder.set_transformations(Transformations::EXPAND | Transformations::STRIP_16);
     let header = decoder.read_header_info().map_err(decode_err)?;
     let (w, h) = (header.width, header.height);
-    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS
-    {
+    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
         return Err(Error::Image(format!(
             "the PNG is {w}×{h}; at most {MAX_SIDE} pixels a side and {MAX_PIXELS} pixels in all are accepted"
         )));
@@ -56,9 +55,7 @@ pub fn read_png(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>)> {
             .get(..fw * channels)
             .ok_or_else(|| Error::Image("PNG row shorter than its width".into()))?;
         match frame.color_type {
-            ColorType::Grayscale => row
-                .iter()
-                .for_each(|&g| rgba.extend_from_slice(&[g, g, g, 255])),
+            ColorType::Grayscale => row.iter().for_each(|&g| rgba.extend_from_slice(&[g, g, g, 255])),
             ColorType::GrayscaleAlpha => row
                 .chunks_exact(2)
                 .for_each(|p| rgba.extend_from_slice(&[p[0], p[0], p[0], p[1]])),

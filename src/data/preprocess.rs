@@ -136,16 +136,9 @@ pub fn check_dims(width: u32, height: u32, len: usize, channels: usize) -> Resul
 
 /// Runs the recipe on an RGBA buffer (4 bytes per pixel, row-major, not premultiplied: what the browser's
 /// `getImageData` and [`crate::data::image_io::read_png`] give).
-pub fn preprocess_rgba(
-    rgba: &[u8],
-    width: u32,
-    height: u32,
-    opts: &Options,
-) -> Result<Preprocessed> {
+pub fn preprocess_rgba(rgba: &[u8], width: u32, height: u32, opts: &Options) -> Result<Preprocessed> {
     check_dims(width, height, rgba.len(), 4)?;
-    let luma = |p: &[u8]| {
-        (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]) + 500) / 1000
-    };
+    let luma = |p: &[u8]| (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]) + 500) / 1000;
     let has_alpha = rgba.chunks_exact(4).any(|p| p[3] < 255);
     let gray: Vec<u8> = if has_alpha {
         // Alpha-weighted mean luma of the visible content decides the background it is composited over.
@@ -171,12 +164,7 @@ pub fn preprocess_rgba(
 }
 
 /// Runs the recipe (from step 3) on a grey buffer, one byte per pixel, row-major.
-pub fn preprocess_gray(
-    gray: &[u8],
-    width: u32,
-    height: u32,
-    opts: &Options,
-) -> Result<Preprocessed> {
+pub fn preprocess_gray(gray: &[u8], width: u32, height: u32, opts: &Options) -> Result<Preprocessed> {
     check_dims(width, height, gray.len(), 1)?;
     preprocess_gray_owned(gray.to_vec(), width as usize, height as usize, opts)
 }
@@ -198,20 +186,10 @@ fn border_histogram(gray: &[u8], w: usize, h: usize) -> [u64; 256] {
     hist
 }
 
-fn preprocess_gray_owned(
-    mut gray: Vec<u8>,
-    w: usize,
-    h: usize,
-    opts: &Options,
-) -> Result<Preprocessed> {
+fn preprocess_gray_owned(mut gray: Vec<u8>, w: usize, h: usize, opts: &Options) -> Result<Preprocessed> {
     let mut hist = border_histogram(&gray, w, h);
     let count: u64 = hist.iter().sum();
-    let mean = hist
-        .iter()
-        .enumerate()
-        .map(|(v, &c)| v as u64 * c)
-        .sum::<u64>() as f64
-        / count as f64;
+    let mean = hist.iter().enumerate().map(|(v, &c)| v as u64 * c).sum::<u64>() as f64 / count as f64;
     let inverted = match opts.invert {
         Invert::Auto => mean > 127.5,
         Invert::Yes => true,
@@ -243,10 +221,7 @@ fn preprocess_gray_owned(
     for (y, row) in gray.chunks_exact(w).enumerate() {
         let first = row.iter().position(|&v| f32::from(v) > cut);
         if let Some(first) = first {
-            let last = row
-                .iter()
-                .rposition(|&v| f32::from(v) > cut)
-                .unwrap_or(first);
+            let last = row.iter().rposition(|&v| f32::from(v) > cut).unwrap_or(first);
             x0 = x0.min(first);
             x1 = x1.max(last + 1);
             y0 = y0.min(y);
@@ -302,9 +277,7 @@ fn preprocess_gray_owned(
     let mut pixels = vec![0f32; SIDE * SIDE];
     for (y, row) in small.chunks_exact(tw).enumerate() {
         let dst = &mut pixels[(oy + y) * SIDE + ox..(oy + y) * SIDE + ox + tw];
-        dst.iter_mut()
-            .zip(row)
-            .for_each(|(d, &s)| *d = s.clamp(0.0, 1.0));
+        dst.iter_mut().zip(row).for_each(|(d, &s)| *d = s.clamp(0.0, 1.0));
     }
     Ok(Preprocessed {
         pixels,
@@ -371,8 +344,5 @@ pub fn to_gray_u8(values: &[f32]) -> Vec<u8> {
 
 /// Renders grey values in `[0, 1]` as an opaque RGBA buffer (white ink on black), for a canvas or a PNG.
 pub fn gray_to_rgba(values: &[f32]) -> Vec<u8> {
-    to_gray_u8(values)
-        .into_iter()
-        .flat_map(|g| [g, g, g, 255])
-        .collect()
+    to_gray_u8(values).into_iter().flat_map(|g| [g, g, g, 255]).collect()
 }

@@ -17,7 +17,13 @@ pub enum LayerSpec {
     /// `y = W x + b`, `W: [out, in]`.
     Dense { inputs: usize, outputs: usize },
     /// 2-D convolution, `W: [out_ch, in_ch, k, k]`, `b: [out_ch]`.
-    Conv2d { in_channels: usize, out_channels: usize, kernel: usize, stride: usize, padding: usize },
+    Conv2d {
+        in_channels: usize,
+        out_channels: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    },
     /// Non-overlapping max pooling with window = stride = `size`.
     MaxPool2d { size: usize },
     /// `max(0, x)`.

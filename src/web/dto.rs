@@ -30,7 +30,14 @@ impl Prediction {
     /// Arg-max of a probability vector (first index on ties).
     pub fn from_probs(probs: Vec<f32>) -> Prediction {
         let (class, confidence) =
-            probs.iter().copied().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, p)| if p > best.1 { (i, p) } else { best });
-        Prediction { class, confidence, probs }
+            probs.iter().copied().enumerate().fold(
+                (0, f32::NEG_INFINITY),
+                |best, (i, p)| if p > best.1 { (i, p) } else { best },
+            );
+        Prediction {
+            class,
+            confidence,
+            probs,
+        }
     }
 }

@@ -30,7 +30,9 @@ fn to_value<T: serde::Serialize>(v: &T) -> std::result::Result<JsValue, JsError>
 
 impl Session {
     fn get(&self, id: &str) -> Result<&Loaded> {
-        self.models.get(id).ok_or_else(|| Error::param("model", format!("no model `{id}` is loaded")))
+        self.models
+            .get(id)
+            .ok_or_else(|| Error::param("model", format!("no model `{id}` is loaded")))
     }
 
     fn info(id: &str, l: &Loaded) -> ModelInfo {
@@ -51,7 +53,10 @@ impl Session {
 pub(crate) fn image_view<'a>(model: &Model, pixels: &'a [f32]) -> Result<ArrayView4<'a, f32>> {
     let [c, h, w] = model.input_shape();
     if pixels.len() != c * h * w {
-        return Err(Error::Shape(format!("the image has {} values, the model expects {c}×{h}×{w}", pixels.len())));
+        return Err(Error::Shape(format!(
+            "the image has {} values, the model expects {c}×{h}×{w}",
+            pixels.len()
+        )));
     }
     if let Some(bad) = pixels.iter().find(|p| !p.is_finite() || **p < 0.0 || **p > 1.0) {
         return Err(Error::param("image", format!("pixels must lie in [0, 1], found {bad}")));
@@ -70,7 +75,11 @@ impl Session {
     #[wasm_bindgen(js_name = loadModel)]
     pub fn load_model(&mut self, id: &str, bytes: &[u8]) -> std::result::Result<JsValue, JsError> {
         let (model, meta) = model_file::load(bytes).js()?;
-        let loaded = Loaded { model, meta, untrained: false };
+        let loaded = Loaded {
+            model,
+            meta,
+            untrained: false,
+        };
         let info = Self::info(id, &loaded);
         self.models.insert(id.to_string(), loaded);
         to_value(&info)
@@ -90,7 +99,11 @@ impl Session {
             training: serde_json::json!({ "untrained": true, "seed": seed }),
             metrics: serde_json::json!({}),
         };
-        let loaded = Loaded { model, meta, untrained: true };
+        let loaded = Loaded {
+            model,
+            meta,
+            untrained: true,
+        };
         let info = Self::info(id, &loaded);
         self.models.insert(id.to_string(), loaded);
         to_value(&info)
@@ -110,4 +123,3 @@ impl Session {
         self.models.remove(id);
     }
 }
-
