@@ -24,7 +24,7 @@ pub mod im2col;
 pub mod init;
 pub mod loss;
 pub mod maxpool;
-mod model;
+pub(crate) mod model;
 pub(crate) mod par;
 pub mod relu;
 
