@@ -165,8 +165,15 @@ impl AttackParams {
     /// Parses and validates the JSON object the page sends. Unknown fields, wrong types, out-of-range values and
     /// non-objects are [`Error::InvalidParameter`] errors.
     pub fn from_json(json: &str) -> Result<AttackParams> {
-        let p: AttackParams =
-            serde_json::from_str(json).map_err(|e| Error::param("params", e.to_string()))?;
+        let bad = |e: serde_json::Error| Error::param("params", e.to_string());
+        let value: serde_json::Value = serde_json::from_str(json).map_err(bad)?;
+        if !value.is_object() {
+            return Err(Error::param(
+                "params",
+                "must be a JSON object such as {\"eta\": 0.1}",
+            ));
+        }
+        let p: AttackParams = serde_json::from_value(value).map_err(bad)?;
         p.validate()?;
         Ok(p)
     }
