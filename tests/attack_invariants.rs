@@ -6,8 +6,8 @@
 //! small step counts and budgets to keep the file fast.
 
 use advlab::attacks::{
-    self, apply_direction, by_name, fgsm_direction, flip_eta, linear_view, AttackParams,
-    AttackResult, Classifier, Goal, Norm, ATTACK_NAMES, FLIP_STEP,
+    self, apply_direction, by_name, fgsm_direction, flip_eta, linear_view, AttackParams, AttackResult, Classifier,
+    Goal, Norm, ATTACK_NAMES, FLIP_STEP,
 };
 use advlab::Error;
 use ndarray::{s, Array1, Array2, Array4, ArrayView2, ArrayView4, Axis};
@@ -73,10 +73,7 @@ impl Classifier for Mlp {
                 *g = 0.0
             }
         });
-        let dx = dh
-            .dot(&self.w1)
-            .into_shape_with_order((n, C, H, W))
-            .unwrap();
+        let dx = dh.dot(&self.w1).into_shape_with_order((n, C, H, W)).unwrap();
         (z, dx)
     }
 }
@@ -90,16 +87,10 @@ fn image(i: usize) -> Array4<f32> {
         2 | 3 => {
             // A few thick random strokes of ink, MNIST-like: mostly exact 0 and 1.
             for _ in 0..4 {
-                let (mut r, mut c) = (
-                    4 + (rng.next_u32() % 20) as i32,
-                    4 + (rng.next_u32() % 20) as i32,
-                );
+                let (mut r, mut c) = (4 + (rng.next_u32() % 20) as i32, 4 + (rng.next_u32() % 20) as i32);
                 for _ in 0..12 {
                     for (dr, dc) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                        let (rr, cc) = (
-                            (r + dr).clamp(0, 27) as usize,
-                            (c + dc).clamp(0, 27) as usize,
-                        );
+                        let (rr, cc) = ((r + dr).clamp(0, 27) as usize, (c + dc).clamp(0, 27) as usize);
                         x[[0, 0, rr, cc]] = 1.0;
                     }
                     r = (r + (rng.next_u32() % 3) as i32 - 1).clamp(0, 27);
@@ -154,13 +145,7 @@ fn etas(norm: Norm) -> [f32; 3] {
     }
 }
 
-fn run(
-    name: &str,
-    model: &dyn Classifier,
-    x: &Array4<f32>,
-    goal: Goal,
-    p: &AttackParams,
-) -> attacks::AttackResult {
+fn run(name: &str, model: &dyn Classifier, x: &Array4<f32>, goal: Goal, p: &AttackParams) -> attacks::AttackResult {
     let attack = by_name(name).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
     attack
@@ -168,27 +153,16 @@ fn run(
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn check_result(
-    name: &str,
-    model: &dyn Classifier,
-    x: &Array4<f32>,
-    goal: Goal,
-    p: &AttackParams,
-    r: &AttackResult,
-) {
+fn check_result(name: &str, model: &dyn Classifier, x: &Array4<f32>, goal: Goal, p: &AttackParams, r: &AttackResult) {
     let ctx = format!("{name} {:?} η={} {goal:?}", p.norm, p.eta);
     let adv = r.adversarial.as_slice().unwrap();
     assert_eq!(r.adversarial.shape(), x.shape(), "{ctx}");
     assert!(
-        adv.iter()
-            .all(|v| v.is_finite() && (-1e-6..=1.0 + 1e-6).contains(v)),
+        adv.iter().all(|v| v.is_finite() && (-1e-6..=1.0 + 1e-6).contains(v)),
         "{ctx}: out of [0,1]"
     );
     assert!(
-        r.probs_after
-            .iter()
-            .chain(&r.probs_before)
-            .all(|v| v.is_finite()),
+        r.probs_after.iter().chain(&r.probs_before).all(|v| v.is_finite()),
         "{ctx}: NaN probabilities"
     );
     let d: Vec<f32> = adv.iter().zip(x.iter()).map(|(a, b)| a - b).collect();
@@ -220,11 +194,7 @@ fn check_result(
     let p_after = pred(model, r.adversarial.view());
     assert_eq!(r.pred_after, p_after, "{ctx}");
     assert_eq!(r.pred_before, pred(model, x.view()), "{ctx}");
-    assert_eq!(
-        r.flipped,
-        goal.is_success(p_after),
-        "{ctx}: flipped is not `goal met`"
-    );
+    assert_eq!(r.flipped, goal.is_success(p_after), "{ctx}: flipped is not `goal met`");
     if let Goal::Targeted { target } = goal {
         assert_eq!(r.flipped, p_after == target, "{ctx}");
     }
@@ -431,10 +401,7 @@ fn flip_eta_grid_edges() {
     let x = image(0);
     let g = goal(&model, x.view(), 0);
     let s = fgsm_direction(&model, x.view(), g, Norm::Linf).unwrap();
-    assert_eq!(
-        flip_eta(&model, x.view(), g, s.view(), 0.0, FLIP_STEP).unwrap(),
-        None
-    );
+    assert_eq!(flip_eta(&model, x.view(), g, s.view(), 0.0, FLIP_STEP).unwrap(), None);
     // A zero direction never flips.
     let zero = Array4::<f32>::zeros(x.raw_dim());
     assert_eq!(
@@ -465,12 +432,8 @@ fn evaluate_and_transfer_are_deterministic_and_consistent() {
         let attack = by_name(name).unwrap();
         let p = cheap(0.2, Norm::Linf, 0);
         for targeted in [false, true] {
-            let r1 =
-                attacks::evaluate(&a, images.view(), &labels, attack.as_ref(), &p, targeted, 5)
-                    .unwrap();
-            let r2 =
-                attacks::evaluate(&a, images.view(), &labels, attack.as_ref(), &p, targeted, 5)
-                    .unwrap();
+            let r1 = attacks::evaluate(&a, images.view(), &labels, attack.as_ref(), &p, targeted, 5).unwrap();
+            let r2 = attacks::evaluate(&a, images.view(), &labels, attack.as_ref(), &p, targeted, 5).unwrap();
             assert_eq!(r1, r2);
             assert_eq!(r1.n, n);
             assert_eq!(r1.attacked, 20);
@@ -482,33 +445,13 @@ fn evaluate_and_transfer_are_deterministic_and_consistent() {
             }
             assert!(r1.mean_linf <= 0.2 + 1e-6);
             // Self-transfer is perfect transfer.
-            let t = attacks::transfer(
-                &a,
-                &a,
-                images.view(),
-                &labels,
-                attack.as_ref(),
-                &p,
-                targeted,
-                5,
-            )
-            .unwrap();
+            let t = attacks::transfer(&a, &a, images.view(), &labels, attack.as_ref(), &p, targeted, 5).unwrap();
             assert_eq!(t.source_success_rate, r1.success_rate);
             assert_eq!(t.target_adversarial_accuracy, t.source_adversarial_accuracy);
             if t.source_success_rate > 0.0 {
                 assert_eq!(t.transfer_rate, 1.0);
             }
-            let t = attacks::transfer(
-                &a,
-                &b,
-                images.view(),
-                &labels,
-                attack.as_ref(),
-                &p,
-                targeted,
-                5,
-            )
-            .unwrap();
+            let t = attacks::transfer(&a, &b, images.view(), &labels, attack.as_ref(), &p, targeted, 5).unwrap();
             assert!((0.0..=1.0).contains(&t.transfer_rate));
         }
     }
@@ -520,12 +463,81 @@ fn evaluate_and_transfer_are_deterministic_and_consistent() {
     let lone = attack.run(
         &a,
         x.view(),
-        Goal::Untargeted {
-            true_class: labels[3],
-        },
+        Goal::Untargeted { true_class: labels[3] },
         &p,
         &mut rng,
         &mut |_| true,
     );
     assert!(lone.is_ok());
+}
+
+/// The same contract on the shipped architectures (random initialisation), with lighter budgets: a CNN forward
+/// pass costs ~3.4 MFLOP.
+#[test]
+fn every_attack_keeps_the_contract_on_nn_models() {
+    use advlab::nn::{architecture, Model};
+    for (arch, images_per_attack) in [("cnn", 100), ("linear", 100), ("mlp", 30)] {
+        let model = Model::init(&architecture(arch).unwrap(), [1, 28, 28], 42).unwrap();
+        for &name in ATTACK_NAMES {
+            let t = std::time::Instant::now();
+            for &norm in by_name(name).unwrap().supported_norms() {
+                for i in 0..images_per_attack {
+                    let x = image(i);
+                    let copy = x.clone();
+                    let g = goal(&model, x.view(), i);
+                    let mut p = cheap(etas(norm)[i % 3], norm, i as u64);
+                    p.max_queries = 60;
+                    p.population = 10;
+                    p.cw_steps = 5;
+                    p.steps = 3;
+                    let r = run(name, &model, &x, g, &p);
+                    assert_eq!(x, copy, "{arch}/{name}: input mutated");
+                    check_result(name, &model, &x, g, &p, &r);
+                    if i % 10 == 0 {
+                        assert_eq!(
+                            bits(&r),
+                            bits(&run(name, &model, &x, g, &p)),
+                            "{arch}/{name}: not deterministic"
+                        );
+                    }
+                }
+            }
+            eprintln!("{arch}/{name}: {:?}", t.elapsed());
+        }
+    }
+}
+
+/// `Classifier for nn::Model` overrides the cross-entropy gradient with the model's own (one forward instead of
+/// two); it must agree with the generic path through `logits_vjp`.
+#[test]
+fn nn_model_ce_gradient_matches_the_generic_path() {
+    use advlab::nn::{architecture, Model};
+    struct Generic<'a>(&'a Model);
+    impl Classifier for Generic<'_> {
+        fn num_classes(&self) -> usize {
+            Classifier::num_classes(self.0)
+        }
+        fn input_shape(&self) -> [usize; 3] {
+            Classifier::input_shape(self.0)
+        }
+        fn logits(&self, x: ArrayView4<f32>) -> Array2<f32> {
+            Classifier::logits(self.0, x)
+        }
+        fn logits_vjp(&self, x: ArrayView4<f32>, d: ArrayView2<f32>) -> (Array2<f32>, Array4<f32>) {
+            Classifier::logits_vjp(self.0, x, d)
+        }
+    }
+    let model = Model::init(&architecture("cnn").unwrap(), [1, 28, 28], 3).unwrap();
+    let mut batch = Array4::<f32>::zeros((3, C, H, W));
+    for i in 0..3 {
+        batch
+            .index_axis_mut(Axis(0), i)
+            .assign(&image(i).index_axis(Axis(0), 0));
+    }
+    let labels = [1, 4, 9];
+    let a = Classifier::ce_gradient(&model, batch.view(), &labels);
+    let b = Generic(&model).ce_gradient(batch.view(), &labels);
+    let scale = b.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let err = a.iter().zip(b.iter()).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    assert!(scale > 0.0 && err <= 1e-4 * scale, "max |Δ| = {err}, scale {scale}");
 }

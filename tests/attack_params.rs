@@ -2,8 +2,7 @@
 //! out of range), image shapes, and the JSON the page sends.
 
 use advlab::attacks::{
-    self, by_name, fgsm_direction, flip_eta, AttackParams, Classifier, Goal, Norm, ATTACK_NAMES,
-    FLIP_STEP,
+    self, by_name, fgsm_direction, flip_eta, AttackParams, Classifier, Goal, Norm, ATTACK_NAMES, FLIP_STEP,
 };
 use advlab::Error;
 use ndarray::{Array1, Array2, Array4, ArrayView2, ArrayView4};
@@ -37,42 +36,27 @@ impl Classifier for Linear {
     fn logits(&self, x: ArrayView4<f32>) -> Array2<f32> {
         let n = x.shape()[0];
         let x = x.as_standard_layout();
-        x.view()
-            .into_shape_with_order((n, 784))
-            .unwrap()
-            .dot(&self.w.t())
-            + &self.b
+        x.view().into_shape_with_order((n, 784)).unwrap().dot(&self.w.t()) + &self.b
     }
     fn logits_vjp(&self, x: ArrayView4<f32>, d: ArrayView2<f32>) -> (Array2<f32>, Array4<f32>) {
         let n = x.shape()[0];
         (
             self.logits(x),
-            d.dot(&self.w)
-                .into_shape_with_order((n, 1, 28, 28))
-                .unwrap(),
+            d.dot(&self.w).into_shape_with_order((n, 1, 28, 28)).unwrap(),
         )
     }
 }
 
 fn img() -> Array4<f32> {
-    Array4::from_shape_fn((1, 1, 28, 28), |(_, _, r, c)| {
-        ((r * 28 + c) % 17) as f32 / 16.0
-    })
+    Array4::from_shape_fn((1, 1, 28, 28), |(_, _, r, c)| ((r * 28 + c) % 17) as f32 / 16.0)
 }
 
-fn run_all(
-    model: &dyn Classifier,
-    x: ArrayView4<f32>,
-    goal: Goal,
-    p: &AttackParams,
-) -> Vec<(String, Error)> {
+fn run_all(model: &dyn Classifier, x: ArrayView4<f32>, goal: Goal, p: &AttackParams) -> Vec<(String, Error)> {
     ATTACK_NAMES
         .iter()
         .map(|&name| {
             let mut rng = ChaCha8Rng::seed_from_u64(0);
-            let r = by_name(name)
-                .unwrap()
-                .run(model, x, goal, p, &mut rng, &mut |_| true);
+            let r = by_name(name).unwrap().run(model, x, goal, p, &mut rng, &mut |_| true);
             (name.to_string(), r.expect_err(name))
         })
         .collect()
@@ -101,14 +85,7 @@ fn bad_eta_is_a_clear_error_for_every_attack() {
     let m = Linear::new(10);
     let x = img();
     let g = untargeted(&m, &x);
-    for eta in [
-        -0.1,
-        -0.0001,
-        f32::NAN,
-        f32::INFINITY,
-        f32::NEG_INFINITY,
-        1.5,
-    ] {
+    for eta in [-0.1, -0.0001, f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1.5] {
         let p = AttackParams {
             eta,
             ..Default::default()
@@ -292,14 +269,8 @@ fn bad_goals_are_clear_errors() {
     let x = img();
     let p0 = m.predict(x.view())[0];
     let p = AttackParams::default();
-    assert_param(
-        &run_all(&m, x.view(), Goal::Targeted { target: p0 }, &p),
-        "target",
-    );
-    assert_param(
-        &run_all(&m, x.view(), Goal::Targeted { target: 10 }, &p),
-        "target",
-    );
+    assert_param(&run_all(&m, x.view(), Goal::Targeted { target: p0 }, &p), "target");
+    assert_param(&run_all(&m, x.view(), Goal::Targeted { target: 10 }, &p), "target");
     assert_param(
         &run_all(&m, x.view(), Goal::Targeted { target: usize::MAX }, &p),
         "target",
@@ -322,14 +293,8 @@ fn bad_goals_are_clear_errors() {
         &mut |_| true,
     );
     assert!(ok.is_ok());
-    assert_param(
-        &run_all(&m3, x.view(), Goal::Targeted { target: 4 }, &p),
-        "target",
-    );
-    assert_param(
-        &run_all(&m3, x.view(), Goal::Targeted { target: 3 }, &p),
-        "target",
-    );
+    assert_param(&run_all(&m3, x.view(), Goal::Targeted { target: 4 }, &p), "target");
+    assert_param(&run_all(&m3, x.view(), Goal::Targeted { target: 3 }, &p), "target");
     // Direction and flip search check the goal too.
     assert!(fgsm_direction(&m, x.view(), Goal::Targeted { target: p0 }, Norm::Linf).is_err());
     assert!(fgsm_direction(&m3, x.view(), Goal::Targeted { target: 7 }, Norm::Linf).is_err());
@@ -368,24 +333,13 @@ fn wrong_images_are_shape_or_parameter_errors() {
     let back = xt.view().reversed_axes();
     let g = untargeted(&m, &x);
     let r = attacks::run("fgsm", &m, back, g, &AttackParams::default(), &mut |_| true).unwrap();
-    let r2 = attacks::run(
-        "fgsm",
-        &m,
-        x.view(),
-        g,
-        &AttackParams::default(),
-        &mut |_| true,
-    )
-    .unwrap();
+    let r2 = attacks::run("fgsm", &m, x.view(), g, &AttackParams::default(), &mut |_| true).unwrap();
     assert_eq!(r.adversarial, r2.adversarial);
 }
 
 #[test]
 fn unknown_attacks_and_unsupported_norms() {
-    assert!(matches!(
-        by_name("fgsm2").err(),
-        Some(Error::InvalidParameter { .. })
-    ));
+    assert!(matches!(by_name("fgsm2").err(), Some(Error::InvalidParameter { .. })));
     assert!(by_name("").is_err());
     for &n in ATTACK_NAMES {
         assert_eq!(by_name(n).unwrap().name(), n);
@@ -395,15 +349,7 @@ fn unknown_attacks_and_unsupported_norms() {
     let x = img();
     let g = untargeted(&m, &x);
     for name in ["square", "jsma", "one_pixel"] {
-        let e = attacks::run(
-            name,
-            &m,
-            x.view(),
-            g,
-            &AttackParams::new(1.0, Norm::L2),
-            &mut |_| true,
-        )
-        .unwrap_err();
+        let e = attacks::run(name, &m, x.view(), g, &AttackParams::new(1.0, Norm::L2), &mut |_| true).unwrap_err();
         assert!(
             matches!(e, Error::InvalidParameter { ref name, .. } if name == "norm"),
             "{e:?}"
@@ -467,9 +413,7 @@ fn evaluate_rejects_bad_data() {
     };
     assert!(attacks::evaluate(&m, images.view(), &[0, 1, 2], a.as_ref(), &bad, false, 0).is_err());
     let m3 = Linear::new(3);
-    assert!(
-        attacks::transfer(&m, &m3, images.view(), &[0, 1, 2], a.as_ref(), &p, false, 0).is_err()
-    );
+    assert!(attacks::transfer(&m, &m3, images.view(), &[0, 1, 2], a.as_ref(), &p, false, 0).is_err());
     // Empty data set: a report of zeros, not a division by zero.
     let empty = Array4::<f32>::zeros((0, 1, 28, 28));
     let r = attacks::evaluate(&m, empty.view(), &[], a.as_ref(), &p, false, 0).unwrap();
@@ -479,14 +423,10 @@ fn evaluate_rejects_bad_data() {
 #[test]
 fn params_from_json() {
     // What the page sends: a partial object, the rest are defaults.
-    let p =
-        AttackParams::from_json(r#"{"eta": 0.25, "norm": "l2", "steps": 10, "seed": 7}"#).unwrap();
+    let p = AttackParams::from_json(r#"{"eta": 0.25, "norm": "l2", "steps": 10, "seed": 7}"#).unwrap();
     assert_eq!((p.eta, p.norm, p.steps, p.seed), (0.25, Norm::L2, 10, 7));
     assert_eq!(p.step_size, AttackParams::default().step_size);
-    assert_eq!(
-        AttackParams::from_json("{}").unwrap(),
-        AttackParams::default()
-    );
+    assert_eq!(AttackParams::from_json("{}").unwrap(), AttackParams::default());
     // The defaults follow the protocol: PGD-40 of 0.01 with random start.
     let d = AttackParams::default();
     assert_eq!(

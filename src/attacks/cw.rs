@@ -22,9 +22,7 @@
 use ndarray::Array2;
 use rand_chacha::ChaCha8Rng;
 
-use super::{
-    argmax_except, norms, report, std_layout, Attack, Context, Crafted, Goal, Norm, Progress,
-};
+use super::{argmax_except, norms, report, std_layout, Attack, Context, Crafted, Goal, Norm, Progress};
 use crate::error::Result;
 
 /// Carlini–Wagner L2 (`"cw"`).
@@ -121,11 +119,7 @@ impl Attack for CarliniWagner {
                         Norm::Linf => linf,
                         Norm::L2 => l2sq.sqrt() as f32,
                     };
-                    let slot = if size <= p.eta {
-                        &mut best_in_cap
-                    } else {
-                        &mut best_any
-                    };
+                    let slot = if size <= p.eta { &mut best_in_cap } else { &mut best_any };
                     if slot.as_ref().is_none_or(|b| l2sq < b.l2sq) {
                         let a = adv.as_slice().expect("standard layout");
                         match slot {
@@ -133,12 +127,7 @@ impl Attack for CarliniWagner {
                                 b.l2sq = l2sq;
                                 b.adv.copy_from_slice(a);
                             }
-                            None => {
-                                *slot = Some(Candidate {
-                                    l2sq,
-                                    adv: a.to_vec(),
-                                })
-                            }
+                            None => *slot = Some(Candidate { l2sq, adv: a.to_vec() }),
                         }
                     }
                 }

@@ -28,10 +28,7 @@ use ndarray::Array2;
 use rand_chacha::ChaCha8Rng;
 
 use super::Progress;
-use super::{
-    argmax_except, norms, repeat, report, std_layout, Attack, AttackParams, Context, Crafted, Goal,
-    Norm,
-};
+use super::{argmax_except, norms, repeat, report, std_layout, Attack, AttackParams, Context, Crafted, Goal, Norm};
 use crate::error::Result;
 
 /// DeepFool (`"deepfool"`).
@@ -138,10 +135,7 @@ impl Attack for DeepFool {
                 }
                 Norm::Linf => {
                     let s = m / q;
-                    r_tot
-                        .iter_mut()
-                        .zip(&w)
-                        .for_each(|(r, &wi)| *r += s * norms::sign(wi));
+                    r_tot.iter_mut().zip(&w).for_each(|(r, &wi)| *r += s * norms::sign(wi));
                 }
             }
             let a = adv.as_slice_mut().expect("standard layout");

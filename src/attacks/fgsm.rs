@@ -17,10 +17,7 @@ use ndarray::{Array2, Array4, ArrayView4};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::{
-    argmax, argmax_except, check_image, norms, std_layout, Attack, Classifier, Context, Crafted,
-    Goal, Norm,
-};
+use super::{argmax, argmax_except, check_image, norms, std_layout, Attack, Classifier, Context, Crafted, Goal, Norm};
 use super::{report, Progress};
 use crate::error::{Error, Result};
 
@@ -28,12 +25,7 @@ use crate::error::{Error, Result};
 pub struct Fgsm;
 
 /// The unit direction `s` for `goal`, without validation (the image is in standard layout).
-pub(crate) fn direction_unchecked(
-    model: &dyn Classifier,
-    x: ArrayView4<f32>,
-    goal: Goal,
-    norm: Norm,
-) -> Array4<f32> {
+pub(crate) fn direction_unchecked(model: &dyn Classifier, x: ArrayView4<f32>, goal: Goal, norm: Norm) -> Array4<f32> {
     let mut g = std_layout(model.ce_gradient(x, &[goal.class()]));
     let flip = if goal.is_targeted() { -1.0 } else { 1.0 };
     let s = g.as_slice_mut().expect("standard layout");
@@ -51,21 +43,10 @@ pub(crate) fn direction_unchecked(
 ///
 /// Errors: wrong image shape ([`Error::Shape`]), pixels outside `[0,1]`, a class out of range, or a target the
 /// model already predicts ([`Error::InvalidParameter`]).
-pub fn fgsm_direction(
-    model: &dyn Classifier,
-    x: ArrayView4<f32>,
-    goal: Goal,
-    norm: Norm,
-) -> Result<Array4<f32>> {
+pub fn fgsm_direction(model: &dyn Classifier, x: ArrayView4<f32>, goal: Goal, norm: Norm) -> Result<Array4<f32>> {
     check_image(model, x)?;
     let x = x.as_standard_layout();
-    let pred = argmax(
-        model
-            .logits(x.view())
-            .row(0)
-            .as_slice()
-            .expect("contiguous"),
-    );
+    let pred = argmax(model.logits(x.view()).row(0).as_slice().expect("contiguous"));
     goal.check(model.num_classes(), pred)?;
     Ok(direction_unchecked(model, x.view(), goal, norm))
 }
@@ -151,12 +132,7 @@ pub struct LinearView {
 
 /// The linear view (Goodfellow et al. 2015, §3): linearise the margin `m` of `goal` at `x` and predict the η at
 /// which `x + η·s` flips (ignoring clipping). One forward and one backward pass.
-pub fn linear_view(
-    model: &dyn Classifier,
-    x: ArrayView4<f32>,
-    goal: Goal,
-    s: ArrayView4<f32>,
-) -> Result<LinearView> {
+pub fn linear_view(model: &dyn Classifier, x: ArrayView4<f32>, goal: Goal, s: ArrayView4<f32>) -> Result<LinearView> {
     check_image(model, x)?;
     check_direction(x, s)?;
     let x = x.as_standard_layout();
@@ -175,11 +151,7 @@ pub fn linear_view(
     let g = std_layout(g);
     let gs = g.as_slice().expect("standard layout");
     let s = s.as_standard_layout();
-    let slope = gs
-        .iter()
-        .zip(s.iter())
-        .map(|(&a, &b)| a as f64 * b as f64)
-        .sum::<f64>() as f32;
+    let slope = gs.iter().zip(s.iter()).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>() as f32;
     let margin = goal.margin(&z);
     let predicted_flip_eta = (slope < 0.0 && margin > 0.0).then(|| margin / -slope);
     Ok(LinearView {

@@ -39,19 +39,10 @@ pub fn flip_eta(
         ));
     }
     if !step.is_finite() || step <= 0.0 {
-        return Err(Error::param(
-            "step",
-            format!("must be a finite number > 0, got {step}"),
-        ));
+        return Err(Error::param("step", format!("must be a finite number > 0, got {step}")));
     }
     let x = x.as_standard_layout();
-    let clean = argmax(
-        model
-            .logits(x.view())
-            .row(0)
-            .as_slice()
-            .expect("contiguous"),
-    );
+    let clean = argmax(model.logits(x.view()).row(0).as_slice().expect("contiguous"));
     goal.check(model.num_classes(), clean)?;
     let fooled = |pred: usize| match goal {
         Goal::Untargeted { .. } => pred != clean,

@@ -39,9 +39,7 @@ fn iterate(
     let mut adv = ctx.x.clone();
     if random_start {
         let start = norms::random_start(rng, x, p.eta, p.norm);
-        adv.as_slice_mut()
-            .expect("standard layout")
-            .copy_from_slice(&start);
+        adv.as_slice_mut().expect("standard layout").copy_from_slice(&start);
     }
     let mut velocity = momentum.map(|_| vec![0.0f32; x.len()]);
     let mut step_dir = vec![0.0f32; x.len()];
@@ -66,10 +64,7 @@ fn iterate(
                 }
                 step_dir.copy_from_slice(v);
             }
-            _ => step_dir
-                .iter_mut()
-                .zip(g)
-                .for_each(|(s, &gi)| *s = dir * gi),
+            _ => step_dir.iter_mut().zip(g).for_each(|(s, &gi)| *s = dir * gi),
         }
         match p.norm {
             Norm::Linf => step_dir.iter_mut().for_each(|s| *s = norms::sign(*s)),

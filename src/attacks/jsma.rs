@@ -50,11 +50,7 @@ impl Attack for Jsma {
         let theta = p.theta;
         let up = theta > 0.0;
         // Sign that α must have: towards the target, or away from the true class.
-        let alpha_sign = if ctx.goal.is_targeted() == up {
-            1.0f32
-        } else {
-            -1.0
-        };
+        let alpha_sign = if ctx.goal.is_targeted() == up { 1.0f32 } else { -1.0 };
         let lo: Vec<f32> = x.iter().map(|&v| (v - p.eta).max(0.0)).collect();
         let hi: Vec<f32> = x.iter().map(|&v| (v + p.eta).min(1.0)).collect();
         let movable = |i: usize, v: f32| if up { v < hi[i] } else { v > lo[i] };
@@ -70,10 +66,7 @@ impl Attack for Jsma {
         while steps < max_iters && domain.len() >= 2 {
             let (z, g) = model.logits_vjp(repeat(&adv, 2).view(), d.view());
             queries += 2;
-            if ctx
-                .goal
-                .is_success_logits(z.row(0).as_slice().expect("contiguous"))
-            {
+            if ctx.goal.is_success_logits(z.row(0).as_slice().expect("contiguous")) {
                 break;
             }
             report(

@@ -73,11 +73,7 @@ pub trait Classifier: Send + Sync {
     fn logits(&self, x: ArrayView4<f32>) -> Array2<f32>;
     /// `(Z(x), ∂(Σ dlogits ⊙ Z(x))/∂x)`: one forward and one backward pass. Row `n` of `dlogits` only touches
     /// image `n`, so a batch of copies of one image with different rows gives several gradients at once.
-    fn logits_vjp(
-        &self,
-        x: ArrayView4<f32>,
-        dlogits: ArrayView2<f32>,
-    ) -> (Array2<f32>, Array4<f32>);
+    fn logits_vjp(&self, x: ArrayView4<f32>, dlogits: ArrayView2<f32>) -> (Array2<f32>, Array4<f32>);
 
     /// Softmax probabilities, `[N, K]`.
     fn probabilities(&self, x: ArrayView4<f32>) -> Array2<f32> {
@@ -119,11 +115,7 @@ impl Classifier for crate::nn::Model {
     fn logits(&self, x: ArrayView4<f32>) -> Array2<f32> {
         crate::nn::Model::logits(self, x)
     }
-    fn logits_vjp(
-        &self,
-        x: ArrayView4<f32>,
-        dlogits: ArrayView2<f32>,
-    ) -> (Array2<f32>, Array4<f32>) {
+    fn logits_vjp(&self, x: ArrayView4<f32>, dlogits: ArrayView2<f32>) -> (Array2<f32>, Array4<f32>) {
         crate::nn::Model::logits_vjp(self, x, dlogits)
     }
     fn ce_gradient(&self, x: ArrayView4<f32>, labels: &[usize]) -> Array4<f32> {
@@ -308,10 +300,7 @@ pub struct AttackResult {
     pub steps: usize,
 }
 
-fn serialize_flat<S: serde::Serializer>(
-    a: &Array4<f32>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
+fn serialize_flat<S: serde::Serializer>(a: &Array4<f32>, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.collect_seq(a.iter())
 }
 
@@ -357,12 +346,8 @@ pub trait Attack: Send + Sync {
         true
     }
     /// The attack proper, on validated input; `η > 0` here.
-    fn craft(
-        &self,
-        ctx: &Context,
-        rng: &mut ChaCha8Rng,
-        progress: &mut dyn FnMut(Progress) -> bool,
-    ) -> Result<Crafted>;
+    fn craft(&self, ctx: &Context, rng: &mut ChaCha8Rng, progress: &mut dyn FnMut(Progress) -> bool)
+        -> Result<Crafted>;
 
     /// Validates, runs [`Attack::craft`] and measures the result. `η = 0` returns `x` untouched.
     fn run(
@@ -378,11 +363,7 @@ pub trait Attack: Send + Sync {
         if !self.supported_norms().contains(&params.norm) {
             return Err(Error::param(
                 "norm",
-                format!(
-                    "{} does not support the {} norm",
-                    self.name(),
-                    params.norm.as_str()
-                ),
+                format!("{} does not support the {} norm", self.name(), params.norm.as_str()),
             ));
         }
         let crafted = if params.eta == 0.0 {
@@ -428,10 +409,7 @@ pub fn by_name(name: &str) -> Result<Box<dyn Attack>> {
         _ => {
             return Err(Error::param(
                 "attack",
-                format!(
-                    "unknown attack `{name}`; known: {}",
-                    ATTACK_NAMES.join(", ")
-                ),
+                format!("unknown attack `{name}`; known: {}", ATTACK_NAMES.join(", ")),
             ))
         }
     })

@@ -14,10 +14,7 @@ pub fn linf(d: &[f32]) -> f32 {
 
 /// `‖δ‖₂`, accumulated in `f64`.
 pub fn l2(d: &[f32]) -> f32 {
-    d.iter()
-        .map(|&v| (v as f64) * (v as f64))
-        .sum::<f64>()
-        .sqrt() as f32
+    d.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>().sqrt() as f32
 }
 
 /// `‖δ‖₁`, accumulated in `f64`.
@@ -44,11 +41,7 @@ pub fn sign(v: f32) -> f32 {
 
 /// `g / ‖g‖₂` in place (left at zero when `g = 0`).
 pub fn normalize_l2(g: &mut [f32]) {
-    let n = g
-        .iter()
-        .map(|&v| (v as f64) * (v as f64))
-        .sum::<f64>()
-        .sqrt();
+    let n = g.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>().sqrt();
     if n > 0.0 {
         for v in g.iter_mut() {
             *v = (*v as f64 / n) as f32;
@@ -176,10 +169,7 @@ mod tests {
         let x: Vec<f32> = (0..784).map(|_| uniform(&mut rng)).collect();
         for &norm in &[Norm::Linf, Norm::L2] {
             for &eps in &[0.0f32, 0.01, 0.3, 2.0] {
-                let mut a: Vec<f32> = x
-                    .iter()
-                    .map(|v| v + 3.0 * (uniform(&mut rng) - 0.5))
-                    .collect();
+                let mut a: Vec<f32> = x.iter().map(|v| v + 3.0 * (uniform(&mut rng) - 0.5)).collect();
                 project(&mut a, &x, eps, norm);
                 let d: Vec<f32> = a.iter().zip(&x).map(|(a, b)| a - b).collect();
                 assert!(norm.of(&d) <= eps + 1e-6, "{norm:?} {eps}: {}", norm.of(&d));
@@ -198,10 +188,7 @@ mod tests {
         for _ in 0..70_000 {
             counts[below(&mut rng, 7)] += 1;
         }
-        assert!(
-            counts.iter().all(|&c| (9_000..11_000).contains(&c)),
-            "{counts:?}"
-        );
+        assert!(counts.iter().all(|&c| (9_000..11_000).contains(&c)), "{counts:?}");
         let mut p = permutation(&mut rng, 100);
         p.sort_unstable();
         assert_eq!(p, (0..100).collect::<Vec<_>>());
@@ -214,9 +201,6 @@ mod tests {
         fill_normal(&mut rng, &mut z);
         let mean = z.iter().map(|&v| v as f64).sum::<f64>() / z.len() as f64;
         let var = z.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / z.len() as f64;
-        assert!(
-            mean.abs() < 0.02 && (var - 1.0).abs() < 0.02,
-            "{mean} {var}"
-        );
+        assert!(mean.abs() < 0.02 && (var - 1.0).abs() < 0.02, "{mean} {var}");
     }
 }

@@ -58,10 +58,7 @@ impl Attack for OnePixel {
         if pop_size < 4 {
             return Err(Error::param(
                 "max_queries",
-                format!(
-                    "one_pixel needs a budget of at least 5 queries, got {}",
-                    p.max_queries
-                ),
+                format!("one_pixel needs a budget of at least 5 queries, got {}", p.max_queries),
             ));
         }
         let gene = 2 + c;
@@ -155,8 +152,7 @@ impl Attack for OnePixel {
                     }
                 }
                 for g in 0..dim {
-                    let v = pop[r[0] * dim + g]
-                        + p.mutation * (pop[r[1] * dim + g] - pop[r[2] * dim + g]);
+                    let v = pop[r[0] * dim + g] + p.mutation * (pop[r[1] * dim + g] - pop[r[2] * dim + g]);
                     let (a, b) = bound(g);
                     children[i * dim + g] = if v >= a && v < b {
                         v
@@ -179,8 +175,7 @@ impl Attack for OnePixel {
                 }
             }
         }
-        let best = winner
-            .unwrap_or_else(|| (0..pop_size).fold(0, |b, i| if fit[i] < fit[b] { i } else { b }));
+        let best = winner.unwrap_or_else(|| (0..pop_size).fold(0, |b, i| if fit[i] < fit[b] { i } else { b }));
         let mut adv = ctx.x.clone();
         apply(
             &pop[best * dim..(best + 1) * dim],

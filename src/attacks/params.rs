@@ -125,10 +125,7 @@ impl AttackParams {
             return Err(Error::param("step_size", "must be positive"));
         }
         if self.max_queries == 0 {
-            return Err(Error::param(
-                "max_queries",
-                "the query budget must be at least 1",
-            ));
+            return Err(Error::param("max_queries", "the query budget must be at least 1"));
         }
         check_count("max_queries", self.max_queries, 1, 10_000_000)?;
         check_count("pixels", self.pixels, 1, 1 << 20)?;
@@ -168,10 +165,7 @@ impl AttackParams {
         let bad = |e: serde_json::Error| Error::param("params", e.to_string());
         let value: serde_json::Value = serde_json::from_str(json).map_err(bad)?;
         if !value.is_object() {
-            return Err(Error::param(
-                "params",
-                "must be a JSON object such as {\"eta\": 0.1}",
-            ));
+            return Err(Error::param("params", "must be a JSON object such as {\"eta\": 0.1}"));
         }
         let p: AttackParams = serde_json::from_value(value).map_err(bad)?;
         p.validate()?;

@@ -129,8 +129,7 @@ impl Attack for Square {
             }
             let frac = p_selection(p.p_init, steps, n_iters);
             steps += 1;
-            let side = ((frac as f64 * n_features as f64 / c as f64).sqrt().round() as usize)
-                .clamp(1, h.max(2) - 1);
+            let side = ((frac as f64 * n_features as f64 / c as f64).sqrt().round() as usize).clamp(1, h.max(2) - 1);
             let r0 = norms::below(rng, (h - side).max(1));
             let c0 = norms::below(rng, (w.saturating_sub(side)).max(1));
             let side_w = side.min(w);

@@ -96,16 +96,10 @@ fn check_data(model: &dyn Classifier, images: ArrayView4<f32>, labels: &[usize])
     let [c, h, w] = model.input_shape();
     let sh = images.shape();
     if sh[1..] != [c, h, w] {
-        return Err(Error::Shape(format!(
-            "expected images [N, {c}, {h}, {w}], got {sh:?}"
-        )));
+        return Err(Error::Shape(format!("expected images [N, {c}, {h}, {w}], got {sh:?}")));
     }
     if sh[0] != labels.len() {
-        return Err(Error::Shape(format!(
-            "{} images but {} labels",
-            sh[0],
-            labels.len()
-        )));
+        return Err(Error::Shape(format!("{} images but {} labels", sh[0], labels.len())));
     }
     let k = model.num_classes();
     if let Some(&l) = labels.iter().find(|&&l| l >= k) {
@@ -147,14 +141,9 @@ fn attack_all(
         let mut rng = ChaCha8Rng::seed_from_u64(image_seed(seed, i));
         let x = images.slice(s![i..i + 1, .., .., ..]);
         attack
-            .run(
-                model,
-                x,
-                goal_of(labels[i], targeted, k),
-                params,
-                &mut rng,
-                &mut |_| true,
-            )
+            .run(model, x, goal_of(labels[i], targeted, k), params, &mut rng, &mut |_| {
+                true
+            })
             .map(Some)
     })
     .into_iter()
@@ -186,12 +175,9 @@ pub fn evaluate(
     }
     let n = labels.len();
     let preds = predict_all(model, images);
-    let results = attack_all(
-        model, images, labels, &preds, attack, params, targeted, seed,
-    )?;
+    let results = attack_all(model, images, labels, &preds, attack, params, targeted, seed)?;
     let correct = results.iter().filter(|r| r.is_some()).count();
-    let (mut adv_correct, mut succ, mut linf, mut l2, mut l0, mut q) =
-        (0usize, 0usize, 0f64, 0f64, 0f64, 0f64);
+    let (mut adv_correct, mut succ, mut linf, mut l2, mut l0, mut q) = (0usize, 0usize, 0f64, 0f64, 0f64, 0f64);
     for (r, &y) in results.iter().zip(labels) {
         let Some(r) = r else { continue };
         adv_correct += (r.pred_after == y) as usize;
@@ -246,9 +232,7 @@ pub fn transfer(
     let k = source.num_classes();
     let n = labels.len();
     let preds = predict_all(source, images);
-    let results = attack_all(
-        source, images, labels, &preds, attack, params, targeted, seed,
-    )?;
+    let results = attack_all(source, images, labels, &preds, attack, params, targeted, seed)?;
     let mut adv: Array4<f32> = images.to_owned();
     for (i, r) in results.iter().enumerate() {
         if let Some(r) = r {
