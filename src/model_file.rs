@@ -56,12 +56,7 @@ pub struct ModelMeta {
 
 impl ModelMeta {
     /// Metadata describing `model`, with empty training and metrics documents.
-    pub fn for_model(
-        model: &Model,
-        name: &str,
-        dataset: &str,
-        class_names: Vec<String>,
-    ) -> ModelMeta {
+    pub fn for_model(model: &Model, name: &str, dataset: &str, class_names: Vec<String>) -> ModelMeta {
         ModelMeta {
             name: name.to_string(),
             dataset: dataset.to_string(),
@@ -133,16 +128,9 @@ pub fn save(model: &Model, meta: &ModelMeta) -> Result<Vec<u8>> {
             )));
         }
         let bytes = p.data.iter().flat_map(|v| v.to_le_bytes()).collect();
-        tensors.push((
-            name,
-            F32Tensor {
-                shape: p.shape,
-                bytes,
-            },
-        ));
+        tensors.push((name, F32Tensor { shape: p.shape, bytes }));
     }
-    let json = serde_json::to_string(meta)
-        .map_err(|e| bad(format!("cannot serialise the metadata: {e}")))?;
+    let json = serde_json::to_string(meta).map_err(|e| bad(format!("cannot serialise the metadata: {e}")))?;
     let info = HashMap::from([(METADATA_KEY.to_string(), json)]);
     safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(info))
         .map_err(|e| bad(format!("cannot serialise the tensors: {e}")))
@@ -177,27 +165,19 @@ pub fn load(bytes: &[u8]) -> Result<(Model, ModelMeta)> {
             "the header is {n} bytes, more than the {MAX_HEADER_BYTES} allowed"
         )));
     }
-    let header = std::str::from_utf8(&bytes[8..8 + n])
-        .map_err(|e| bad(format!("the header is not UTF-8: {e}")))?;
+    let header = std::str::from_utf8(&bytes[8..8 + n]).map_err(|e| bad(format!("the header is not UTF-8: {e}")))?;
     let data_len = len - 8 - n;
-    let (_, st_meta) =
-        SafeTensors::read_metadata(bytes).map_err(|e| header_error(e, header, data_len))?;
+    let (_, st_meta) = SafeTensors::read_metadata(bytes).map_err(|e| header_error(e, header, data_len))?;
     let st = SafeTensors::deserialize(bytes).map_err(|e| header_error(e, header, data_len))?;
 
     let json = st_meta
         .metadata()
         .as_ref()
-        .ok_or_else(|| {
-            bad("the header has no `__metadata__` map, so no architecture or class names")
-        })?
+        .ok_or_else(|| bad("the header has no `__metadata__` map, so no architecture or class names"))?
         .get(METADATA_KEY)
-        .ok_or_else(|| {
-            bad(format!(
-                "the `__metadata__` map has no `{METADATA_KEY}` entry"
-            ))
-        })?;
-    let meta: ModelMeta = serde_json::from_str(json)
-        .map_err(|e| bad(format!("the `{METADATA_KEY}` metadata is invalid: {e}")))?;
+        .ok_or_else(|| bad(format!("the `__metadata__` map has no `{METADATA_KEY}` entry")))?;
+    let meta: ModelMeta =
+        serde_json::from_str(json).map_err(|e| bad(format!("the `{METADATA_KEY}` metadata is invalid: {e}")))?;
     let plan = plan(&meta.architecture, meta.input_shape).map_err(|e| {
         let msg = match e {
             Error::Shape(m) => m,
@@ -219,39 +199,22 @@ pub fn load(bytes: &[u8]) -> Result<(Model, ModelMeta)> {
         )));
     }
 
-    let expected: BTreeSet<String> = plan
-        .params
-        .iter()
-        .map(|(l, name, _)| tensor_name(*l, name))
-        .collect();
-    let mut extra: Vec<&str> = st
-        .names()
-        .into_iter()
-        .filter(|n| !expected.contains(*n))
-        .collect();
+    let expected: BTreeSet<String> = plan.params.iter().map(|(l, name, _)| tensor_name(*l, name)).collect();
+    let mut extra: Vec<&str> = st.names().into_iter().filter(|n| !expected.contains(*n)).collect();
     if !extra.is_empty() {
         extra.sort_unstable();
         return Err(bad(format!(
             "unexpected tensor(s) {} (the architecture has {} parameter tensors)",
-            extra
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            extra.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
             expected.len()
         )));
     }
     let mut values = Vec::with_capacity(plan.params.len());
     for (layer, pname, shape) in &plan.params {
         let name = tensor_name(*layer, pname);
-        let t = st
-            .tensor(&name)
-            .map_err(|_| bad(format!("missing tensor `{name}`")))?;
+        let t = st.tensor(&name).map_err(|_| bad(format!("missing tensor `{name}`")))?;
         if t.dtype() != Dtype::F32 {
-            return Err(bad(format!(
-                "tensor `{name}` has dtype {:?}, expected F32",
-                t.dtype()
-            )));
+            return Err(bad(format!("tensor `{name}` has dtype {:?}, expected F32", t.dtype())));
         }
         if t.shape() != shape.as_slice() {
             return Err(bad(format!(
@@ -275,9 +238,7 @@ pub fn load(bytes: &[u8]) -> Result<(Model, ModelMeta)> {
     let mut model = Model::from_spec(&meta.architecture, meta.input_shape)
         .map_err(|e| bad(format!("the architecture is invalid: {e}")))?;
     for (k, v) in values.iter().enumerate() {
-        model
-            .set_param(k, v)
-            .map_err(|e| bad(format!("parameter {k}: {e}")))?;
+        model.set_param(k, v).map_err(|e| bad(format!("parameter {k}: {e}")))?;
     }
     Ok((model, meta))
 }
@@ -292,7 +253,9 @@ fn header_error(e: SafeTensorError, header: &str, data_len: usize) -> Error {
         InvalidOffset(name) => bad(format!(
             "tensor `{name}` has data offsets that leave a gap or overlap (the header lies about offsets)"
         )),
-        TensorInvalidInfo => bad("a tensor's byte range does not match its shape and dtype (the header lies about lengths)"),
+        TensorInvalidInfo => {
+            bad("a tensor's byte range does not match its shape and dtype (the header lies about lengths)")
+        }
         MetadataIncompleteBuffer => {
             let claimed = claimed_data_len(header).map_or_else(|| "a different number of".into(), |c| c.to_string());
             bad(format!(

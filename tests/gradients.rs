@@ -48,15 +48,9 @@ fn reference(spec: &[LayerSpec], shape: [usize; 3], params: &[Vec<f64>], x: &[f6
                             for ci in 0..in_channels {
                                 for u in 0..k {
                                     for v in 0..k {
-                                        let (hi, wi) = (
-                                            (s * i + u) as isize - pd as isize,
-                                            (s * j + v) as isize - pd as isize,
-                                        );
-                                        if hi >= 0
-                                            && wi >= 0
-                                            && (hi as usize) < h
-                                            && (wi as usize) < w
-                                        {
+                                        let (hi, wi) =
+                                            ((s * i + u) as isize - pd as isize, (s * j + v) as isize - pd as isize);
+                                        if hi >= 0 && wi >= 0 && (hi as usize) < h && (wi as usize) < w {
                                             acc += wt[((o * in_channels + ci) * k + u) * k + v]
                                                 * a[(ci * h + hi as usize) * w + wi as usize];
                                         }
@@ -153,11 +147,7 @@ impl Case {
         for i in 0..n {
             let z = reference(self.model.spec(), shape, params, &x[i * per..(i + 1) * per]);
             total += match obj {
-                Objective::Linear(r) => z
-                    .iter()
-                    .zip(r.row(i))
-                    .map(|(a, &b)| a * f64::from(b))
-                    .sum::<f64>(),
+                Objective::Linear(r) => z.iter().zip(r.row(i)).map(|(a, &b)| a * f64::from(b)).sum::<f64>(),
                 Objective::CrossEntropy(y) => {
                     let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     let lse = m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
@@ -211,10 +201,7 @@ impl Case {
         let x = f64s(self.x.as_slice().unwrap());
         let mut worst = 0.0f64;
         let (idx, num) = self.fd(&x, 400, |xx| self.eval(obj, &params, xx));
-        let ana: Vec<f64> = idx
-            .iter()
-            .map(|&i| f64::from(dx.as_slice().unwrap()[i]))
-            .collect();
+        let ana: Vec<f64> = idx.iter().map(|&i| f64::from(dx.as_slice().unwrap()[i])).collect();
         let e = rel_err(&ana, &num);
         assert!(e < TOL, "{what}: input gradient relative error {e:.2e}");
         worst = worst.max(e);
@@ -289,18 +276,7 @@ fn conv(i: usize, o: usize, k: usize, s: usize, p: usize) -> LayerSpec {
 
 #[test]
 fn dense_layer() {
-    let c = Case::new(
-        vec![
-            Flatten,
-            Dense {
-                inputs: 12,
-                outputs: 5,
-            },
-        ],
-        [3, 2, 2],
-        3,
-        1,
-    );
+    let c = Case::new(vec![Flatten, Dense { inputs: 12, outputs: 5 }], [3, 2, 2], 3, 1);
     c.check_forward();
     c.check_linear("dense");
 }
@@ -319,12 +295,7 @@ fn conv_layers_with_stride_and_padding() {
     .iter()
     .enumerate()
     {
-        let c = Case::new(
-            vec![conv(2, 3, k, s, p), Flatten],
-            [2, h, w],
-            2,
-            10 + i as u64,
-        );
+        let c = Case::new(vec![conv(2, 3, k, s, p), Flatten], [2, h, w], 2, 10 + i as u64);
         c.check_forward();
         c.check_linear(&format!("conv k{k} s{s} p{p} on {h}x{w}"));
     }
@@ -348,12 +319,7 @@ fn distinct_input(c: &mut Case, seed: u64) {
 #[test]
 fn maxpool_layer() {
     for (i, &(size, h, w)) in [(2, 6, 6), (2, 7, 9), (3, 6, 8)].iter().enumerate() {
-        let mut c = Case::new(
-            vec![MaxPool2d { size }, Flatten],
-            [2, h, w],
-            2,
-            20 + i as u64,
-        );
+        let mut c = Case::new(vec![MaxPool2d { size }, Flatten], [2, h, w], 2, 20 + i as u64);
         distinct_input(&mut c, i as u64);
         c.check_forward();
         c.check_linear(&format!("maxpool {size} on {h}x{w}"));
@@ -373,18 +339,7 @@ fn relu_and_flatten_layers() {
 
 #[test]
 fn cross_entropy_loss() {
-    let c = Case::new(
-        vec![
-            Flatten,
-            Dense {
-                inputs: 16,
-                outputs: 4,
-            },
-        ],
-        [1, 4, 4],
-        5,
-        40,
-    );
+    let c = Case::new(vec![Flatten, Dense { inputs: 16, outputs: 4 }], [1, 4, 4], 5, 40);
     c.check_ce("softmax cross-entropy");
     // Direct: ∂L/∂z = (softmax(z) − onehot(y)) / N, and stable for huge logits.
     let z = Array2::from_shape_vec((2, 3), vec![1000.0f32, 0.0, -1000.0, 1.0, 2.0, 3.0]).unwrap();
@@ -399,18 +354,7 @@ fn cross_entropy_loss() {
 
 #[test]
 fn linear_model() {
-    let c = Case::new(
-        vec![
-            Flatten,
-            Dense {
-                inputs: 36,
-                outputs: 5,
-            },
-        ],
-        [1, 6, 6],
-        3,
-        50,
-    );
+    let c = Case::new(vec![Flatten, Dense { inputs: 36, outputs: 5 }], [1, 6, 6], 3, 50);
     c.check_forward();
     c.check_linear("linear");
     c.check_ce("linear");
@@ -430,10 +374,7 @@ fn mlp_model() {
             outputs: 12,
         },
         Relu,
-        Dense {
-            inputs: 12,
-            outputs: 4,
-        },
+        Dense { inputs: 12, outputs: 4 },
     ];
     let c = Case::new(spec, [1, 6, 6], 3, 60);
     c.check_forward();
@@ -450,15 +391,9 @@ fn cnn_model() {
         conv(4, 5, 3, 2, 1),
         Relu,
         Flatten,
-        Dense {
-            inputs: 20,
-            outputs: 6,
-        },
+        Dense { inputs: 20, outputs: 6 },
         Relu,
-        Dense {
-            inputs: 6,
-            outputs: 3,
-        },
+        Dense { inputs: 6, outputs: 3 },
     ];
     let c = Case::new(spec, [2, 9, 9], 3, 70);
     c.check_forward();
@@ -490,10 +425,7 @@ fn chunked_batches_match_single_images() {
                 .as_slice()
                 .unwrap(),
         );
-        let b: Vec<f64> = f64s(dxi.as_slice().unwrap())
-            .iter()
-            .map(|v| v / n as f64)
-            .collect();
+        let b: Vec<f64> = f64s(dxi.as_slice().unwrap()).iter().map(|v| v / n as f64).collect();
         assert!(rel_err(&a, &b) < 1e-5);
     }
     sum.scale(1.0 / n as f32);
@@ -506,10 +438,5 @@ fn chunked_batches_match_single_images() {
     let (_, dz) = advlab::nn::softmax_cross_entropy(z.view(), &y);
     let (z2, dx2) = c.model.logits_vjp(c.x.view(), dz.view());
     assert_eq!(z, z2);
-    assert!(
-        rel_err(
-            &f64s(dx.as_slice().unwrap()),
-            &f64s(dx2.as_slice().unwrap())
-        ) < 1e-6
-    );
+    assert!(rel_err(&f64s(dx.as_slice().unwrap()), &f64s(dx2.as_slice().unwrap())) < 1e-6);
 }

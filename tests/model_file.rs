@@ -7,12 +7,7 @@ use advlab::Error;
 use ndarray::Array4;
 
 fn meta_for(model: &Model) -> ModelMeta {
-    let mut m = ModelMeta::for_model(
-        model,
-        "test-cnn",
-        "mnist",
-        (0..10).map(|i| i.to_string()).collect(),
-    );
+    let mut m = ModelMeta::for_model(model, "test-cnn", "mnist", (0..10).map(|i| i.to_string()).collect());
     m.training = serde_json::json!({"seed": 7, "epochs": 1});
     m.metrics = serde_json::json!({"accuracy": 0.5});
     m
@@ -45,18 +40,14 @@ fn join(header: &serde_json::Value, data: &[u8]) -> Vec<u8> {
 fn expect_err(bytes: &[u8], needle: &str) {
     match load(bytes) {
         Ok(_) => panic!("loaded a broken file (expected an error about `{needle}`)"),
-        Err(Error::ModelFile(m)) => assert!(
-            m.contains(needle),
-            "message `{m}` does not mention `{needle}`"
-        ),
+        Err(Error::ModelFile(m)) => assert!(m.contains(needle), "message `{m}` does not mention `{needle}`"),
         Err(e) => panic!("wrong error kind: {e:?}"),
     }
 }
 
 fn with_meta(bytes: &[u8], f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     let (mut h, data) = split(bytes);
-    let mut meta: serde_json::Value =
-        serde_json::from_str(h["__metadata__"][METADATA_KEY].as_str().unwrap()).unwrap();
+    let mut meta: serde_json::Value = serde_json::from_str(h["__metadata__"][METADATA_KEY].as_str().unwrap()).unwrap();
     f(&mut meta);
     h["__metadata__"][METADATA_KEY] = serde_json::Value::String(meta.to_string());
     join(&h, &data)
@@ -74,21 +65,13 @@ fn roundtrip_preserves_weights_metadata_and_outputs() {
         assert_eq!(a.data, b.data);
         assert_eq!(a.shape, b.shape);
     }
-    let x = Array4::from_shape_fn((2, 1, 28, 28), |(n, _, i, j)| {
-        ((n + i * j) % 7) as f32 / 7.0
-    });
+    let x = Array4::from_shape_fn((2, 1, 28, 28), |(n, _, i, j)| ((n + i * j) % 7) as f32 / 7.0);
     assert_eq!(model.logits(x.view()), back.logits(x.view()));
     // Standard layout: 8-byte little-endian length, JSON header with the expected names, dtype and shapes.
     let (h, _) = split(&bytes);
     assert_eq!(h["layers.0.weight"]["dtype"], "F32");
-    assert_eq!(
-        h["layers.0.weight"]["shape"],
-        serde_json::json!([32, 1, 3, 3])
-    );
-    assert_eq!(
-        h["layers.7.weight"]["shape"],
-        serde_json::json!([128, 1152])
-    );
+    assert_eq!(h["layers.0.weight"]["shape"], serde_json::json!([32, 1, 3, 3]));
+    assert_eq!(h["layers.7.weight"]["shape"], serde_json::json!([128, 1152]));
     assert_eq!(h["layers.9.bias"]["shape"], serde_json::json!([10]));
     assert_eq!(h["__metadata__"].as_object().unwrap().len(), 1);
     // Every architecture round-trips.
@@ -177,13 +160,7 @@ fn header_lying_about_lengths_and_offsets() {
 }
 
 /// Replaces tensor `name` by one with the given dtype/shape/bytes (appended at the end of the data).
-fn replace_tensor(
-    bytes: &[u8],
-    name: &str,
-    dtype: &str,
-    shape: serde_json::Value,
-    raw: &[u8],
-) -> Vec<u8> {
+fn replace_tensor(bytes: &[u8], name: &str, dtype: &str, shape: serde_json::Value, raw: &[u8]) -> Vec<u8> {
     let (h, data) = split(bytes);
     let (s, e) = (
         h[name]["data_offsets"][0].as_u64().unwrap() as usize,
@@ -216,43 +193,19 @@ fn wrong_dtype_shape_missing_extra_and_nan_tensors() {
     let (model, meta) = cnn();
     let bytes = save(&model, &meta).unwrap();
     expect_err(
-        &replace_tensor(
-            &bytes,
-            "layers.9.bias",
-            "F64",
-            serde_json::json!([10]),
-            &[0u8; 80],
-        ),
+        &replace_tensor(&bytes, "layers.9.bias", "F64", serde_json::json!([10]), &[0u8; 80]),
         "dtype",
     );
     expect_err(
-        &replace_tensor(
-            &bytes,
-            "layers.9.bias",
-            "F32",
-            serde_json::json!([2, 5]),
-            &[0u8; 40],
-        ),
+        &replace_tensor(&bytes, "layers.9.bias", "F32", serde_json::json!([2, 5]), &[0u8; 40]),
         "shape",
     );
     expect_err(
-        &replace_tensor(
-            &bytes,
-            "layers.9.bias",
-            "F32",
-            serde_json::json!([12]),
-            &[0u8; 48],
-        ),
+        &replace_tensor(&bytes, "layers.9.bias", "F32", serde_json::json!([12]), &[0u8; 48]),
         "shape",
     );
     let renamed = {
-        let r = replace_tensor(
-            &bytes,
-            "layers.9.bias",
-            "F32",
-            serde_json::json!([10]),
-            &[0u8; 40],
-        );
+        let r = replace_tensor(&bytes, "layers.9.bias", "F32", serde_json::json!([10]), &[0u8; 40]);
         let (mut h, data) = split(&r);
         let t = h.as_object_mut().unwrap().remove("layers.9.bias").unwrap();
         h["layers.8.bias"] = t;
@@ -271,25 +224,13 @@ fn wrong_dtype_shape_missing_extra_and_nan_tensors() {
     let mut nan = [0u8; 40];
     nan[8..12].copy_from_slice(&f32::NAN.to_le_bytes());
     expect_err(
-        &replace_tensor(
-            &bytes,
-            "layers.9.bias",
-            "F32",
-            serde_json::json!([10]),
-            &nan,
-        ),
+        &replace_tensor(&bytes, "layers.9.bias", "F32", serde_json::json!([10]), &nan),
         "non-finite",
     );
     let mut inf = [0u8; 40];
     inf[36..40].copy_from_slice(&f32::INFINITY.to_le_bytes());
     expect_err(
-        &replace_tensor(
-            &bytes,
-            "layers.9.bias",
-            "F32",
-            serde_json::json!([10]),
-            &inf,
-        ),
+        &replace_tensor(&bytes, "layers.9.bias", "F32", serde_json::json!([10]), &inf),
         "index 9",
     );
 }
@@ -309,11 +250,7 @@ fn metadata_missing_or_inconsistent() {
     expect_err(&join(&h, &data), "metadata is invalid");
     expect_err(
         &with_meta(&bytes, |m| {
-            m.as_object_mut()
-                .unwrap()
-                .remove("class_names")
-                .map(|_| ())
-                .unwrap()
+            m.as_object_mut().unwrap().remove("class_names").map(|_| ()).unwrap()
         }),
         "class_names",
     );
@@ -322,15 +259,11 @@ fn metadata_missing_or_inconsistent() {
         "2 class names",
     );
     expect_err(
-        &with_meta(&bytes, |m| {
-            m["input_shape"] = serde_json::json!([1, 32, 32])
-        }),
+        &with_meta(&bytes, |m| m["input_shape"] = serde_json::json!([1, 32, 32])),
         "input_shape [1, 32, 32]",
     );
     expect_err(
-        &with_meta(&bytes, |m| {
-            m["input_shape"] = serde_json::json!([3, 28, 28])
-        }),
+        &with_meta(&bytes, |m| m["input_shape"] = serde_json::json!([3, 28, 28])),
         "input channels",
     );
     expect_err(
@@ -350,10 +283,7 @@ fn metadata_missing_or_inconsistent() {
         "parameters",
     );
     // Architecture that matches the classes but not the tensors.
-    expect_err(
-        &with_meta(&bytes, |m| m["architecture"][7]["outputs"] = 64.into()),
-        "",
-    );
+    expect_err(&with_meta(&bytes, |m| m["architecture"][7]["outputs"] = 64.into()), "");
     let spec: Vec<LayerSpec> = vec![
         LayerSpec::Flatten,
         LayerSpec::Dense {
@@ -362,9 +292,7 @@ fn metadata_missing_or_inconsistent() {
         },
     ];
     expect_err(
-        &with_meta(&bytes, |m| {
-            m["architecture"] = serde_json::to_value(&spec).unwrap()
-        }),
+        &with_meta(&bytes, |m| m["architecture"] = serde_json::to_value(&spec).unwrap()),
         "unexpected tensor",
     );
 }
@@ -373,17 +301,11 @@ fn metadata_missing_or_inconsistent() {
 #[test]
 fn file_roundtrip_and_missing_file() {
     let (model, meta) = cnn();
-    let path = std::env::temp_dir().join(format!(
-        "advlab-model-file-test-{}.safetensors",
-        std::process::id()
-    ));
+    let path = std::env::temp_dir().join(format!("advlab-model-file-test-{}.safetensors", std::process::id()));
     advlab::model_file::save_file(&path, &model, &meta).unwrap();
     let (back, meta2) = advlab::model_file::load_file(&path).unwrap();
     assert_eq!(meta2, meta);
     assert_eq!(back.params()[2].data, model.params()[2].data);
     std::fs::remove_file(&path).unwrap();
-    assert!(matches!(
-        advlab::model_file::load_file(&path),
-        Err(Error::Io(_))
-    ));
+    assert!(matches!(advlab::model_file::load_file(&path), Err(Error::Io(_))));
 }

@@ -95,8 +95,7 @@ impl Conv2d {
             let mut gp = vec![0.0f32; g.o * nb * pos];
             for bi in 0..nb {
                 for o in 0..g.o {
-                    gp[(o * nb + bi) * pos..][..pos]
-                        .copy_from_slice(&dys[((start + bi) * g.o + o) * pos..][..pos]);
+                    gp[(o * nb + bi) * pos..][..pos].copy_from_slice(&dys[((start + bi) * g.o + o) * pos..][..pos]);
                 }
             }
             let gp = ArrayView2::from_shape((g.o, nb * pos), &gp).expect("G shape");
@@ -112,8 +111,7 @@ impl Conv2d {
                     &mut cols,
                 );
                 let cols = ArrayView2::from_shape((g.ckk(), nb * pos), &cols).expect("cols shape");
-                let mut dw = ArrayViewMut2::from_shape(self.w.raw_dim(), dw)
-                    .expect("dW buffer has W's size");
+                let mut dw = ArrayViewMut2::from_shape(self.w.raw_dim(), dw).expect("dW buffer has W's size");
                 general_mat_mul(1.0, &gp, &cols.t(), 1.0, &mut dw);
             }
             if let Some(dx) = dx.as_mut() {

@@ -55,8 +55,8 @@ impl Dense {
         grads: Option<(&mut [f32], &mut [f32])>,
     ) -> Option<Array2<f32>> {
         if let Some((dw, db)) = grads {
-            let mut dw = ArrayViewMut2::from_shape(self.w.raw_dim(), dw)
-                .expect("dense dW buffer has the weight's size");
+            let mut dw =
+                ArrayViewMut2::from_shape(self.w.raw_dim(), dw).expect("dense dW buffer has the weight's size");
             general_mat_mul(1.0, &dy.t(), &x, 1.0, &mut dw);
             for row in dy.rows() {
                 for (acc, &g) in db.iter_mut().zip(row) {

@@ -10,17 +10,10 @@ use ndarray::{ArrayView2, ArrayView4, CowArray, Ix2};
 pub fn flatten(x: ArrayView4<'_, f32>) -> CowArray<'_, f32, Ix2> {
     let (n, c, h, w) = x.dim();
     if x.is_standard_layout() {
-        CowArray::from(
-            x.into_shape_with_order((n, c * h * w))
-                .expect("standard layout"),
-        )
+        CowArray::from(x.into_shape_with_order((n, c * h * w)).expect("standard layout"))
     } else {
         let owned = x.as_standard_layout().into_owned();
-        CowArray::from(
-            owned
-                .into_shape_with_order((n, c * h * w))
-                .expect("standard layout"),
-        )
+        CowArray::from(owned.into_shape_with_order((n, c * h * w)).expect("standard layout"))
     }
 }
 

@@ -43,11 +43,7 @@ impl ConvGeom {
 
 /// Output indices `i ∈ [0, out)` with `0 ≤ i·s + off < inp`, as a half-open range.
 fn valid(out: usize, inp: usize, s: usize, off: isize) -> (usize, usize) {
-    let lo = if off >= 0 {
-        0
-    } else {
-        off.unsigned_abs().div_ceil(s)
-    };
+    let lo = if off >= 0 { 0 } else { off.unsigned_abs().div_ceil(s) };
     let room = inp as isize - off;
     let hi = if room <= 0 {
         0
@@ -116,8 +112,7 @@ pub fn col2im(cols: &[f32], b: usize, g: &ConvGeom, dx: &mut [f32]) {
                         let srow = &src[i * g.wo..(i + 1) * g.wo];
                         if g.s == 1 {
                             let a = (jlo as isize + offv) as usize;
-                            for (d, &s) in drow[a..a + (jhi - jlo)].iter_mut().zip(&srow[jlo..jhi])
-                            {
+                            for (d, &s) in drow[a..a + (jhi - jlo)].iter_mut().zip(&srow[jlo..jhi]) {
                                 *d += s;
                             }
                         } else {

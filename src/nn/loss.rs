@@ -59,21 +59,13 @@ pub fn softmax_cross_entropy(logits: ArrayView2<f32>, labels: &[usize]) -> (f32,
 }
 
 /// Per-chunk worker: `(Σ losses in f64, scale·(softmax − onehot), number of rows whose arg-max is the label)`.
-pub(crate) fn cross_entropy_rows(
-    logits: ArrayView2<f32>,
-    labels: &[usize],
-    scale: f32,
-) -> (f64, Array2<f32>, usize) {
+pub(crate) fn cross_entropy_rows(logits: ArrayView2<f32>, labels: &[usize], scale: f32) -> (f64, Array2<f32>, usize) {
     assert_eq!(logits.nrows(), labels.len(), "one label per row");
     let k = logits.ncols();
     let mut grad = logits.to_owned();
     let mut sum = 0.0f64;
     let mut correct = 0;
-    for (row, (mut g, &y)) in logits
-        .rows()
-        .into_iter()
-        .zip(grad.rows_mut().into_iter().zip(labels))
-    {
+    for (row, (mut g, &y)) in logits.rows().into_iter().zip(grad.rows_mut().into_iter().zip(labels)) {
         assert!(y < k, "label {y} out of range for {k} classes");
         let mut best = 0;
         for (j, &v) in row.iter().enumerate() {

@@ -66,11 +66,7 @@ impl MaxPool2d {
 
     /// `∂L/∂x` from `dy: [N, C·Ho·Wo]` and the arg-max indices of [`forward`](Self::forward).
     pub fn backward(&self, dy: ArrayView2<f32>, idx: &[u32]) -> Array2<f32> {
-        let (n, out, inp) = (
-            dy.nrows(),
-            self.c * self.ho * self.wo,
-            self.c * self.h * self.w,
-        );
+        let (n, out, inp) = (dy.nrows(), self.c * self.ho * self.wo, self.c * self.h * self.w);
         let dy = dy.as_standard_layout();
         let dys = dy.as_slice().expect("standard layout");
         let mut dx = Array2::<f32>::zeros((n, inp));

@@ -83,22 +83,12 @@ pub struct Gradients(pub Vec<Vec<f32>>);
 impl Gradients {
     /// Zero gradients shaped like `model`'s parameters.
     pub fn zeros_like(model: &Model) -> Gradients {
-        Gradients(
-            model
-                .params()
-                .iter()
-                .map(|p| vec![0.0; p.data.len()])
-                .collect(),
-        )
+        Gradients(model.params().iter().map(|p| vec![0.0; p.data.len()]).collect())
     }
 
     /// `self += other`, element by element (same layout required).
     pub fn add_assign(&mut self, other: &Gradients) {
-        assert_eq!(
-            self.0.len(),
-            other.0.len(),
-            "gradient lists differ in length"
-        );
+        assert_eq!(self.0.len(), other.0.len(), "gradient lists differ in length");
         for (a, b) in self.0.iter_mut().zip(&other.0) {
             assert_eq!(a.len(), b.len(), "gradient tensors differ in length");
             for (x, y) in a.iter_mut().zip(b) {

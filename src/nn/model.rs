@@ -70,13 +70,9 @@ pub(crate) fn plan(spec: &[LayerSpec], input_shape: [usize; 3]) -> Result<Plan> 
         )));
     }
     let too_big = |i, s: &LayerSpec| shape_err(i, s, "absurdly large (overflows the size limits)");
-    let in_len = input_shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d));
+    let in_len = input_shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     if in_len.is_none_or(|l| l > MAX_ACTIVATION) {
-        return Err(Error::Shape(format!(
-            "input shape {input_shape:?} is too large"
-        )));
+        return Err(Error::Shape(format!("input shape {input_shape:?} is too large")));
     }
     if spec.is_empty() {
         return Err(Error::Shape("the architecture has no layers".into()));
@@ -99,16 +95,10 @@ pub(crate) fn plan(spec: &[LayerSpec], input_shape: [usize; 3]) -> Result<Plan> 
                     ));
                 };
                 if d != inputs {
-                    return Err(shape_err(
-                        i,
-                        l,
-                        format!("expects {inputs} inputs but receives {d}"),
-                    ));
+                    return Err(shape_err(i, l, format!("expects {inputs} inputs but receives {d}")));
                 }
                 let w = inputs.checked_mul(outputs).ok_or_else(|| too_big(i, l))?;
-                nparams = nparams
-                    .checked_add(w + outputs)
-                    .ok_or_else(|| too_big(i, l))?;
+                nparams = nparams.checked_add(w + outputs).ok_or_else(|| too_big(i, l))?;
                 flops = flops.saturating_add(2 * w);
                 params.push((i, "weight", vec![outputs, inputs]));
                 params.push((i, "bias", vec![outputs]));
@@ -122,18 +112,10 @@ pub(crate) fn plan(spec: &[LayerSpec], input_shape: [usize; 3]) -> Result<Plan> 
                 padding,
             } => {
                 let Shape::Image([c, h, w]) = cur else {
-                    return Err(shape_err(
-                        i,
-                        l,
-                        format!("needs image input but receives {cur}"),
-                    ));
+                    return Err(shape_err(i, l, format!("needs image input but receives {cur}")));
                 };
                 if in_channels == 0 || out_channels == 0 || kernel == 0 || stride == 0 {
-                    return Err(shape_err(
-                        i,
-                        l,
-                        "channels, kernel and stride must be at least 1",
-                    ));
+                    return Err(shape_err(i, l, "channels, kernel and stride must be at least 1"));
                 }
                 if in_channels != c {
                     return Err(shape_err(
@@ -169,12 +151,8 @@ pub(crate) fn plan(spec: &[LayerSpec], input_shape: [usize; 3]) -> Result<Plan> 
                     .and_then(|k| k.checked_mul(c))
                     .ok_or_else(|| too_big(i, l))?;
                 let wn = ckk.checked_mul(out_channels).ok_or_else(|| too_big(i, l))?;
-                nparams = nparams
-                    .checked_add(wn + out_channels)
-                    .ok_or_else(|| too_big(i, l))?;
-                let out = out_channels
-                    .checked_mul(ho * wo)
-                    .ok_or_else(|| too_big(i, l))?;
+                nparams = nparams.checked_add(wn + out_channels).ok_or_else(|| too_big(i, l))?;
+                let out = out_channels.checked_mul(ho * wo).ok_or_else(|| too_big(i, l))?;
                 if out > MAX_ACTIVATION || ckk > MAX_ACTIVATION {
                     return Err(too_big(i, l));
                 }
@@ -185,11 +163,7 @@ pub(crate) fn plan(spec: &[LayerSpec], input_shape: [usize; 3]) -> Result<Plan> 
             }
             LayerSpec::MaxPool2d { size } => {
                 let Shape::Image([c, h, w]) = cur else {
-                    return Err(shape_err(
-                        i,
-                        l,
-                        format!("needs image input but receives {cur}"),
-                    ));
+                    return Err(shape_err(i, l, format!("needs image input but receives {cur}")));
                 };
                 if size == 0 {
                     return Err(shape_err(i, l, "size must be at least 1"));
@@ -224,11 +198,7 @@ pub(crate) fn plan(spec: &[LayerSpec], input_shape: [usize; 3]) -> Result<Plan> 
         }
         None => unreachable!(),
     }
-    Ok(Plan {
-        shapes,
-        params,
-        flops,
-    })
+    Ok(Plan { shapes, params, flops })
 }
 
 /// One layer with its parameters.
@@ -299,9 +269,7 @@ impl Model {
         let mut nslots = 0;
         for (i, l) in spec.iter().enumerate() {
             let layer = match (l, plan.shapes[i]) {
-                (&LayerSpec::Dense { inputs, outputs }, _) => {
-                    Layer::Dense(Dense::zeros(inputs, outputs))
-                }
+                (&LayerSpec::Dense { inputs, outputs }, _) => Layer::Dense(Dense::zeros(inputs, outputs)),
                 (
                     &LayerSpec::Conv2d {
                         out_channels,
@@ -450,12 +418,9 @@ impl Model {
     pub fn set_param(&mut self, index: usize, data: &[f32]) -> Result<()> {
         let mut params = self.params_mut();
         let n = params.len();
-        let p = params.get_mut(index).ok_or_else(|| {
-            Error::param(
-                "index",
-                format!("parameter {index} does not exist (the model has {n})"),
-            )
-        })?;
+        let p = params
+            .get_mut(index)
+            .ok_or_else(|| Error::param("index", format!("parameter {index} does not exist (the model has {n})")))?;
         if p.len() != data.len() {
             return Err(Error::Shape(format!(
                 "parameter {index} has {} values, got {}",
@@ -482,10 +447,7 @@ impl Model {
     /// `Ok` when there are `n` labels, each below [`Model::num_classes`].
     pub fn check_labels(&self, labels: &[usize], n: usize) -> Result<()> {
         if labels.len() != n {
-            return Err(Error::Shape(format!(
-                "{n} images but {} labels",
-                labels.len()
-            )));
+            return Err(Error::Shape(format!("{n} images but {} labels", labels.len())));
         }
         let k = self.num_classes();
         if let Some(&bad) = labels.iter().find(|&&y| y >= k) {
@@ -531,11 +493,7 @@ impl Model {
 
     /// `(∂L/∂x, ∂L/∂θ)` given `dlogits = ∂L/∂logits` and the cache of the same batch. Parameter gradients are
     /// those of `L` itself (not averaged): scale `dlogits` for a mean.
-    pub fn backward(
-        &self,
-        cache: &ForwardCache,
-        dlogits: ArrayView2<f32>,
-    ) -> (Array4<f32>, Gradients) {
+    pub fn backward(&self, cache: &ForwardCache, dlogits: ArrayView2<f32>) -> (Array4<f32>, Gradients) {
         let mut grads = Gradients::zeros_like(self);
         let dx = self
             .backward_impl(cache, dlogits, true, Some(&mut grads))
@@ -545,19 +503,11 @@ impl Model {
 
     /// `∂L/∂x` only (skips all parameter gradients: what attacks need).
     pub fn backward_input(&self, cache: &ForwardCache, dlogits: ArrayView2<f32>) -> Array4<f32> {
-        self.to_images(
-            self.backward_impl(cache, dlogits, false, None)
-                .expect("dx requested"),
-        )
+        self.to_images(self.backward_impl(cache, dlogits, false, None).expect("dx requested"))
     }
 
     /// `∂L/∂θ` only, accumulated into `grads` (skips the input gradient of the first parametric layer).
-    pub fn backward_params(
-        &self,
-        cache: &ForwardCache,
-        dlogits: ArrayView2<f32>,
-        grads: &mut Gradients,
-    ) {
+    pub fn backward_params(&self, cache: &ForwardCache, dlogits: ArrayView2<f32>, grads: &mut Gradients) {
         self.backward_impl(cache, dlogits, false, Some(grads));
     }
 
@@ -569,11 +519,7 @@ impl Model {
         need_dx: bool,
         mut grads: Option<&mut Gradients>,
     ) -> Option<Array2<f32>> {
-        assert_eq!(
-            cache.acts.len(),
-            self.layers.len() + 1,
-            "cache from another model"
-        );
+        assert_eq!(cache.acts.len(), self.layers.len() + 1, "cache from another model");
         assert_eq!(
             dlogits.dim(),
             cache.logits().dim(),
@@ -620,17 +566,10 @@ impl Model {
         let x = flatten(x);
         let n = x.nrows();
         if n <= CHUNK {
-            return self
-                .forward_rows(x.view(), false)
-                .acts
-                .pop()
-                .expect("logits");
+            return self.forward_rows(x.view(), false).acts.pop().expect("logits");
         }
         let parts = map_chunks(n, CHUNK, |r| {
-            self.forward_rows(x.slice(s![r, ..]), false)
-                .acts
-                .pop()
-                .expect("logits")
+            self.forward_rows(x.slice(s![r, ..]), false).acts.pop().expect("logits")
         });
         cat_rows(parts, self.num_classes())
     }
@@ -657,18 +596,10 @@ impl Model {
     }
 
     /// `(logits, ∂(Σ dlogits ⊙ logits)/∂x)`: one forward and one backward pass.
-    pub fn logits_vjp(
-        &self,
-        x: ArrayView4<f32>,
-        dlogits: ArrayView2<f32>,
-    ) -> (Array2<f32>, Array4<f32>) {
+    pub fn logits_vjp(&self, x: ArrayView4<f32>, dlogits: ArrayView2<f32>) -> (Array2<f32>, Array4<f32>) {
         let xf = flatten(x);
         let n = xf.nrows();
-        assert_eq!(
-            dlogits.dim(),
-            (n, self.num_classes()),
-            "dlogits must be [N, classes]"
-        );
+        assert_eq!(dlogits.dim(), (n, self.num_classes()), "dlogits must be [N, classes]");
         let parts = map_chunks(n, CHUNK, |r| {
             let cache = self.forward_rows(xf.slice(s![r.clone(), ..]), true);
             let dx = self
@@ -695,11 +626,7 @@ impl Model {
         let parts = map_chunks(n, CHUNK, |r| {
             let cache = self.forward_rows(xf.slice(s![r.clone(), ..]), true);
             let (sum, dz, _) = cross_entropy_rows(cache.logits(), &labels[r], scale);
-            (
-                sum,
-                self.backward_impl(&cache, dz.view(), true, None)
-                    .expect("dx"),
-            )
+            (sum, self.backward_impl(&cache, dz.view(), true, None).expect("dx"))
         });
         let loss = parts.iter().map(|p| p.0).sum::<f64>() / n as f64;
         let dx = cat_rows(parts.into_iter().map(|p| p.1).collect(), xf.ncols());

@@ -9,10 +9,7 @@ where
     T: Send,
     F: Fn(Range<usize>) -> T + Sync + Send,
 {
-    let ranges: Vec<Range<usize>> = (0..n)
-        .step_by(chunk.max(1))
-        .map(|s| s..(s + chunk).min(n))
-        .collect();
+    let ranges: Vec<Range<usize>> = (0..n).step_by(chunk.max(1)).map(|s| s..(s + chunk).min(n)).collect();
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;

@@ -19,6 +19,5 @@ pub mod trainer;
 pub use optim::{Optimizer, OptimizerState};
 pub use schedule::Schedule;
 pub use trainer::{
-    accuracy, evaluate, train, train_with, Batch, BatchTransform, EpochReport, Evaluation,
-    TrainConfig, TrainReport,
+    accuracy, evaluate, train, train_with, Batch, BatchTransform, EpochReport, Evaluation, TrainConfig, TrainReport,
 };

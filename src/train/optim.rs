@@ -57,12 +57,7 @@ pub struct OptimizerState {
 impl OptimizerState {
     pub fn new(opt: &Optimizer, model: &Model) -> OptimizerState {
         let params = model.params();
-        let zeros = || {
-            params
-                .iter()
-                .map(|p| vec![0.0f32; p.data.len()])
-                .collect::<Vec<_>>()
-        };
+        let zeros = || params.iter().map(|p| vec![0.0f32; p.data.len()]).collect::<Vec<_>>();
         let v = if matches!(opt, Optimizer::Adam { .. }) {
             zeros()
         } else {
@@ -108,12 +103,7 @@ impl OptimizerState {
                 for (k, p) in params.iter_mut().enumerate() {
                     let decay = if self.decay[k] { 1.0 - lr * wd } else { 1.0 };
                     let (m, v) = (&mut self.m[k], &mut self.v[k]);
-                    for (((w, &gi), mi), vi) in p
-                        .iter_mut()
-                        .zip(&g.0[k])
-                        .zip(m.iter_mut())
-                        .zip(v.iter_mut())
-                    {
+                    for (((w, &gi), mi), vi) in p.iter_mut().zip(&g.0[k]).zip(m.iter_mut()).zip(v.iter_mut()) {
                         *mi = beta1 * *mi + (1.0 - beta1) * gi;
                         *vi = beta2 * *vi + (1.0 - beta2) * gi * gi;
                         *w = *w * decay - step * *mi / (vi.sqrt() * inv_bc2 + eps);

@@ -37,10 +37,7 @@ impl Schedule {
                 let t = (step - warmup_steps) as f64 / span;
                 (f64::from(base) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())) as f32
             }
-            Schedule::Step {
-                every_epochs,
-                gamma,
-            } => {
+            Schedule::Step { every_epochs, gamma } => {
                 let k = (step / per_epoch.max(1)) / every_epochs.max(1);
                 base * gamma.powi(k.min(i32::MAX as usize) as i32)
             }

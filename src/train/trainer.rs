@@ -62,11 +62,7 @@ impl TrainConfig {
                 check_range("eps", eps, f32::MIN_POSITIVE, 1.0)?;
             }
         }
-        if let Schedule::Step {
-            every_epochs,
-            gamma,
-        } = self.schedule
-        {
+        if let Schedule::Step { every_epochs, gamma } = self.schedule {
             if every_epochs == 0 {
                 return Err(Error::param("every_epochs", "must be at least 1"));
             }
@@ -176,7 +172,11 @@ pub fn train_with(
             if !g.loss.is_finite() {
                 return Err(Error::param(
                     "lr",
-                    format!("training diverged at epoch {} step {step} (loss {}); lower the learning rate", epoch + 1, g.loss),
+                    format!(
+                        "training diverged at epoch {} step {step} (loss {}); lower the learning rate",
+                        epoch + 1,
+                        g.loss
+                    ),
                 ));
             }
             lr = cfg.schedule.lr(cfg.lr, step, total, per_epoch);

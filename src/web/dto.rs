@@ -41,3 +41,31 @@ impl Prediction {
         }
     }
 }
+
+/// A plain JS object built field by field: used where a value must stay a typed array (serde would make a copy
+/// into a plain JS array).
+pub struct JsObject(js_sys::Object);
+
+impl JsObject {
+    pub fn new() -> Self {
+        JsObject(js_sys::Object::new())
+    }
+
+    pub fn set(self, key: &str, value: impl Into<wasm_bindgen::JsValue>) -> Self {
+        // Reflect::set on a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&self.0, &key.into(), &value.into());
+        self
+    }
+}
+
+impl Default for JsObject {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl From<JsObject> for wasm_bindgen::JsValue {
+    fn from(o: JsObject) -> Self {
+        o.0.into()
+    }
+}

@@ -2,11 +2,14 @@
 
 use std::collections::HashMap;
 
+use js_sys::Float32Array;
 use ndarray::ArrayView4;
 use wasm_bindgen::prelude::*;
 
+use super::dto::JsObject;
 use super::dto::{ModelInfo, Prediction};
 use super::errors::{to_js, IntoJs};
+use crate::data::{preprocess_rgba, Invert, Options};
 use crate::model_file::{self, ModelMeta};
 use crate::nn::{self, Model};
 use crate::{Error, Result};
@@ -115,6 +118,24 @@ impl Session {
         let x = image_view(&l.model, pixels).js()?;
         let probs = l.model.probabilities(x);
         to_value(&Prediction::from_probs(probs.row(0).to_vec()))
+    }
+
+    /// The MNIST recipe on an RGBA buffer from a canvas: `{pixels: Float32Array(784), inverted, empty}`.
+    /// `invert` is `auto` (dark-on-light photos are inverted), `yes` or `no`.
+    pub fn preprocess(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        invert: &str,
+    ) -> std::result::Result<JsValue, JsError> {
+        let invert: Invert = invert.parse().js()?;
+        let pre = preprocess_rgba(rgba, width, height, &Options { invert }).js()?;
+        Ok(JsObject::new()
+            .set("pixels", Float32Array::from(&pre.pixels[..]))
+            .set("inverted", pre.inverted)
+            .set("empty", pre.empty)
+            .into())
     }
 
     /// Drops a model.
