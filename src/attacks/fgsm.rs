@@ -65,7 +65,7 @@ fn step_clip(x: f32, s: f32, eta: f32) -> f32 {
 }
 
 /// [`apply_direction`] on flat slices, writing into `out`.
-pub(crate) fn apply_direction_into(out: &mut [f32], x: &[f32], s: &[f32], eta: f32) {
+pub fn apply_direction_into(out: &mut [f32], x: &[f32], s: &[f32], eta: f32) {
     for ((o, &xi), &si) in out.iter_mut().zip(x).zip(s) {
         *o = step_clip(xi, si, eta);
     }
@@ -160,4 +160,19 @@ pub fn linear_view(model: &dyn Classifier, x: ArrayView4<f32>, goal: Goal, s: Ar
         grad_l1: norms::l1(gs),
         predicted_flip_eta,
     })
+}
+
+/// A random direction with the norm of an FGSM direction: seeded ±1 signs (L∞, `‖r‖∞ = 1`), scaled by `1/√n`
+/// for L2 (`‖r‖₂ = 1`). Moving along it by η shows that random noise of the same size barely moves the model,
+/// unlike the adversarial direction (Goodfellow et al. 2015, §3; Szegedy et al. 2014).
+pub fn random_direction(n: usize, norm: Norm, seed: u64) -> Vec<f32> {
+    use rand::{RngCore, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let scale = match norm {
+        Norm::Linf => 1.0,
+        Norm::L2 => 1.0 / (n.max(1) as f32).sqrt(),
+    };
+    (0..n)
+        .map(|_| if rng.next_u32() & 1 == 0 { scale } else { -scale })
+        .collect()
 }

@@ -51,12 +51,14 @@ pub mod transfer;
 
 pub use cw::CarliniWagner;
 pub use deepfool::DeepFool;
-pub use fgsm::{apply_direction, fgsm_direction, linear_view, Fgsm, LinearView};
+pub use fgsm::{
+    apply_direction, apply_direction_into, fgsm_direction, linear_view, random_direction, Fgsm, LinearView,
+};
 pub use flip::{flip_eta, FLIP_STEP};
 pub use iterative::{Bim, MiFgsm, Pgd};
 pub use jsma::Jsma;
 pub use one_pixel::OnePixel;
-pub use params::AttackParams;
+pub use params::{AttackParams, MAX_L2_ETA};
 pub use simba::SimBA;
 pub use square::Square;
 pub use transfer::{evaluate, image_seed, transfer, EvalReport, TransferStats};
