@@ -31,7 +31,10 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// Shorthand for [`Error::InvalidParameter`].
     pub fn param(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::InvalidParameter { name: name.into(), reason: reason.into() }
+        Error::InvalidParameter {
+            name: name.into(),
+            reason: reason.into(),
+        }
     }
 
     /// Stable i18n key of this kind of error; the page looks it up in `www/i18n/<lang>.json`.

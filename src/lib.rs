@@ -12,11 +12,14 @@
 //! | [`model_file`] | safetensors weight files with a JSON metadata document, validated on read |
 //! | [`train`] | optimisers, seeded mini-batch training, adversarial and ensemble-adversarial training |
 //! | [`attacks`] | FGSM, PGD, DeepFool, C&W, JSMA, SimBA, Square, one-pixel …, behind one trait |
+//! | `cli` (native only) | the `advlab` command line: train, eval, transfer, attack |
 //! | `web` (wasm32 only) | the only place with `#[wasm_bindgen]`: the session object the page's worker drives |
 //!
 //! Conventions: `f32` throughout, tensors NCHW, pixels and η in `[0, 1]`. Errors are one [`Error`] enum.
 
 pub mod attacks;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod data;
 pub mod error;
 pub mod model_file;

@@ -13,7 +13,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 fn message(err: wasm_bindgen::JsError) -> String {
     let v: JsValue = err.into();
-    v.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default()
+    v.dyn_into::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_default()
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -35,7 +37,10 @@ fn placeholder_predicts_a_distribution() {
     assert_eq!(get(&info, "untrained").as_bool(), Some(true));
     let pixels: Vec<f32> = (0..784).map(|i| ((i * 37) % 100) as f32 / 100.0).collect();
     let pred = s.predict("p", &pixels).unwrap();
-    let probs: Vec<f64> = js_sys::Array::from(&get(&pred, "probs")).iter().map(|v| v.as_f64().unwrap()).collect();
+    let probs: Vec<f64> = js_sys::Array::from(&get(&pred, "probs"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     assert_eq!(probs.len(), 10);
     let total: f64 = probs.iter().sum();
     assert!((total - 1.0).abs() < 1e-5, "sum {total}");

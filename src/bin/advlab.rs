@@ -1,5 +1,5 @@
-//! `advlab`: the command-line face of Adversarial Lab (train, eval, attack, transfer).
+//! `advlab`: the command-line face of Adversarial Lab. All logic lives in [`advlab::cli`].
 fn main() {
-    eprintln!("advlab: not yet implemented");
-    std::process::exit(2);
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    std::process::exit(advlab::cli::main(&argv));
 }

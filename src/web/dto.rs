@@ -30,7 +30,42 @@ impl Prediction {
     /// Arg-max of a probability vector (first index on ties).
     pub fn from_probs(probs: Vec<f32>) -> Prediction {
         let (class, confidence) =
-            probs.iter().copied().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, p)| if p > best.1 { (i, p) } else { best });
-        Prediction { class, confidence, probs }
+            probs.iter().copied().enumerate().fold(
+                (0, f32::NEG_INFINITY),
+                |best, (i, p)| if p > best.1 { (i, p) } else { best },
+            );
+        Prediction {
+            class,
+            confidence,
+            probs,
+        }
+    }
+}
+
+/// A plain JS object built field by field: used where a value must stay a typed array (serde would make a copy
+/// into a plain JS array).
+pub struct JsObject(js_sys::Object);
+
+impl JsObject {
+    pub fn new() -> Self {
+        JsObject(js_sys::Object::new())
+    }
+
+    pub fn set(self, key: &str, value: impl Into<wasm_bindgen::JsValue>) -> Self {
+        // Reflect::set on a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&self.0, &key.into(), &value.into());
+        self
+    }
+}
+
+impl Default for JsObject {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl From<JsObject> for wasm_bindgen::JsValue {
+    fn from(o: JsObject) -> Self {
+        o.0.into()
     }
 }

@@ -2,11 +2,20 @@
 
 use std::collections::HashMap;
 
+use js_sys::Float32Array;
 use ndarray::ArrayView4;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use wasm_bindgen::prelude::*;
 
+use super::dto::JsObject;
 use super::dto::{ModelInfo, Prediction};
 use super::errors::{to_js, IntoJs};
+use crate::attacks::{
+    apply_direction_into, by_name, fgsm_direction, flip_eta, norms, random_direction, uses_direction, AttackParams,
+    Goal, Norm, Progress, ATTACK_NAMES, FLIP_STEP, MAX_L2_ETA,
+};
+use crate::data::{preprocess_rgba, Invert, Options};
 use crate::model_file::{self, ModelMeta};
 use crate::nn::{self, Model};
 use crate::{Error, Result};
@@ -17,11 +26,57 @@ struct Loaded {
     untrained: bool,
 }
 
+/// The cached state of a direction attack: one image, one model, one goal. A slider move only applies it.
+struct Direction {
+    model: String,
+    /// The clean image, flat.
+    x: Vec<f32>,
+    /// The adversarial direction `s` (FGSM: `±sign ∇ₓJ`, or its L2 normalisation).
+    s: Vec<f32>,
+    /// A random direction of the same norm (seeded ±1 signs), for the "random noise is not adversarial" curve.
+    random: Vec<f32>,
+    clean_class: usize,
+    norm: Norm,
+    /// Output buffers reused by every slider move.
+    adv: Vec<f32>,
+}
+
 /// One session per worker: models are loaded once and kept by id.
 #[wasm_bindgen]
 #[derive(Default)]
 pub struct Session {
     models: HashMap<String, Loaded>,
+    direction: Option<Direction>,
+}
+
+/// How the page groups attacks.
+fn attack_kind(name: &str) -> &'static str {
+    match name {
+        n if uses_direction(n) => "direction",
+        "simba" | "square" => "blackbox",
+        "one_pixel" => "pixel",
+        _ => "iterative",
+    }
+}
+
+fn parse_norm(norm: &str) -> Result<Norm> {
+    match norm {
+        "linf" => Ok(Norm::Linf),
+        "l2" => Ok(Norm::L2),
+        other => Err(Error::param("norm", format!("must be linf or l2, got `{other}`"))),
+    }
+}
+
+fn goal_for(model: &Model, clean_class: usize, target: i32) -> Result<Goal> {
+    if target < 0 {
+        return Ok(Goal::Untargeted {
+            true_class: clean_class,
+        });
+    }
+    let t = target as usize;
+    let goal = Goal::Targeted { target: t };
+    goal.check(model.num_classes(), clean_class)?;
+    Ok(goal)
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> std::result::Result<JsValue, JsError> {
@@ -30,7 +85,9 @@ fn to_value<T: serde::Serialize>(v: &T) -> std::result::Result<JsValue, JsError>
 
 impl Session {
     fn get(&self, id: &str) -> Result<&Loaded> {
-        self.models.get(id).ok_or_else(|| Error::param("model", format!("no model `{id}` is loaded")))
+        self.models
+            .get(id)
+            .ok_or_else(|| Error::param("model", format!("no model `{id}` is loaded")))
     }
 
     fn info(id: &str, l: &Loaded) -> ModelInfo {
@@ -51,7 +108,10 @@ impl Session {
 pub(crate) fn image_view<'a>(model: &Model, pixels: &'a [f32]) -> Result<ArrayView4<'a, f32>> {
     let [c, h, w] = model.input_shape();
     if pixels.len() != c * h * w {
-        return Err(Error::Shape(format!("the image has {} values, the model expects {c}×{h}×{w}", pixels.len())));
+        return Err(Error::Shape(format!(
+            "the image has {} values, the model expects {c}×{h}×{w}",
+            pixels.len()
+        )));
     }
     if let Some(bad) = pixels.iter().find(|p| !p.is_finite() || **p < 0.0 || **p > 1.0) {
         return Err(Error::param("image", format!("pixels must lie in [0, 1], found {bad}")));
@@ -70,7 +130,11 @@ impl Session {
     #[wasm_bindgen(js_name = loadModel)]
     pub fn load_model(&mut self, id: &str, bytes: &[u8]) -> std::result::Result<JsValue, JsError> {
         let (model, meta) = model_file::load(bytes).js()?;
-        let loaded = Loaded { model, meta, untrained: false };
+        let loaded = Loaded {
+            model,
+            meta,
+            untrained: false,
+        };
         let info = Self::info(id, &loaded);
         self.models.insert(id.to_string(), loaded);
         to_value(&info)
@@ -90,7 +154,11 @@ impl Session {
             training: serde_json::json!({ "untrained": true, "seed": seed }),
             metrics: serde_json::json!({}),
         };
-        let loaded = Loaded { model, meta, untrained: true };
+        let loaded = Loaded {
+            model,
+            meta,
+            untrained: true,
+        };
         let info = Self::info(id, &loaded);
         self.models.insert(id.to_string(), loaded);
         to_value(&info)
@@ -104,10 +172,208 @@ impl Session {
         to_value(&Prediction::from_probs(probs.row(0).to_vec()))
     }
 
+    /// The MNIST recipe on an RGBA buffer from a canvas: `{pixels: Float32Array(784), inverted, empty}`.
+    /// `invert` is `auto` (dark-on-light photos are inverted), `yes` or `no`.
+    pub fn preprocess(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        invert: &str,
+    ) -> std::result::Result<JsValue, JsError> {
+        let invert: Invert = invert.parse().js()?;
+        let pre = preprocess_rgba(rgba, width, height, &Options { invert }).js()?;
+        Ok(JsObject::new()
+            .set("pixels", Float32Array::from(&pre.pixels[..]))
+            .set("inverted", pre.inverted)
+            .set("empty", pre.empty)
+            .into())
+    }
+
+    /// The attacks the engine has: `[{name, kind, norms}]`, kind ∈ direction | iterative | blackbox | pixel.
+    #[wasm_bindgen(js_name = attackNames)]
+    pub fn attack_names(&self) -> std::result::Result<JsValue, JsError> {
+        let list: Vec<_> = ATTACK_NAMES
+            .iter()
+            .map(|&name| {
+                let norms: Vec<&str> = by_name(name)
+                    .map(|a| a.supported_norms().iter().map(|n| n.as_str()).collect())
+                    .unwrap_or_default();
+                serde_json::json!({ "name": name, "kind": attack_kind(name), "norms": norms })
+            })
+            .collect();
+        to_value(&list)
+    }
+
+    /// Computes and caches the FGSM direction of `pixels` for model `id` (`target` < 0: untargeted, i.e. away from
+    /// the clean prediction). Returns `{trueClass, flipEta}`: `flipEta` is the smallest `η = k·0.001 ≤ maxEta` at
+    /// which the prediction flips (or reaches the target), else `null`.
+    #[wasm_bindgen(js_name = prepareDirection)]
+    pub fn prepare_direction(
+        &mut self,
+        id: &str,
+        pixels: &[f32],
+        norm: &str,
+        target: i32,
+        max_eta: f32,
+        seed: u64,
+    ) -> std::result::Result<JsValue, JsError> {
+        let norm = parse_norm(norm).js()?;
+        crate::error::check_range("maxEta", max_eta, 0.0, 1.0).js()?;
+        let l = self.get(id).js()?;
+        let x = image_view(&l.model, pixels).js()?;
+        let clean_class = l.model.predict(x)[0];
+        let goal = goal_for(&l.model, clean_class, target).js()?;
+        let s = fgsm_direction(&l.model, x, goal, norm).js()?;
+        let flip = flip_eta(&l.model, x, goal, s.view(), max_eta, FLIP_STEP).js()?;
+        let n = pixels.len();
+        let s: Vec<f32> = s.iter().copied().collect();
+        let random = random_direction(n, norm, seed);
+        self.direction = Some(Direction {
+            model: id.to_string(),
+            x: pixels.to_vec(),
+            s,
+            random,
+            clean_class,
+            norm,
+            adv: vec![0.0; n],
+        });
+        Ok(JsObject::new()
+            .set("trueClass", clean_class as u32)
+            .set("flipEta", flip.map_or(JsValue::NULL, |f| JsValue::from_f64(f as f64)))
+            .into())
+    }
+
+    /// One slider move: `x' = clip(x + η·s)` with the cached direction, and one forward pass.
+    /// Returns `{adversarial, perturbation: Float32Array, prediction, linf, l2}`.
+    #[wasm_bindgen(js_name = adversarialAt)]
+    pub fn adversarial_at(&mut self, eta: f32) -> std::result::Result<JsValue, JsError> {
+        let d = self
+            .direction
+            .as_mut()
+            .ok_or_else(|| to_js(Error::param("eta", "no image is prepared yet")))?;
+        let max = if d.norm == Norm::Linf { 1.0 } else { MAX_L2_ETA };
+        crate::error::check_range("eta", eta, 0.0, max).js()?;
+        apply_direction_into(&mut d.adv, &d.x, &d.s, eta);
+        let l = self
+            .models
+            .get(&d.model)
+            .ok_or_else(|| to_js(Error::param("model", "the model was unloaded")))?;
+        let [c, h, w] = l.model.input_shape();
+        let view = ArrayView4::from_shape((1, c, h, w), &d.adv[..]).map_err(|e| to_js(Error::Shape(e.to_string())))?;
+        let probs = l.model.probabilities(view);
+        let delta: Vec<f32> = d.adv.iter().zip(&d.x).map(|(a, x)| a - x).collect();
+        Ok(JsObject::new()
+            .set("adversarial", Float32Array::from(&d.adv[..]))
+            .set("linf", norms::linf(&delta))
+            .set("l2", norms::l2(&delta))
+            .set("perturbation", Float32Array::from(&delta[..]))
+            .set("prediction", to_value(&Prediction::from_probs(probs.row(0).to_vec()))?)
+            .into())
+    }
+
+    /// The clean class's probability along the cached adversarial direction and along the random direction of
+    /// the same norm, at each η of `etas` (one batched forward pass per curve): `{adversarial, random}`.
+    #[wasm_bindgen(js_name = confidenceCurve)]
+    pub fn confidence_curve(&self, etas: &[f32]) -> std::result::Result<JsValue, JsError> {
+        let d = self
+            .direction
+            .as_ref()
+            .ok_or_else(|| to_js(Error::param("eta", "no image is prepared yet")))?;
+        let l = self
+            .models
+            .get(&d.model)
+            .ok_or_else(|| to_js(Error::param("model", "the model was unloaded")))?;
+        if etas.len() > 1024 {
+            return Err(to_js(Error::param("etas", "at most 1024 points")));
+        }
+        let max = if d.norm == Norm::Linf { 1.0 } else { MAX_L2_ETA };
+        for &e in etas {
+            crate::error::check_range("eta", e, 0.0, max).js()?;
+        }
+        let curve = |dir: &[f32]| -> Result<Vec<f32>> {
+            let n = d.x.len();
+            let mut batch = vec![0.0f32; etas.len() * n];
+            for (k, &eta) in etas.iter().enumerate() {
+                apply_direction_into(&mut batch[k * n..(k + 1) * n], &d.x, dir, eta);
+            }
+            let [c, h, w] = l.model.input_shape();
+            let x = ndarray::Array4::from_shape_vec((etas.len(), c, h, w), batch)
+                .map_err(|e| Error::Shape(e.to_string()))?;
+            Ok(l.model.probabilities(x.view()).column(d.clean_class).to_vec())
+        };
+        let adv = curve(&d.s).js()?;
+        let rnd = curve(&d.random).js()?;
+        Ok(JsObject::new()
+            .set("adversarial", Float32Array::from(&adv[..]))
+            .set("random", Float32Array::from(&rnd[..]))
+            .into())
+    }
+
+    /// Runs attack `attack` (see `attackNames`) on `pixels` with params as JSON (see `AttackParams`), `target` < 0
+    /// for untargeted. `progress({step, total, queries})` is called at most every 50 ms; returning `false` cancels.
+    #[wasm_bindgen(js_name = runAttack)]
+    pub fn run_attack(
+        &self,
+        id: &str,
+        pixels: &[f32],
+        attack: &str,
+        params_json: &str,
+        target: i32,
+        progress: &js_sys::Function,
+    ) -> std::result::Result<JsValue, JsError> {
+        let l = self.get(id).js()?;
+        let params = AttackParams::from_json(params_json).js()?;
+        let attack = by_name(attack).js()?;
+        let x = image_view(&l.model, pixels).js()?;
+        let clean_class = l.model.predict(x)[0];
+        let goal = goal_for(&l.model, clean_class, target).js()?;
+        let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+        let mut last = f64::NEG_INFINITY;
+        let mut report = |p: Progress| -> bool {
+            let now = js_sys::Date::now();
+            if now - last < 50.0 && p.step < p.total {
+                return true;
+            }
+            last = now;
+            let arg: JsValue = JsObject::new()
+                .set("step", p.step as u32)
+                .set("total", p.total as u32)
+                .set("queries", p.queries as u32)
+                .set("success", p.success)
+                .into();
+            // A throwing or non-boolean callback does not cancel; only an explicit `false` does.
+            progress
+                .call1(&JsValue::NULL, &arg)
+                .map(|v| v.as_bool() != Some(false))
+                .unwrap_or(true)
+        };
+        let r = attack.run(&l.model, x, goal, &params, &mut rng, &mut report).js()?;
+        Ok(JsObject::new()
+            .set(
+                "adversarial",
+                Float32Array::from(r.adversarial.as_slice().unwrap_or(&[])),
+            )
+            .set(
+                "perturbation",
+                Float32Array::from(r.perturbation.as_slice().unwrap_or(&[])),
+            )
+            .set("probsBefore", to_value(&r.probs_before)?)
+            .set("probsAfter", to_value(&r.probs_after)?)
+            .set("predBefore", r.pred_before as u32)
+            .set("predAfter", r.pred_after as u32)
+            .set("flipped", r.flipped)
+            .set("linf", r.linf)
+            .set("l2", r.l2)
+            .set("l0", r.l0 as u32)
+            .set("queries", r.queries as u32)
+            .set("steps", r.steps as u32)
+            .into())
+    }
+
     /// Drops a model.
     #[wasm_bindgen(js_name = unloadModel)]
     pub fn unload_model(&mut self, id: &str) {
         self.models.remove(id);
     }
 }
-

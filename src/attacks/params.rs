@@ -1,0 +1,179 @@
+//! Attack parameters: one struct for every attack (each reads the fields it needs), defaults that follow the
+//! evaluation protocol of DESIGN.md, validation, and parsing from the JSON the page sends.
+//!
+//! ```json
+//! {"eta": 0.1, "norm": "linf", "steps": 40, "step_size": 0.01, "random_start": true, "seed": 7}
+//! ```
+//! Missing fields take their defaults; unknown fields are an error (a typo must not silently fall back to a
+//! default).
+
+use serde::{Deserialize, Serialize};
+
+use super::Norm;
+use crate::error::{check_range, Error, Result};
+
+/// Parameters of every attack. Which attack reads which field is said on each field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttackParams {
+    /// η (ε): the bound on `‖δ‖` in [`AttackParams::norm`], in pixel units (η = 0.1 ≈ 25/255). `0` means no attack.
+    /// L∞: `[0, 1]`; L2: `[0, 28]`.
+    pub eta: f32,
+    /// The threat model's norm. Default L∞.
+    pub norm: Norm,
+    /// Iterations: BIM, PGD, MI-FGSM (default 40, the protocol's PGD-40); DeepFool's maximum iterations.
+    pub steps: usize,
+    /// Step α of BIM, PGD, MI-FGSM (default 0.01); SimBA's step for the L2 variant.
+    pub step_size: f32,
+    /// PGD: start from a uniform point of the η-ball (default true).
+    pub random_start: bool,
+    /// Query budget of the black-box attacks (SimBA, Square, one-pixel); default 10 000.
+    pub max_queries: usize,
+    /// One-pixel attack: number of pixels k (default 1).
+    pub pixels: usize,
+    /// C&W confidence κ: success needs a logit margin of κ (default 0).
+    pub confidence: f32,
+    /// Seed of the attack's [`rand_chacha::ChaCha8Rng`].
+    pub seed: u64,
+    /// MI-FGSM decay μ (default 1.0, as in Dong et al.).
+    pub momentum: f32,
+    /// DeepFool overshoot (default 0.02, as in Moosavi-Dezfooli et al.).
+    pub overshoot: f32,
+    /// DeepFool: project onto the η-ball (default false: DeepFool is a minimum-norm attack and ignores η > 0).
+    pub bounded: bool,
+    /// C&W: binary-search steps over the constant c (default 6).
+    pub binary_search_steps: usize,
+    /// C&W: Adam iterations per binary-search step (default 100).
+    pub cw_steps: usize,
+    /// C&W: Adam learning rate (default 0.1).
+    pub learning_rate: f32,
+    /// C&W: first c of the binary search (default 1.0).
+    pub initial_const: f32,
+    /// JSMA: largest share of pixels changed, γ (default 0.145, as in Papernot et al.).
+    pub gamma: f32,
+    /// JSMA: change per selected pixel, θ ∈ [−1, 1] \ {0} (default +1).
+    pub theta: f32,
+    /// Square Attack: initial fraction of pixels in a square, p_init (default 0.8, the authors' MNIST setting).
+    pub p_init: f32,
+    /// One-pixel attack: differential-evolution population (default 100; the paper uses 400).
+    pub population: usize,
+    /// One-pixel attack: DE mutation factor F (default 0.5).
+    pub mutation: f32,
+}
+
+impl Default for AttackParams {
+    fn default() -> Self {
+        AttackParams {
+            eta: 0.1,
+            norm: Norm::Linf,
+            steps: 40,
+            step_size: 0.01,
+            random_start: true,
+            max_queries: 10_000,
+            pixels: 1,
+            confidence: 0.0,
+            seed: 0,
+            momentum: 1.0,
+            overshoot: 0.02,
+            bounded: false,
+            binary_search_steps: 6,
+            cw_steps: 100,
+            learning_rate: 0.1,
+            initial_const: 1.0,
+            gamma: 0.145,
+            theta: 1.0,
+            p_init: 0.8,
+            population: 100,
+            mutation: 0.5,
+        }
+    }
+}
+
+/// Largest L2 radius accepted: the diagonal of a 28×28 image, beyond which nothing more can change.
+pub const MAX_L2_ETA: f32 = 28.0;
+
+fn check_count(name: &str, v: usize, lo: usize, hi: usize) -> Result<()> {
+    if v < lo || v > hi {
+        return Err(Error::param(
+            name,
+            format!("must be an integer in [{lo}, {hi}], got {v}"),
+        ));
+    }
+    Ok(())
+}
+
+impl AttackParams {
+    /// Defaults with `eta` and `norm` set.
+    pub fn new(eta: f32, norm: Norm) -> Self {
+        AttackParams {
+            eta,
+            norm,
+            ..Default::default()
+        }
+    }
+
+    /// Checks every field against its domain; a clear [`Error::InvalidParameter`] names the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        let eta_max = match self.norm {
+            Norm::Linf => 1.0,
+            Norm::L2 => MAX_L2_ETA,
+        };
+        check_range("eta", self.eta, 0.0, eta_max)?;
+        check_count("steps", self.steps, 1, 100_000)?;
+        check_range("step_size", self.step_size, 0.0, 100.0)?;
+        if self.step_size == 0.0 {
+            return Err(Error::param("step_size", "must be positive"));
+        }
+        if self.max_queries == 0 {
+            return Err(Error::param("max_queries", "the query budget must be at least 1"));
+        }
+        check_count("max_queries", self.max_queries, 1, 10_000_000)?;
+        check_count("pixels", self.pixels, 1, 1 << 20)?;
+        check_range("confidence", self.confidence, 0.0, 1000.0)?;
+        check_range("momentum", self.momentum, 0.0, 10.0)?;
+        check_range("overshoot", self.overshoot, 0.0, 10.0)?;
+        check_count("binary_search_steps", self.binary_search_steps, 1, 40)?;
+        check_count("cw_steps", self.cw_steps, 1, 100_000)?;
+        check_range("learning_rate", self.learning_rate, 0.0, 10.0)?;
+        if self.learning_rate == 0.0 {
+            return Err(Error::param("learning_rate", "must be positive"));
+        }
+        check_range("initial_const", self.initial_const, 1e-6, 1e6)?;
+        check_range("gamma", self.gamma, 0.0, 1.0)?;
+        if self.gamma == 0.0 {
+            return Err(Error::param("gamma", "must be positive"));
+        }
+        check_range("theta", self.theta, -1.0, 1.0)?;
+        if self.theta == 0.0 {
+            return Err(Error::param("theta", "must not be zero"));
+        }
+        check_range("p_init", self.p_init, 0.0, 1.0)?;
+        if self.p_init == 0.0 {
+            return Err(Error::param("p_init", "must be positive"));
+        }
+        check_count("population", self.population, 4, 100_000)?;
+        check_range("mutation", self.mutation, 0.0, 2.0)?;
+        if self.mutation == 0.0 {
+            return Err(Error::param("mutation", "must be positive"));
+        }
+        Ok(())
+    }
+
+    /// Parses and validates the JSON object the page sends. Unknown fields, wrong types, out-of-range values and
+    /// non-objects are [`Error::InvalidParameter`] errors.
+    pub fn from_json(json: &str) -> Result<AttackParams> {
+        let bad = |e: serde_json::Error| Error::param("params", e.to_string());
+        let value: serde_json::Value = serde_json::from_str(json).map_err(bad)?;
+        if !value.is_object() {
+            return Err(Error::param("params", "must be a JSON object such as {\"eta\": 0.1}"));
+        }
+        let p: AttackParams = serde_json::from_value(value).map_err(bad)?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// The JSON form (the inverse of [`AttackParams::from_json`]).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("params serialise")
+    }
+}

@@ -1,0 +1,69 @@
+//! Fully connected layer.
+//!
+//! Forward, for a batch `x: [N, in]`, `W: [out, in]`, `b: [out]`:
+//! `y[n, o] = b[o] + Σᵢ W[o, i]·x[n, i]`, i.e. `Y = X Wᵀ + 1 bᵀ`.
+//!
+//! Backward, given `G = ∂L/∂Y: [N, out]`:
+//! `∂L/∂X = G W`, `∂L/∂W = Gᵀ X`, `∂L/∂b = Σₙ G[n, ·]`.
+//!
+//! All three are single sgemm calls (`matrixmultiply` packs its operands, so the transposed views cost one
+//! strided copy of the small operand, not a strided inner loop).
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
+
+/// `y = x Wᵀ + b` with `W: [outputs, inputs]` (PyTorch's `nn.Linear` layout).
+#[derive(Debug, Clone)]
+pub struct Dense {
+    pub(crate) w: Array2<f32>,
+    pub(crate) b: Array1<f32>,
+}
+
+impl Dense {
+    /// Zero weights and biases.
+    pub fn zeros(inputs: usize, outputs: usize) -> Dense {
+        Dense {
+            w: Array2::zeros((outputs, inputs)),
+            b: Array1::zeros(outputs),
+        }
+    }
+
+    pub fn inputs(&self) -> usize {
+        self.w.ncols()
+    }
+
+    pub fn outputs(&self) -> usize {
+        self.w.nrows()
+    }
+
+    /// `Y = X Wᵀ + 1 bᵀ` for `x: [N, inputs]`.
+    pub fn forward(&self, x: ArrayView2<f32>) -> Array2<f32> {
+        let mut y = x.dot(&self.w.t());
+        y += &self.b;
+        y
+    }
+
+    /// Vector-Jacobian products for `dy = ∂L/∂Y`.
+    ///
+    /// Adds `Gᵀ X` to `dw` and `Σₙ G` to `db` when given (accumulates, so chunks can share a buffer), and returns
+    /// `∂L/∂X = G W` when `need_dx`.
+    pub fn backward(
+        &self,
+        x: ArrayView2<f32>,
+        dy: ArrayView2<f32>,
+        need_dx: bool,
+        grads: Option<(&mut [f32], &mut [f32])>,
+    ) -> Option<Array2<f32>> {
+        if let Some((dw, db)) = grads {
+            let mut dw =
+                ArrayViewMut2::from_shape(self.w.raw_dim(), dw).expect("dense dW buffer has the weight's size");
+            general_mat_mul(1.0, &dy.t(), &x, 1.0, &mut dw);
+            for row in dy.rows() {
+                for (acc, &g) in db.iter_mut().zip(row) {
+                    *acc += g;
+                }
+            }
+        }
+        need_dx.then(|| dy.dot(&self.w))
+    }
+}
