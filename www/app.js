@@ -62,7 +62,9 @@ const clearMessage = () => say(null);
 const attackInfo = (name) => R.attacks.find((a) => a.name === name);
 const isDirection = () => attackInfo(S.attack)?.kind === 'direction';
 const names = () => (R.model ? R.model.classNames.map((n, i) => className(R.model.dataset, i, n)) : []);
-const ctx = () => ({ S, R, names: names(), isDirection: isDirection(), maxEta: maxEta(S.norm) });
+/** How far the flip point is searched: the slider's end, at most 1 (the engine's limit, L2 included). */
+const flipMax = () => Math.min(1, maxEta(S.norm));
+const ctx = () => ({ S, R, names: names(), isDirection: isDirection(), maxEta: flipMax() });
 
 // ---------------------------------------------------------------- hash
 
@@ -290,7 +292,9 @@ async function analyze() {
     view.clean(ctx());
     view.flip(ctx(), slider, 'pending');
     try {
-      R.dir = await live.call('prepareDirection', { id, pixels, norm: S.norm, target: S.target, maxEta: maxEta(S.norm), seed: S.seed });
+      const dir = await live.call('prepareDirection', { id, pixels, norm: S.norm, target: S.target, maxEta: flipMax(), seed: S.seed });
+      // The engine's f32 grid value (0.011 arrives as 0.010999999…): back to the decimal it stands for.
+      R.dir = { ...dir, flipEta: dir.flipEta === null || dir.flipEta === undefined ? null : Number(dir.flipEta.toFixed(6)) };
     } catch (e) {
       if (stale()) return;
       R.dir = { error: e };

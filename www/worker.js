@@ -33,6 +33,13 @@ function f32(a) {
   return a instanceof Float32Array ? a : Float32Array.from(a);
 }
 
+/** serde-wasm-bindgen turns JSON objects into Maps; the page wants plain objects. */
+function plain(v) {
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [k, plain(x)]));
+  if (Array.isArray(v)) return v.map(plain);
+  return v;
+}
+
 function need(name) {
   if (typeof session[name] !== 'function') throw new Error(`error.unsupported: ${name}`);
 }
@@ -50,7 +57,7 @@ const ops = {
   },
   attackNames: () => {
     need('attackNames');
-    return session.attackNames();
+    return plain(session.attackNames());
   },
   prepareDirection: ({ id, pixels, norm, target, maxEta, seed }) => {
     need('prepareDirection');

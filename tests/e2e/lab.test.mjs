@@ -71,7 +71,8 @@ test('moving the slider changes adv-prediction; the flip point is marked on the 
   const flip = await flipEta(page);
   assert.notEqual(flip, 'none', 'test image 0 flips somewhere on the slider');
   assert.ok(await page.locator('#flip-mark').isVisible(), 'the flip point is marked on the slider');
-  // Drag the thumb to the far right.
+  // Click the far right of the track.
+  await page.locator('[data-testid="eta-slider"]').scrollIntoViewIfNeeded();
   const box = await page.locator('[data-testid="eta-slider"]').boundingBox();
   await page.mouse.click(box.x + box.width - 3, box.y + box.height / 2);
   await page.waitForFunction(() => globalThis.advlab.S.eta > 0.4);
