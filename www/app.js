@@ -243,7 +243,10 @@ async function pickSample(i) {
     return;
   }
   if (!Number.isInteger(i) || i < 0 || i >= samples.count) {
-    sayKey('hash.badSample', { value: String(i), max: samples.count - 1 });
+    // Adds to the link's other problems, if any, rather than hiding them.
+    const prev = R.message?.kind === 'warning' ? R.message.render : null;
+    const vars = { value: String(i), max: samples.count - 1 };
+    say(() => (prev ? prev() + ' ' : '') + t('hash.badSample', vars), 'warning');
     S.sample = null;
     saveHash(true);
     return;

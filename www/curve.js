@@ -71,7 +71,7 @@ export function renderCurve(svg, data, { flip = null, eta = null, label = '' } =
 
   if (flip !== null && flip <= top) {
     svg.append(el('line', { x1: x(flip), x2: x(flip), y1: M.t, y2: y(0), class: 'flip-line' }));
-    svg.append(el('text', { x: x(flip) + 4, y: M.t + 10, class: 'flip-text' }, t('curve.flip', { eta: formatEta(flip) })));
+    svg.append(el('text', { x: x(flip) + 5, y: y(0) - 8, class: 'flip-text' }, t('curve.flip', { eta: formatEta(flip) })));
   }
   svg.dataset.top = String(top);
   svg.append(el('line', { x1: M.l, x2: M.l, y1: M.t, y2: y(0), class: 'eta-line', id: 'curve-eta-line' }));

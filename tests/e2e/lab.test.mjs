@@ -105,8 +105,10 @@ test('flip-eta equals `advlab attack --sample N --json` flip_eta within one slid
     return;
   }
   const pageEta = await flipEta(page);
-  const out = JSON.parse(await advlab(['attack', '--sample', '42', '--model', `www/models/${model}.safetensors`, '--json']));
+  const file = await page.evaluate((id) => fetch('www/models/index.json').then((r) => r.json()).then((i) => i.models.find((m) => m.id === id).file), model);
+  const out = JSON.parse(await advlab(['attack', '--model', `www/models/${file}`, '--sample', '42', '--attack', 'fgsm', '--eta', '0.1', '--json']));
   const cli = out.flip_eta ?? out.flipEta ?? null;
+  console.log(`# flip η for sample 42 on ${model}: page ${pageEta}, CLI ${cli}`);
   if (cli === null) assert.equal(pageEta, 'none');
   else assert.ok(Math.abs(Number(pageEta) - cli) <= 0.001 + 1e-9, `page ${pageEta}, CLI ${cli}`);
   await page.context().close();
