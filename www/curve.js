@@ -10,7 +10,7 @@ let W = 480;
 /** The chart's width in user units follows the box's aspect, so a wide screen gets a wide chart, not a tall one. */
 function fitWidth(svg) {
   const w = svg.parentElement?.clientWidth || 480;
-  W = Math.round(Math.max(320, Math.min(1100, (w / 300) * H)));
+  W = Math.round(Math.max(320, Math.min(1400, (w / 250) * H)));
 }
 const M = { l: 52, r: 14, t: 14, b: 44 };
 

@@ -43,17 +43,17 @@ for (const [type, name] of [['image/png', 'digit.png'], ['image/jpeg', 'digit.jp
       const c = document.getElementById('orig-canvas');
       const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
       let ink = 0;
-      let border = 0;
+      let [x0, y0, x1, y1] = [28, 28, -1, -1];
       for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
         const v = d[4 * (y * 28 + x)];
         if (v > 128) ink++;
-        if ((x < 1 || x > 26 || y < 1 || y > 26) && v > 64) border++;
+        if (v > 32) [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
       }
-      return { w: c.width, ink, border };
+      return { w: c.width, ink, side: Math.max(x1 - x0 + 1, y1 - y0 + 1) };
     });
     assert.equal(stats.w, 28);
     assert.ok(stats.ink > 20, `ink pixels ${stats.ink}`);
-    assert.equal(stats.border, 0, 'the MNIST recipe leaves a black border');
+    assert.ok(stats.side >= 16 && stats.side <= 22, `the MNIST recipe fits the ink in 20×20 (${stats.side})`);
     if ((await page.evaluate(() => globalThis.advlab.R.model.untrained)) === false) assert.equal(p.class, 7);
   });
 }
