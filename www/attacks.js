@@ -29,19 +29,13 @@ export function fillTargetSelect(select, names, current) {
 }
 
 /**
- * The JSON parameters for runAttack. Iterative attacks take 40 steps of 2.5·η/40 (Madry et al.'s rule, so the
- * walk can cross the whole ball); black-box attacks get a query budget; the pixel attack changes one pixel.
+ * The JSON parameters for runAttack: η, the norm and the seed; everything else keeps the engine's defaults (40
+ * steps of 0.01, random start, 10 000 queries, one pixel), so the page's numbers are the CLI's
+ * (`advlab attack --eta E --norm N --seed S`). Under L2 a step of 0.01 could not cross a ball of radius 2 in
+ * 40 steps, so there the step is 2.5·η/40 (Madry et al.'s rule).
  */
 export function attackParams(name, { eta, norm, seed }) {
-  const steps = 40;
-  return {
-    eta,
-    norm,
-    steps,
-    step_size: Number(((2.5 * eta) / steps).toFixed(6)) || 0.001,
-    random_start: name === 'pgd',
-    max_queries: 10000,
-    pixels: 1,
-    seed,
-  };
+  const p = { eta, norm, seed };
+  if (norm === 'l2') p.step_size = Number(((2.5 * eta) / 40).toFixed(6)) || 0.001;
+  return p;
 }

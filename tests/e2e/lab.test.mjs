@@ -183,3 +183,55 @@ test('the slider works by keyboard alone, with a visible focus ring', async () =
   assert.equal(await page.getAttribute('[data-testid="eta-slider"]', 'aria-valuetext'), 'η = 0');
   await page.context().close();
 });
+
+test('"copy link" copies the state; "download" saves the three panels as a PNG plus a JSON of the settings', async () => {
+  const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.origin });
+  const page = await openPage(env, { context: ctx, hash: 'sample=9&eta=0.07&seed=11' });
+  await waitAnalysed(page);
+  await page.click('#copy-button');
+  await page.waitForFunction(() => document.getElementById('share-status').textContent.length > 0);
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(copied, page.url());
+  assert.match(copied, /model=.*attack=fgsm.*eta=0\.07.*seed=11.*sample=9/);
+  const downloads = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.click('#download-button');
+  await page.waitForFunction(() => /PNG/.test(document.getElementById('share-status').textContent));
+  await new Promise((r) => setTimeout(r, 300));
+  const names = downloads.map((d) => d.suggestedFilename()).sort();
+  assert.equal(names.length, 2, names.join(', '));
+  assert.match(names[0], /^advlab-.*-fgsm-eta0\.07\.json$/);
+  assert.match(names[1], /^advlab-.*-fgsm-eta0\.07\.png$/);
+  const fs = await import('node:fs');
+  const json = JSON.parse(fs.readFileSync(await downloads.find((d) => d.suggestedFilename().endsWith('.json')).path(), 'utf8'));
+  assert.equal(json.settings.sample, 9);
+  assert.equal(json.settings.eta, 0.07);
+  assert.equal(json.link, copied);
+  assert.equal(json.prediction.class, (await readPrediction(page, 'prediction')).class);
+  const png = fs.readFileSync(await downloads.find((d) => d.suggestedFilename().endsWith('.png')).path());
+  assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  assert.ok(png.readUInt32BE(16) > 3 * 200, 'three panels side by side');
+  await ctx.close();
+});
+
+test('a Fashion-MNIST model brings its own gallery and Dutch class names', async (t) => {
+  const page = await openPage(env, { hash: 'lang=nl' });
+  const fashion = await page.evaluate(() => globalThis.advlab.R.index.models.find((m) => m.dataset === 'fashion')?.id);
+  if (!fashion) {
+    t.skip('no Fashion-MNIST model in www/models/index.json');
+    await page.context().close();
+    return;
+  }
+  assert.ok(await page.locator('optgroup').count() >= 2, 'models are grouped by dataset');
+  await page.selectOption('[data-testid="model-select"]', fashion);
+  await page.waitForFunction((id) => globalThis.advlab.R.model?.id === id, fashion);
+  await page.click('#gallery summary');
+  // Fashion-MNIST test image 0 is an ankle boot: "Enkellaars" in Dutch.
+  await page.waitForFunction(() => document.querySelector('#gallery-grid .thumb .thumb-label')?.textContent === 'Enkellaars');
+  await page.locator('#gallery-grid .thumb').first().click();
+  await waitAnalysed(page);
+  assert.match(await page.locator('#prediction-bars').textContent(), /Enkellaars/);
+  assert.match(page.url(), new RegExp(`model=${fashion}`));
+  await page.context().close();
+});
