@@ -3,7 +3,7 @@
 // Rendering lives in view.js; each widget in its own module.
 import { Engine } from './engine.js';
 import { DrawPad } from './draw.js';
-import { pickLanguage, loadLanguage, applyTranslations, t, translateError, className, lang, LANGS } from './i18n.js';
+import { pickLanguage, loadLanguage, applyTranslations, t, translateError, className, formatPercent, LANGS } from './i18n.js';
 import { DEFAULTS, parseHash, writeHash, etaString } from './state.js';
 import { EtaSlider, maxEta, positionToEta, etaToPosition } from './slider.js';
 import { decodeImageFile, wireUpload } from './upload.js';
@@ -293,6 +293,8 @@ async function analyze() {
     if (stale()) return;
     R.clean = pred;
     view.clean(ctx());
+    view.adv(ctx());
+    announce(t('result.announce', { label: names()[pred.class], confidence: formatPercent(pred.confidence) }), 600);
     view.flip(ctx(), slider, 'pending');
     try {
       const dir = await live.call('prepareDirection', { id, pixels, norm: S.norm, target: S.target, maxEta: flipMax(), seed: S.seed });
@@ -462,7 +464,7 @@ function wire() {
   setRegion($('announcer'));
   paintLegend($('legend-canvas'));
   blank($('orig-canvas'));
-  blank($('noise-canvas'));
+  blank($('noise-canvas'), 28, '#fff');
   blank($('adv-canvas'));
 
   pad = new DrawPad($('draw-canvas'));

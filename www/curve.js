@@ -12,7 +12,7 @@ function fitWidth(svg) {
   const w = svg.parentElement?.clientWidth || 480;
   W = Math.round(Math.max(320, Math.min(1400, (w / 250) * H)));
 }
-const M = { l: 52, r: 14, t: 14, b: 44 };
+const M = { l: 52, r: 26, t: 14, b: 44 };
 
 function el(name, attrs = {}, text) {
   const e = document.createElementNS(NS, name);
@@ -26,10 +26,22 @@ export function curveEtas(top, n = 61) {
   return Float32Array.from({ length: n }, (_, i) => (top * i) / (n - 1));
 }
 
-/** How far the curve looks: the evaluation grid's 0.3 (×10 for L2), further if the flip lies beyond. */
+/** A tick step of 1, 2 or 5 × 10^k giving at most six intervals up to `top`. */
+function tickStep(top) {
+  const raw = top / 6;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
+}
+
+/**
+ * How far the curve looks: the evaluation grid's 0.3 (×10 for L2), further if the flip lies beyond; rounded up
+ * to a whole tick so the axis reads 0, 0.1, 0.2, … and not 0.0972.
+ */
 export function curveTop(norm, flipEta, max) {
   const base = norm === 'l2' ? 3 : 0.3;
-  return flipEta !== null && flipEta > base * 0.9 ? Math.min(max, flipEta * 1.5) : base;
+  const top = flipEta !== null && flipEta > base * 0.9 ? Math.min(max, flipEta * 1.4) : base;
+  const step = tickStep(top);
+  return Math.min(max, Number((Math.ceil(top / step - 1e-9) * step).toFixed(6)));
 }
 
 /**
@@ -61,8 +73,9 @@ export function renderCurve(svg, data, { flip = null, eta = null, label = '' } =
     axes.append(el('line', { x1: M.l, x2: W - M.r, y1: y(p), y2: y(p), class: p === 0 ? 'axis' : 'grid' }));
     axes.append(el('text', { x: M.l - 6, y: y(p) + 4, 'text-anchor': 'end' }, formatPercent(p, 0)));
   }
-  for (let i = 0; i <= 5; i++) {
-    const e = (top * i) / 5;
+  const step = tickStep(top);
+  for (let i = 0; i * step <= top + 1e-9; i++) {
+    const e = Number((i * step).toFixed(6));
     axes.append(el('line', { x1: x(e), x2: x(e), y1: y(0), y2: y(0) + 5, class: 'axis' }));
     axes.append(el('text', { x: x(e), y: y(0) + 19, 'text-anchor': 'middle' }, formatEta(e)));
   }

@@ -12,11 +12,26 @@ function save(blob, name) {
   setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }
 
+/** Greedy word wrap into lines no wider than `width`. */
+function wrap(ctx, text, width) {
+  const lines = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && ctx.measureText(next).width > width) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 /** panels: [{ canvas, caption, detail }]; returns the PNG Blob. */
 export async function composePng(panels, footer) {
   const side = 280;
   const pad = 16;
-  const capH = 56;
+  const capH = 78;
   const w = pad + panels.length * (side + pad);
   const h = pad + side + capH + 30;
   const c = new OffscreenCanvas(w, h);
@@ -34,7 +49,7 @@ export async function composePng(panels, footer) {
     ctx.fillText(p.caption, x, pad + side + 22, side);
     ctx.font = '14px system-ui, sans-serif';
     ctx.fillStyle = '#4d4d4d';
-    ctx.fillText(p.detail || '', x, pad + side + 42, side);
+    wrap(ctx, p.detail || '', side).slice(0, 3).forEach((line, k) => ctx.fillText(line, x, pad + side + 42 + 18 * k, side));
   });
   ctx.font = '13px system-ui, sans-serif';
   ctx.fillStyle = '#4d4d4d';

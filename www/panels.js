@@ -16,11 +16,11 @@ export function paintGray(canvas, pixels, size = 28) {
   ctx.putImageData(img, 0, 0);
 }
 
-export function blank(canvas, size = 28) {
+export function blank(canvas, size = 28, colour = '#000') {
   canvas.width = size;
   canvas.height = size;
   const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#000';
+  ctx.fillStyle = colour;
   ctx.fillRect(0, 0, size, size);
 }
 

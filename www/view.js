@@ -70,7 +70,7 @@ export function adv({ R, names, S }) {
   setPrediction(el, a?.prediction);
   if (!a) {
     blank($('adv-canvas'));
-    blank($('noise-canvas'));
+    blank($('noise-canvas'), 28, '#fff');
     $('noise-scale').textContent = t('noise.none');
     $('noise-norms').textContent = '';
     $('legend-min').textContent = '−';

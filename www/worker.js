@@ -4,10 +4,15 @@
 import init, { Session, version } from './pkg/advlab.js';
 
 let session = null;
-const ready = init().then(() => {
-  session = new Session();
-  return version();
-});
+const ready = init()
+  .then(() => {
+    session = new Session();
+    return version();
+  })
+  .catch((e) => {
+    // No WebAssembly (or no SIMD): every call says so, translated, instead of failing obscurely.
+    throw new Error(`error.wasm: ${e?.message ?? e}`);
+  });
 
 /** Typed arrays leave by transfer; a view into wasm memory is copied first (its buffer is not ours to give). */
 function transferables(value, out = []) {
