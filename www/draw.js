@@ -36,6 +36,7 @@ export class DrawPad extends EventTarget {
     this.canvas.setPointerCapture?.(e.pointerId);
     this.drawing = true;
     this.last = this.point(e);
+    this.pressure = e.pointerType === 'pen' && e.pressure > 0 ? e.pressure : 0.5;
     this.line(this.last, this.last);
   }
 
@@ -43,6 +44,8 @@ export class DrawPad extends EventTarget {
     if (!this.drawing) return;
     e.preventDefault();
     const p = this.point(e);
+    // A pen draws thicker when pressed harder (0.5 is the no-pressure default of mice and fingers).
+    this.pressure = e.pointerType === 'pen' && e.pressure > 0 ? e.pressure : 0.5;
     this.line(this.last, p);
     this.last = p;
     this.dispatchEvent(new Event('stroke'));
@@ -58,7 +61,7 @@ export class DrawPad extends EventTarget {
   line(a, b) {
     const { ctx } = this;
     ctx.strokeStyle = '#fff';
-    ctx.lineWidth = this.brush;
+    ctx.lineWidth = this.brush * (0.5 + (this.pressure ?? 0.5));
     ctx.lineCap = 'round';
     ctx.lineJoin = 'round';
     ctx.beginPath();

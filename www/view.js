@@ -117,9 +117,14 @@ export function flip({ R, S, names, maxEta, isDirection }, slider, mode) {
     el.classList.add('found');
     const v = { eta: formatEta(R.dir.flipEta), label: names[S.target], from: names[R.clean?.class] };
     text = S.target >= 0 ? t('flip.target', v) : t('flip.at', v);
-    if (!isDirection) text += ' ' + t('flip.fgsmNote');
   }
   el.textContent = text;
+  if (!isDirection && el.dataset.eta) {
+    const note = document.createElement('span');
+    note.className = 'flip-note';
+    note.textContent = ' ' + t('flip.fgsmNote');
+    el.append(note);
+  }
   slider?.setFlip(R.dir && !R.dir.error ? R.dir.flipEta ?? null : null);
 }
 
