@@ -193,7 +193,7 @@ test('"copy link" copies the state; "download" saves the three panels as a PNG p
   await page.waitForFunction(() => document.getElementById('share-status').textContent.length > 0);
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   assert.equal(copied, page.url());
-  assert.match(copied, /model=.*attack=fgsm.*eta=0\.07.*seed=11.*sample=9/);
+  assert.match(copied, /attack=fgsm&eta=0\.07&seed=11&.*sample=9/);
   const downloads = [];
   page.on('download', (d) => downloads.push(d));
   await page.click('#download-button');
