@@ -4,13 +4,19 @@
 import { t, formatEta, formatPercent } from './i18n.js';
 
 const NS = 'http://www.w3.org/2000/svg';
-const H = 260;
+let H = 260;
 let W = 480;
 
-/** The chart's width in user units follows the box's aspect, so a wide screen gets a wide chart, not a tall one. */
+/**
+ * One user unit is one CSS pixel: the chart takes its box's width, a height that suits it, and text keeps the
+ * page's size (a projector's larger rem included) instead of shrinking or growing with the drawing.
+ */
 function fitWidth(svg) {
-  const w = svg.parentElement?.clientWidth || 480;
-  W = Math.round(Math.max(320, Math.min(1400, (w / 250) * H)));
+  W = Math.round(svg.parentElement?.clientWidth || 480);
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  H = Math.round(Math.max(14 * rem, Math.min(20 * rem, W * 0.42)));
+  M.l = Math.round(3.4 * rem);
+  M.b = Math.round(2.9 * rem);
 }
 const M = { l: 52, r: 26, t: 14, b: 44 };
 
@@ -77,9 +83,9 @@ export function renderCurve(svg, data, { flip = null, eta = null, label = '' } =
   for (let i = 0; i * step <= top + 1e-9; i++) {
     const e = Number((i * step).toFixed(6));
     axes.append(el('line', { x1: x(e), x2: x(e), y1: y(0), y2: y(0) + 5, class: 'axis' }));
-    axes.append(el('text', { x: x(e), y: y(0) + 19, 'text-anchor': 'middle' }, formatEta(e)));
+    axes.append(el('text', { x: x(e), y: y(0) + M.b * 0.45, 'text-anchor': 'middle' }, formatEta(e)));
   }
-  axes.append(el('text', { x: (M.l + W - M.r) / 2, y: H - 4, 'text-anchor': 'middle', class: 'axis-title' }, t('curve.xaxis')));
+  axes.append(el('text', { x: (M.l + W - M.r) / 2, y: H - 6, 'text-anchor': 'middle', class: 'axis-title' }, t('curve.xaxis')));
   svg.append(axes);
 
   if (flip !== null && flip <= top) {
