@@ -41,7 +41,8 @@ const R = {
   latencies: [],
 };
 
-const live = new Engine('live');
+// The live worker answers in milliseconds; one that is silent for 20 s is hung and gets replaced.
+const live = new Engine('live', { timeout: 20000 });
 let job = null;
 let pad;
 let slider;

@@ -8,9 +8,11 @@ const FATAL = /RuntimeError|unreachable|memory access out of bounds|recursive us
 const MAX_CRASHES = 3;
 
 export class Engine extends EventTarget {
-  constructor(name, url = new URL('./worker.js', import.meta.url)) {
+  /** timeout: ms after which a call counts as a hung worker (crash + restart); 0 = wait forever (jobs). */
+  constructor(name, { url = new URL('./worker.js', import.meta.url), timeout = 0 } = {}) {
     super();
     this.name = name;
+    this.timeout = timeout;
     this.url = url;
     this.nextId = 1;
     this.pending = new Map();
@@ -94,9 +96,20 @@ export class Engine extends EventTarget {
 
   post(op, args = {}, { transfer = [], onProgress } = {}) {
     const id = this.nextId++;
+    const worker = this.worker;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onProgress });
-      this.worker.postMessage({ id, op, args }, transfer);
+      let timer = 0;
+      const done = (fn) => (v) => {
+        clearTimeout(timer);
+        fn(v);
+      };
+      this.pending.set(id, { resolve: done(resolve), reject: done(reject), onProgress });
+      if (this.timeout) {
+        timer = setTimeout(() => {
+          if (this.pending.has(id) && this.worker === worker) this.crash(`${op} did not answer within ${this.timeout} ms`);
+        }, this.timeout);
+      }
+      worker.postMessage({ id, op, args }, transfer);
     });
   }
 
