@@ -1,6 +1,6 @@
 // The model menu: www/models/index.json lists the shipped models; the menu groups them by dataset (<optgroup>,
 // labels from the i18n table) and titles them in the current language.
-import { t, lang } from './i18n.js';
+import { t, lang, has, formatPercent } from './i18n.js';
 
 /** { default, models: [{ id, file, dataset, arch, title: { en, nl } }] }; an empty list if the index is absent. */
 export async function loadIndex() {
@@ -15,10 +15,21 @@ export async function loadIndex() {
   }
 }
 
+/**
+ * A model's menu label. index.json may give a title per language; otherwise (scripts/models-index.mjs writes
+ * id, dataset, arch, variant and clean_accuracy) the label is built from translated parts: "MNIST · CNN · 99.1 %".
+ */
 export function modelTitle(m) {
   if (!m) return '';
   if (m.title && typeof m.title === 'object') return m.title[lang()] || m.title.en || m.id;
-  return typeof m.title === 'string' ? m.title : m.id;
+  if (typeof m.title === 'string') return m.title;
+  const part = (key, fallback) => (has(key) ? t(key) : fallback);
+  const variant = m.variant || m.arch;
+  const arch = variant ? part(`variant.${variant}`, part(`arch.${m.arch}`, variant)) : m.id;
+  const name = t('model.title', { dataset: part(`datasetShort.${m.dataset}`, m.dataset || ''), arch });
+  return typeof m.clean_accuracy === 'number'
+    ? t('model.titleAccuracy', { name, accuracy: formatPercent(m.clean_accuracy) })
+    : name;
 }
 
 export function fillModelSelect(select, models, current) {
