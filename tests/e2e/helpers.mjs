@@ -229,7 +229,9 @@ export async function advlab(args) {
   const { execFile } = await import('node:child_process');
   const fs = await import('node:fs');
   const targetDir = process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target');
-  const bin = process.env.ADVLAB_BIN || path.join(targetDir, 'release', 'advlab');
+  // A release binary if there is one, else the debug one `cargo test` leaves behind, else build the release one.
+  const candidates = [process.env.ADVLAB_BIN, path.join(targetDir, 'release', 'advlab'), path.join(targetDir, 'debug', 'advlab')];
+  const bin = candidates.find((p) => p && fs.existsSync(p)) || path.join(targetDir, 'release', 'advlab');
   const run = (cmd, a, opts = {}) =>
     new Promise((resolve, reject) => {
       execFile(cmd, a, { cwd: ROOT, maxBuffer: 64 << 20, ...opts }, (err, stdout, stderr) =>
