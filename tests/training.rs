@@ -258,3 +258,56 @@ fn bad_data_and_config_are_errors() {
     assert_eq!(partial.epochs, 3);
     assert_eq!(partial.batch_size, TrainConfig::default().batch_size);
 }
+
+#[test]
+fn random_shift_moves_content_within_bounds() {
+    let model = Model::init(&small_cnn(), [1, 8, 8], 9).unwrap();
+    let mut x = Array4::<f32>::zeros((20, 1, 8, 8));
+    for i in 0..20 {
+        x[[i, 0, 4, 3]] = 1.0;
+    }
+    let mut hook = advlab::train::augment::random_shift(2);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let b = hook(
+        &model,
+        Batch {
+            images: x.clone(),
+            labels: vec![1; 20],
+        },
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(b.labels, vec![1; 20]);
+    let mut moved = 0;
+    for i in 0..20 {
+        let img = b.images.slice(ndarray::s![i, 0, .., ..]);
+        assert_eq!(img.sum(), 1.0, "the pixel stays inside the image");
+        let (r, c): (usize, usize) = img.indexed_iter().find(|(_, &v)| v == 1.0).unwrap().0;
+        assert!((2..=6).contains(&r) && (1..=5).contains(&c));
+        moved += usize::from((r, c) != (4, 3));
+    }
+    assert!(moved > 10);
+    // Pixels shifted out of the frame are dropped, zeros come in.
+    let edge = Array4::<f32>::ones((30, 1, 8, 8));
+    let b = hook(
+        &model,
+        Batch {
+            images: edge,
+            labels: vec![0; 30],
+        },
+        &mut rng,
+    )
+    .unwrap();
+    assert!(b.images.iter().any(|&v| v == 0.0) && b.images.iter().all(|&v| v == 0.0 || v == 1.0));
+    let mut none = advlab::train::augment::random_shift(0);
+    let same = none(
+        &model,
+        Batch {
+            images: x.clone(),
+            labels: vec![1; 20],
+        },
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(same.images, x);
+}
