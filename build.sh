@@ -88,7 +88,7 @@ build_wasm() {
   say "building wasm (release, +simd128)"
   cargo build --release --lib --target "$WASM_TARGET"
   rm -rf www/pkg
-  wasm-bindgen --target web --no-typescript --out-dir www/pkg "target/$WASM_TARGET/release/advlab.wasm"
+  wasm-bindgen --target web --no-typescript --out-dir www/pkg "${CARGO_TARGET_DIR:-target}/$WASM_TARGET/release/advlab.wasm"
   # Debian's binaryen 108 breaks wasm-bindgen's externref table; npm binaryen is current.
   wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-reference-types --enable-mutable-globals \

@@ -9,7 +9,8 @@ use super::{jf, print_json, Args};
 use crate::data::{load, DatasetName, Split};
 use crate::model_file::{save_file, ModelMeta};
 use crate::nn::{architecture, Model, ARCHITECTURES};
-use crate::train::{evaluate, train, TrainConfig};
+use crate::train::augment::random_shift;
+use crate::train::{evaluate, train_with, TrainConfig};
 use crate::{Error, Result};
 
 pub fn run(argv: &[String]) -> Result<()> {
@@ -33,6 +34,7 @@ pub fn run(argv: &[String]) -> Result<()> {
         ..defaults
     };
     let limit: Option<usize> = args.get("train-n")?;
+    let shift: usize = args.get_or("shift", 0)?;
     let name = args
         .str("name")
         .map(str::to_string)
@@ -49,11 +51,16 @@ pub fn run(argv: &[String]) -> Result<()> {
     let train_set = load(dataset, Split::Train, limit)?;
     let test_set = load(dataset, Split::Test, None)?;
     let mut model = Model::init(&spec, [1, 28, 28], cfg.seed)?;
-    let report = train(
+    if shift > 4 {
+        return Err(Error::param("shift", format!("at most 4 pixels, got {shift}")));
+    }
+    let mut augment = random_shift(shift);
+    let report = train_with(
         &mut model,
         train_set.images.view(),
         &train_set.labels,
         &cfg,
+        &mut augment,
         &mut |_, e| {
             if !quiet {
                 eprintln!(
@@ -81,6 +88,7 @@ pub fn run(argv: &[String]) -> Result<()> {
         "arch": arch,
         "config": cfg,
         "init_seed": cfg.seed,
+        "augment": { "random_shift": shift },
         "train_images": train_set.labels.len(),
         "epochs": report.epochs,
         "seconds": seconds,

@@ -219,7 +219,8 @@ impl Session {
         seed: u64,
     ) -> std::result::Result<JsValue, JsError> {
         let norm = parse_norm(norm).js()?;
-        crate::error::check_range("maxEta", max_eta, 0.0, 1.0).js()?;
+        let eta_cap = if norm == Norm::Linf { 1.0 } else { MAX_L2_ETA };
+        crate::error::check_range("maxEta", max_eta, 0.0, eta_cap).js()?;
         let l = self.get(id).js()?;
         let x = image_view(&l.model, pixels).js()?;
         let clean_class = l.model.predict(x)[0];
