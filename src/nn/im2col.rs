@@ -57,7 +57,8 @@ fn valid(out: usize, inp: usize, s: usize, off: isize) -> (usize, usize) {
     (lo.min(hi), hi)
 }
 
-/// `cols` (length `C·k·k · B·Ho·Wo`, zero on entry) ← im2col of `x` (length `B·C·H·W`).
+/// `cols` (length `C·k·k · B·Ho·Wo`, any contents on entry: every entry is written) ← im2col of `x`
+/// (length `B·C·H·W`).
 pub fn im2col(x: &[f32], b: usize, g: &ConvGeom, cols: &mut [f32]) {
     let (pos, ncol, chw, hw) = (g.positions(), b * g.positions(), g.input_len(), g.h * g.w);
     debug_assert_eq!(x.len(), b * chw);
@@ -74,10 +75,14 @@ pub fn im2col(x: &[f32], b: usize, g: &ConvGeom, cols: &mut [f32]) {
                 for bi in 0..b {
                     let src = &x[bi * chw + c * hw..bi * chw + (c + 1) * hw];
                     let dst = &mut row[bi * pos..(bi + 1) * pos];
+                    dst[..ilo * g.wo].fill(0.0);
+                    dst[ihi * g.wo..].fill(0.0);
                     for i in ilo..ihi {
                         let hi = (i * g.s) as isize + offu;
                         let srow = &src[hi as usize * g.w..(hi as usize + 1) * g.w];
                         let drow = &mut dst[i * g.wo..(i + 1) * g.wo];
+                        drow[..jlo].fill(0.0);
+                        drow[jhi..].fill(0.0);
                         if g.s == 1 {
                             let a = (jlo as isize + offv) as usize;
                             drow[jlo..jhi].copy_from_slice(&srow[a..a + (jhi - jlo)]);

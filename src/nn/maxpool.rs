@@ -35,33 +35,37 @@ impl MaxPool2d {
         let (n, hw, out) = (x.nrows(), self.h * self.w, self.c * self.ho * self.wo);
         let x = x.as_standard_layout();
         let xs = x.as_slice().expect("standard layout");
-        let mut y = Array2::<f32>::zeros((n, out));
-        let mut idx = vec![0u32; n * out];
-        let ys = y.as_slice_mut().expect("fresh array");
         let inp = self.c * hw;
+        let mut ys = Vec::with_capacity(n * out);
+        let mut idx = Vec::with_capacity(n * out);
+        let (size, w, wo) = (self.size, self.w, self.wo);
         for b in 0..n {
             let img = &xs[b * inp..(b + 1) * inp];
-            let mut k = b * out;
             for c in 0..self.c {
                 for i in 0..self.ho {
-                    for j in 0..self.wo {
-                        let mut best = c * hw + i * self.size * self.w + j * self.size;
-                        for u in 0..self.size {
-                            let row = c * hw + (i * self.size + u) * self.w + j * self.size;
-                            for q in row..row + self.size {
-                                if img[q] > img[best] {
-                                    best = q;
-                                }
+                    let top = c * hw + i * size * w;
+                    for j in 0..wo {
+                        // Branch-free running max (a data-dependent branch mispredicts half the time here).
+                        let first = top + j * size;
+                        let (mut bv, mut bi) = (img[first], first);
+                        for u in 0..size {
+                            let row = first + u * w;
+                            for (q, &v) in img[row..row + size].iter().enumerate() {
+                                let gt = v > bv;
+                                bv = if gt { v } else { bv };
+                                bi = if gt { row + q } else { bi };
                             }
                         }
-                        ys[k] = img[best];
-                        idx[k] = best as u32;
-                        k += 1;
+                        ys.push(bv);
+                        idx.push(bi as u32);
                     }
                 }
             }
         }
-        (y, idx)
+        (
+            Array2::from_shape_vec((n, out), ys).expect("n·out values"),
+            idx,
+        )
     }
 
     /// `∂L/∂x` from `dy: [N, C·Ho·Wo]` and the arg-max indices of [`forward`](Self::forward).

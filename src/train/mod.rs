@@ -3,6 +3,7 @@
 //! - [`optim`]: SGD with momentum (optionally Nesterov) and Adam/AdamW (the default), with optional weight decay
 //!   on weights (never on biases).
 //! - [`schedule`]: learning-rate schedules: constant, cosine with linear warm-up (the default), step decay.
+//! - [`augment`]: ready-made batch transforms (random shifts).
 //! - [`trainer`]: the epoch loop ([`train`], [`train_with`]) and evaluation ([`accuracy`], [`evaluate`]).
 //!
 //! Determinism: the shuffle and the batch-transform hook draw from two ChaCha8 streams of the config's seed, and
@@ -12,6 +13,7 @@
 //! Adversarial training plugs in through [`train_with`]'s `batch_transform`: it receives the current model and the
 //! clean batch and returns the batch to train on (replaced or extended with adversarial examples).
 
+pub mod augment;
 pub mod optim;
 pub mod schedule;
 pub mod trainer;
