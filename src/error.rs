@@ -31,10 +31,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// Shorthand for [`Error::InvalidParameter`].
     pub fn param(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::InvalidParameter {
-            name: name.into(),
-            reason: reason.into(),
-        }
+        Error::InvalidParameter { name: name.into(), reason: reason.into() }
     }
 
     /// Stable i18n key of this kind of error; the page looks it up in `www/i18n/<lang>.json`.
@@ -54,9 +51,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidParameter { name, reason } => {
-                write!(f, "invalid parameter `{name}`: {reason}")
-            }
+            Error::InvalidParameter { name, reason } => write!(f, "invalid parameter `{name}`: {reason}"),
             Error::ModelFile(m) => write!(f, "bad model file: {m}"),
             Error::Idx(m) => write!(f, "bad IDX file: {m}"),
             Error::Image(m) => write!(f, "bad image: {m}"),
@@ -78,16 +73,10 @@ impl From<std::io::Error> for Error {
 /// Checks that a user-supplied number is finite and inside `[lo, hi]`.
 pub fn check_range(name: &str, value: f32, lo: f32, hi: f32) -> Result<f32> {
     if !value.is_finite() {
-        return Err(Error::param(
-            name,
-            format!("must be a finite number, got {value}"),
-        ));
+        return Err(Error::param(name, format!("must be a finite number, got {value}")));
     }
     if value < lo || value > hi {
-        return Err(Error::param(
-            name,
-            format!("must lie in [{lo}, {hi}], got {value}"),
-        ));
+        return Err(Error::param(name, format!("must lie in [{lo}, {hi}], got {value}")));
     }
     Ok(value)
 }
