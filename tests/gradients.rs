@@ -376,7 +376,7 @@ fn mlp_model() {
         Relu,
         Dense { inputs: 12, outputs: 4 },
     ];
-    let c = Case::new(spec, [1, 6, 6], 3, 60);
+    let c = Case::new(spec, [1, 6, 6], 6, 60);
     c.check_forward();
     c.check_linear("mlp");
     c.check_ce("mlp");

@@ -286,3 +286,15 @@ fn random_shift_moves_content_within_bounds() {
     .unwrap();
     assert_eq!(same.images, x);
 }
+
+#[test]
+fn recommended_recipes_exist_and_are_valid() {
+    for arch in advlab::nn::ARCHITECTURES {
+        for ds in ["mnist", "fashion"] {
+            let c = TrainConfig::recommended(arch, ds).unwrap();
+            c.validate().unwrap();
+            assert!(c.epochs >= 5);
+        }
+    }
+    assert!(TrainConfig::recommended("cnn", "cifar").is_none());
+}

@@ -10,6 +10,21 @@
 //! the model's batched gradient sums fixed-size chunks in order, so the same seed and data give bit-identical
 //! weights, whatever the thread count (natively) — and wasm32 runs the same chunks one after another.
 //!
+//! ## Measured recipes ([`TrainConfig::recommended`])
+//!
+//! Adam, lr 1e-3, batch 64, cosine decay to 0, seed 1 (init seed 1), full 60 000-image training sets, test
+//! accuracy on all 10 000 test images (`examples/train_check.rs`):
+//!
+//! | model | epochs | MNIST | epochs | Fashion-MNIST |
+//! |---|---|---|---|---|
+//! | linear | 5 | 92.08 % | 5 | 83.52 % |
+//! | mlp | 10 | 98.26 % | 15 | 89.95 % |
+//! | cnn | 8 | 99.29 % (6 epochs: 99.22 %) | 10 | 92.46 % |
+//!
+//! Time: one CNN epoch costs 17.6 CPU-seconds (60 000 images, x86-64 AVX2, one thread; the two-thread run
+//! spends 18.0 CPU-seconds, i.e. ≈ 9 s of wall time on two free cores). An MLP epoch is ≈ 1.5 s, a linear one
+//! 0.13 s. All six recipes together: ≈ 6 CPU-minutes.
+//!
 //! Adversarial training plugs in through [`train_with`]'s `batch_transform`: it receives the current model and the
 //! clean batch and returns the batch to train on (replaced or extended with adversarial examples).
 

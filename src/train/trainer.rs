@@ -45,6 +45,27 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The measured recipe for a shipped architecture (`linear`, `mlp`, `cnn`) on `mnist` or `fashion`: Adam,
+    /// lr 1e-3, batch 64, cosine decay, seed 1, with the epoch count that reaches the targets (see the
+    /// [module docs](super) for the accuracies and times measured).
+    pub fn recommended(arch: &str, dataset: &str) -> Option<TrainConfig> {
+        let epochs = match (arch, dataset) {
+            ("linear", "mnist" | "fashion") => 5,
+            ("mlp", "mnist") => 10,
+            ("mlp", "fashion") => 15,
+            ("cnn", "mnist") => 8,
+            ("cnn", "fashion") => 10,
+            _ => return None,
+        };
+        Some(TrainConfig {
+            epochs,
+            batch_size: 64,
+            lr: 1e-3,
+            seed: 1,
+            ..TrainConfig::default()
+        })
+    }
+
     /// Rejects values outside their domain with [`Error::InvalidParameter`].
     pub fn validate(&self) -> Result<()> {
         if self.batch_size == 0 {
