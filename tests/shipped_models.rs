@@ -1,0 +1,94 @@
+//! The shipped models (www/models/) are what the page runs: CI checks their accuracy on the first 2000 test
+//! images, and that the full-test-split accuracy recorded in their metadata meets the targets. No retraining.
+
+use advlab::data::{load, DatasetName, Split};
+use advlab::model_file::load_file;
+use advlab::train::evaluate;
+
+/// (model id, dataset, required clean accuracy on the full test split).
+const TARGETS: &[(&str, &str, f32)] = &[
+    ("mnist-linear", "mnist", 0.920),
+    ("mnist-mlp", "mnist", 0.980),
+    ("mnist-cnn", "mnist", 0.992),
+    ("fashion-linear", "fashion", 0.840),
+    ("fashion-mlp", "fashion", 0.890),
+    ("fashion-cnn", "fashion", 0.915),
+];
+
+fn models_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models")
+}
+
+#[test]
+fn every_shipped_model_meets_its_accuracy_on_the_first_2000_test_images() {
+    for &(id, dataset, target) in TARGETS {
+        let path = models_dir().join(format!("{id}.safetensors"));
+        let (model, meta) = load_file(&path).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(meta.name, id);
+        assert_eq!(meta.dataset, dataset);
+        let name: DatasetName = dataset.parse().unwrap();
+        assert_eq!(
+            meta.class_names,
+            name.class_names().iter().map(|s| s.to_string()).collect::<Vec<_>>()
+        );
+        let test = load(name, Split::Test, Some(2000)).unwrap();
+        let e = evaluate(&model, test.images.view(), &test.labels).unwrap();
+        assert_eq!(e.total, 2000);
+        assert!(
+            e.accuracy >= target,
+            "{id}: {:.4} on the first 2000 test images, target {target}",
+            e.accuracy
+        );
+        // The release number: measured on all 10 000 at training time and stored in the file.
+        let full = meta.metrics["clean_accuracy"].as_f64().unwrap_or(0.0) as f32;
+        let n = meta.metrics["test_n"].as_u64().unwrap_or(0);
+        assert_eq!(n, 10_000, "{id}: metadata accuracy must be on the full test split");
+        assert!(
+            full >= target,
+            "{id}: recorded full-test accuracy {full} below {target}"
+        );
+    }
+}
+
+#[test]
+fn the_index_lists_exactly_the_shipped_files() {
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(models_dir().join("index.json")).unwrap()).unwrap();
+    let listed: Vec<String> = index["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["file"].as_str().unwrap().to_string())
+        .collect();
+    let mut on_disk: Vec<String> = std::fs::read_dir(models_dir())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|f| f.ends_with(".safetensors"))
+        .collect();
+    on_disk.sort();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(sorted, on_disk);
+    for &(id, _, _) in TARGETS {
+        assert!(
+            listed.contains(&format!("{id}.safetensors")),
+            "{id} is not in index.json"
+        );
+    }
+    assert_eq!(index["default"], "mnist-cnn");
+}
+
+#[test]
+fn the_cnns_fit_the_browser_budget() {
+    for id in ["mnist-cnn", "fashion-cnn"] {
+        let path = models_dir().join(format!("{id}.safetensors"));
+        let bytes = std::fs::metadata(&path).unwrap().len();
+        assert!(bytes < 1_000_000, "{id}: {bytes} bytes");
+        let (model, _) = load_file(&path).unwrap();
+        assert!(
+            model.flops_per_image() < 5_000_000,
+            "{id}: {} FLOP",
+            model.flops_per_image()
+        );
+    }
+}
