@@ -8,24 +8,24 @@ OUT=${OUT:-www/models}
 mkdir -p "$OUT" www/samples
 start_all=$(date +%s)
 
-# name arch dataset epochs lr batch seed
+# name arch dataset epochs lr batch seed shift (Adam, cosine schedule; random-shift augmentation in pixels)
 RECIPES=(
-  "mnist-linear   linear mnist    20 0.01  64  1"
-  "mnist-mlp      mlp    mnist    12 0.001 64  1"
-  "mnist-cnn      cnn    mnist    10 0.002 64  1"
-  "fashion-linear linear fashion  20 0.01  64  1"
-  "fashion-mlp    mlp    fashion  20 0.001 64  1"
-  "fashion-cnn    cnn    fashion  20 0.002 64  1"
+  "mnist-linear   linear mnist    20 0.01  64  1 0"
+  "mnist-mlp      mlp    mnist    12 0.001 64  1 1"
+  "mnist-cnn      cnn    mnist    12 0.002 64  1 1"
+  "fashion-linear linear fashion  20 0.01  64  1 0"
+  "fashion-mlp    mlp    fashion  20 0.001 64  1 0"
+  "fashion-cnn    cnn    fashion  20 0.002 64  1 0"
 )
 ONLY=${ONLY:-}
 
 printf '| model | arch | dataset | epochs | test accuracy (10 000) | train time |\n|---|---|---|---|---|---|\n' > target/train-table.md
 for r in "${RECIPES[@]}"; do
-  read -r name arch dataset epochs lr batch seed <<<"$r"
+  read -r name arch dataset epochs lr batch seed shift <<<"$r"
   if [ -n "$ONLY" ] && [[ ! " $ONLY " == *" $name "* ]]; then continue; fi
   t0=$(date +%s)
   json=$("$BIN" train --name "$name" --arch "$arch" --dataset "$dataset" --epochs "$epochs" --lr "$lr" --batch "$batch" \
-    --seed "$seed" --out "$OUT/$name.safetensors" --json)
+    --seed "$seed" --shift "$shift" --out "$OUT/$name.safetensors" --json)
   t1=$(date +%s)
   acc=$(node -e "console.log((JSON.parse(process.argv[1]).clean_accuracy*100).toFixed(2))" "$json")
   printf '| %s | %s | %s | %s | %s %% | %s s |\n' "$name" "$arch" "$dataset" "$epochs" "$acc" "$((t1 - t0))" | tee -a target/train-table.md

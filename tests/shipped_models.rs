@@ -1,5 +1,6 @@
-//! The shipped models (www/models/) are what the page runs: CI checks their accuracy on the first 2000 test
-//! images, and that the full-test-split accuracy recorded in their metadata meets the targets. No retraining.
+//! The shipped models (www/models/) are what the page runs. CI re-measures their accuracy on the whole 10 000-image
+//! test split (a few seconds; more than the 2000 the issue asks for) and checks it against the targets and against
+//! the number recorded in the file at training time. No retraining.
 
 use advlab::data::{load, DatasetName, Split};
 use advlab::model_file::load_file;
@@ -20,7 +21,7 @@ fn models_dir() -> std::path::PathBuf {
 }
 
 #[test]
-fn every_shipped_model_meets_its_accuracy_on_the_first_2000_test_images() {
+fn every_shipped_model_meets_its_accuracy_on_the_full_test_split() {
     for &(id, dataset, target) in TARGETS {
         let path = models_dir().join(format!("{id}.safetensors"));
         let (model, meta) = load_file(&path).unwrap_or_else(|e| panic!("{id}: {e}"));
@@ -31,21 +32,25 @@ fn every_shipped_model_meets_its_accuracy_on_the_first_2000_test_images() {
             meta.class_names,
             name.class_names().iter().map(|s| s.to_string()).collect::<Vec<_>>()
         );
-        let test = load(name, Split::Test, Some(2000)).unwrap();
+        let test = load(name, Split::Test, None).unwrap();
         let e = evaluate(&model, test.images.view(), &test.labels).unwrap();
-        assert_eq!(e.total, 2000);
+        assert_eq!(e.total, 10_000);
         assert!(
             e.accuracy >= target,
-            "{id}: {:.4} on the first 2000 test images, target {target}",
+            "{id}: {:.4} on the 10 000 test images, target {target}",
             e.accuracy
         );
-        // The release number: measured on all 10 000 at training time and stored in the file.
-        let full = meta.metrics["clean_accuracy"].as_f64().unwrap_or(0.0) as f32;
-        let n = meta.metrics["test_n"].as_u64().unwrap_or(0);
-        assert_eq!(n, 10_000, "{id}: metadata accuracy must be on the full test split");
+        // The number in the file (README table, page menu) is the one measured here.
+        let recorded = meta.metrics["clean_accuracy"].as_f64().unwrap_or(0.0);
+        assert_eq!(
+            meta.metrics["test_n"].as_u64(),
+            Some(10_000),
+            "{id}: metadata accuracy must be on the full split"
+        );
         assert!(
-            full >= target,
-            "{id}: recorded full-test accuracy {full} below {target}"
+            (recorded - e.accuracy as f64).abs() < 1e-4,
+            "{id}: file says {recorded}, measured {}",
+            e.accuracy
         );
     }
 }
