@@ -170,7 +170,7 @@ cmd_dist() {
   # The page, the embed page and the service worker sit together: the worker's scope covers both pages.
   cp index.html embed.html sw.js dist/
   # The page's runtime files only: no tests, no benchmarks, no dev scripts.
-  rsync -a --exclude 'bench*' www/ dist/www/ 2>/dev/null || { cp -r www dist/; rm -f dist/www/bench*; }
+  rsync -a --exclude 'bench*' --exclude 'dist-README.txt' www/ dist/www/ 2>/dev/null || { cp -r www dist/; rm -f dist/www/bench* dist/www/dist-README.txt; }
   [ -f www/dist-README.txt ] && cp www/dist-README.txt dist/README.txt
   # A new release gets a new offline cache: the worker's VERSION is a hash of everything it serves.
   local version

@@ -70,6 +70,9 @@ export function applyControls(list) {
   for (const el of document.querySelectorAll('[data-control]')) {
     el.classList.toggle('control-off', show !== null && !show.has(el.dataset.control));
   }
+  // The input card with none of its controls left (a projected lesson on one test image) steps aside entirely.
+  const input = document.querySelector('.input-card');
+  if (input) input.classList.toggle('control-off', show !== null && !['draw', 'upload', 'sample'].some((c) => show.has(c)));
 }
 
 export function setPresent(on) {

@@ -52,7 +52,10 @@ export function rasterize(root, text) {
     const [x, y, ew, eh] = at(el.getBoundingClientRect());
     if (!transparent(cs.backgroundColor)) {
       ctx.fillStyle = cs.backgroundColor;
-      ctx.fillRect(x, y, ew, eh);
+      const radius = Math.min(parseFloat(cs.borderTopLeftRadius) || 0, ew / 2, eh / 2);
+      ctx.beginPath();
+      ctx.roundRect(x, y, ew, eh, radius);
+      ctx.fill();
     }
     if (el instanceof HTMLCanvasElement) {
       ctx.imageSmoothingEnabled = cs.imageRendering !== 'pixelated';
