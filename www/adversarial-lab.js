@@ -110,7 +110,7 @@ const TEMPLATE = `
 
 export class AdversarialLab extends HTMLElement {
   static get observedAttributes() {
-    return ['model', 'attack', 'eta', 'target', 'sample', 'lang', 'controls', 'height', 'theme'];
+    return ['model', 'attack', 'eta', 'target', 'sample', 'lang', 'controls', 'height', 'theme', 'norm', 'seed'];
   }
 
   constructor() {
@@ -143,7 +143,17 @@ export class AdversarialLab extends HTMLElement {
 
   get eta() {
     const v = Number(this.getAttribute('eta'));
-    return this.hasAttribute('eta') && Number.isFinite(v) && v >= 0 ? Math.min(v, maxEta('linf')) : 0.1;
+    return this.hasAttribute('eta') && Number.isFinite(v) && v >= 0 ? Math.min(v, maxEta(this.norm)) : 0.1;
+  }
+
+  /** `norm` (linf | l2) and `seed`: as in the page's links, so embed.html shows what index.html shows. */
+  get norm() {
+    return this.getAttribute('norm') === 'l2' ? 'l2' : 'linf';
+  }
+
+  get seed() {
+    const v = this.getAttribute('seed');
+    return v !== null && /^[0-9]{1,15}$/.test(v) ? Number(v) : 7;
   }
 
   get target() {
@@ -175,25 +185,42 @@ export class AdversarialLab extends HTMLElement {
       this.started = true;
       this.start();
     }
+    const w = this.getBoundingClientRect().width;
+    if (w) this.$('.w').dataset.size = w < 420 ? 's' : w < 760 ? 'm' : 'l';
   }
 
   disconnectedCallback() {
     this.resizer?.disconnect();
+    // Moved within the page: reconnected at once, keep everything. Removed: free this widget's wasm Session.
+    setTimeout(() => {
+      if (this.isConnected || !this.engine) return;
+      if (this.loadedKey) this.engine.models.delete(this.loadedKey);
+      this.engine.call('dispose', { inst: this.inst }).catch(() => {});
+      this.loadedKey = null;
+      this.info = null;
+      this.started = false;
+      this.ready = false;
+    });
   }
 
   attributeChangedCallback(name, old, value) {
     if (old === value || !this.ready) {
       if (name === 'controls') this.applyControls();
       if (name === 'theme' || name === 'height') this.applyLook();
+      // Set while the widget was starting: start() picks it up once its first view is done.
+      if (old !== value && this.started && !['controls', 'theme', 'height'].includes(name)) this.stale = true;
       return;
     }
     if (name === 'controls') this.applyControls();
     else if (name === 'theme' || name === 'height') this.applyLook();
     else if (name === 'lang') this.setLanguage();
     else if (name === 'eta') {
-      this.slider.set(this.eta, 'linf');
+      this.slider.set(this.eta, this.norm);
       this.moved();
-    } else if (name === 'model') this.chooseModel().then(() => this.pick(this.sample));
+    } else if (name === 'norm') {
+      this.slider.set(this.eta, this.norm);
+      this.analyze();
+    } else if (name === 'model') this.chooseModel().then(() => this.pick(this.sample), (e) => this.say(e));
     else if (name === 'sample') this.pick(this.sample);
     else this.analyze();
   }
@@ -215,7 +242,18 @@ export class AdversarialLab extends HTMLElement {
 
   async start() {
     const S = sharedState();
+    if (this.engine) {
+      // Re-attached after removal: the worker lost this widget's Session; load again.
+      await this.chooseModel().catch((e) => this.say(e));
+      this.ready = true;
+      await this.pick(this.sample);
+      return;
+    }
     this.engine = S.engine;
+    // A crashed worker is replaced and the models re-sent (engine.js); the cached directions must be redone.
+    this.engine.addEventListener('restart', () => {
+      if (this.ready && this.isConnected) this.analyze();
+    });
     this.slider = new EtaSlider({
       input: this.$('.eta'),
       marker: this.$('.flip-mark'),
@@ -240,11 +278,21 @@ export class AdversarialLab extends HTMLElement {
     try {
       await Promise.all([loadLanguage('en'), loadLanguage(this.uiLang)]);
       this.translate();
-      this.slider.set(this.eta, 'linf');
+      this.slider.set(this.eta, this.norm);
       [this.index, this.attacks] = await Promise.all([S.index, S.attacks]);
+      this.slider.set(this.eta, this.norm);
+      this.stale = false;
       await this.chooseModel();
       this.ready = true;
       await this.pick(this.sample);
+      // Attributes that changed during the start (a page setting them after the element was defined).
+      while (this.stale) {
+        this.stale = false;
+        await this.setLanguage();
+        this.slider.set(this.eta, this.norm);
+        await this.chooseModel();
+        await this.pick(this.sample);
+      }
     } catch (e) {
       this.say(e);
     }
@@ -278,7 +326,7 @@ export class AdversarialLab extends HTMLElement {
   async setLanguage() {
     await loadLanguage(this.uiLang);
     this.translate();
-    this.slider.set(this.slider.eta, 'linf');
+    this.slider.set(this.slider.eta, this.norm);
     this.render();
   }
 
@@ -290,8 +338,10 @@ export class AdversarialLab extends HTMLElement {
   say(err) {
     this.useLang();
     const m = this.$('.message');
-    m.hidden = !err;
-    m.textContent = err ? translateError(err) : '';
+    // With no error, a model the attribute names but index.json lacks is still worth saying.
+    const warn = !err && this.modelWarning ? t('hash.model', { value: this.modelWarning }) : '';
+    m.hidden = !err && !warn;
+    m.textContent = err ? translateError(err) : warn;
   }
 
   // ---------------------------------------------------------- model and image
@@ -310,6 +360,8 @@ export class AdversarialLab extends HTMLElement {
   async chooseModel() {
     const entry = this.entry();
     if (!entry) throw new Error('error.model_missing: models/index.json');
+    const want = this.getAttribute('model');
+    this.modelWarning = want && want !== entry.id ? want : null;
     const key = `${this.inst}/${entry.id}`;
     if (this.loadedKey === key) return;
     const bytes = await sharedState().model(entry.file);
@@ -369,10 +421,10 @@ export class AdversarialLab extends HTMLElement {
       const dir = await this.engine.call('prepareDirection', {
         id,
         pixels,
-        norm: 'linf',
+        norm: this.norm,
         target: this.target,
-        maxEta: Math.min(1, maxEta('linf')),
-        seed: 7,
+        maxEta: Math.min(1, maxEta(this.norm)),
+        seed: this.seed,
       });
       if (g !== this.gen) return;
       this.flipInfo = { ...dir, flipEta: dir.flipEta === null || dir.flipEta === undefined ? null : Number(dir.flipEta.toFixed(6)) };
@@ -399,7 +451,7 @@ export class AdversarialLab extends HTMLElement {
       id: this.loadedKey,
       pixels: this.pixels,
       attack: this.attack,
-      params: attackParams(this.attack, { eta, norm: 'linf', seed: 7 }),
+      params: attackParams(this.attack, { eta, norm: this.norm, seed: this.seed }),
       target: this.target,
     });
     if (g !== this.gen) return;
@@ -492,7 +544,7 @@ export class AdversarialLab extends HTMLElement {
       flip.dataset.eta = this.flipInfo.flipEta === null ? 'none' : String(this.flipInfo.flipEta);
       flip.textContent =
         this.flipInfo.flipEta === null
-          ? t('flip.none', { max: formatEta(maxEta('linf')) })
+          ? t('flip.none', { max: formatEta(Math.min(1, maxEta(this.norm))) })
           : t('flip.at', { eta: formatEta(this.flipInfo.flipEta) });
     } else {
       delete flip.dataset.eta;

@@ -97,9 +97,11 @@ export function snippets(S) {
   const attrs = [
     ['model', S.model],
     ['attack', S.attack],
+    ['norm', S.norm === 'l2' ? 'l2' : null],
     ['eta', etaString(S.eta)],
     ['target', S.target >= 0 ? String(S.target) : null],
     ['sample', S.sample !== null && S.sample !== undefined ? String(S.sample) : null],
+    ['seed', S.seed !== 7 ? String(S.seed) : null],
     ['lang', S.lang],
     ['controls', S.controls],
   ]

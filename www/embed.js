@@ -1,7 +1,6 @@
 // embed.html: the iframe embedding. The hash is index.html's (#model=…&attack=…&eta=…&target=…&sample=…&lang=…,
 // see state.js) plus `controls=` (the widget's list) and `theme=dark`; it is mapped onto one <adversarial-lab>.
 // A hash without a model means index.json's default, as on the full page, so both show the same prediction.
-import './adversarial-lab.js';
 import { parseHash } from './state.js';
 import { loadIndex } from './models.js';
 import { loadLanguage, pickLanguage, t } from './i18n.js';
@@ -23,6 +22,8 @@ export async function attributesFor(hash) {
     lang: state.lang,
     controls: q.has('controls') ? q.get('controls') : null,
     theme: q.get('theme') === 'dark' ? 'dark' : null,
+    norm: state.norm === 'l2' ? 'l2' : null,
+    seed: String(state.seed),
   };
   return attrs;
 }
@@ -43,7 +44,9 @@ async function apply() {
   document.title = t('app.title');
 }
 
+// The widget is defined after its attributes are set, so it starts with the link's state.
 await apply();
+await import('./adversarial-lab.js');
 window.addEventListener('hashchange', apply);
 // Ready once the widget has its first answer (or has said why it has none).
 const ready = () => {

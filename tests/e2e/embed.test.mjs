@@ -3,7 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { launch, openPage, waitAnalysed, readPrediction, offOrigin } from './helpers.mjs';
+import path from 'node:path';
+import { launch, openPage, waitAnalysed, readPrediction, offOrigin, ROOT } from './helpers.mjs';
 
 let env;
 before(async () => {
@@ -81,7 +82,48 @@ test('two widgets with different models: each its own prediction, sliders indepe
   assert.deepEqual(await visibleWidgetControls(page, '#b'), ['attack', 'model']);
   await page.locator('#b').evaluate((el) => el.removeAttribute('controls'));
   assert.deepEqual(await visibleWidgetControls(page, '#b'), ['attack', 'eta', 'lang', 'model', 'sample', 'target']);
+
+  // Attributes are live: a's model becomes b's, and a then shows b's clean prediction.
+  await page.locator('#a').evaluate((el) => el.setAttribute('model', 'mnist-cnn'));
+  await page.waitForFunction((conf) => document.querySelector('#a').shadowRoot.querySelector('[data-testid="prediction"]').dataset.confidence === conf, b.confidence.toFixed(6));
+  // A widget made by script, its attributes set after it is in the page, starts with those attributes.
+  await page.evaluate(() => {
+    const w = document.createElement('adversarial-lab');
+    w.id = 'c';
+    document.body.append(w);
+    w.setAttribute('model', 'mnist-linear');
+    w.setAttribute('sample', '1');
+  });
+  await waitWidget(page, '#c');
+  await page.waitForFunction(() => document.querySelector('#c').shadowRoot.querySelector('.sample-note').textContent.includes('1'));
+  assert.equal((await widgetPrediction(page, '#c', 'prediction')).class, 2, 'test image 1 is a 2');
+  assert.equal(page.requests.filter((u) => u.endsWith('.wasm')).length, 1, 'still one wasm fetch with three widgets');
+
+  // Each widget fills its container's width, and its layout follows the container, not the window.
+  const widths = await page.evaluate(() => ['#a', '#b'].map((s) => [document.querySelector(s).getBoundingClientRect().width, document.querySelector(s).parentElement.clientWidth]));
+  for (const [w, container] of widths) assert.equal(Math.round(w), Math.round(container));
+  assert.equal(await page.locator('#a').evaluate((el) => el.shadowRoot.querySelector('.w').dataset.size), 'm');
+  await page.locator('#a').evaluate((el) => {
+    el.parentElement.classList.replace('wide', 'tiny');
+  });
+  await page.waitForFunction(() => document.querySelector('#a').shadowRoot.querySelector('.w').dataset.size === 's');
+  assert.ok((await page.locator('#a').boundingBox()).width <= 360);
+
   await page.context().close();
+});
+
+test('the widgets pass axe-core (light and dark theme, English and Dutch)', async () => {
+  // bypassCSP only lets the test inject axe as an inline script; the widgets themselves run under the strict CSP.
+  const context = await env.browser.newContext({ bypassCSP: true, serviceWorkers: 'block' });
+  const page = await openPage(env, { path: 'tests/e2e/fixtures/two-widgets.html', waitReady: false, context });
+  await waitWidget(page, '#a');
+  await waitWidget(page, '#b');
+  await page.locator('#b').evaluate((el) => el.removeAttribute('controls'));
+  await page.addScriptTag({ content: fs.readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8') });
+  const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), []);
+  await context.close();
 });
 
 test('the embed button\'s iframe snippet renders the same prediction as the full page for the same hash', async () => {
@@ -110,6 +152,17 @@ test('the embed button\'s iframe snippet renders the same prediction as the full
   assert.deepEqual(embedded, full);
   assert.deepEqual(embeddedAdv, fullAdv);
   await page.context().close();
+
+  // L2, a target and another seed travel through the hash too.
+  const l2 = 'model=mnist-mlp&attack=fgsm&norm=l2&eta=1.5&target=3&seed=11&sample=1';
+  const page2 = await openPage(env, { hash: l2 });
+  await waitAnalysed(page2);
+  await page2.waitForFunction(() => globalThis.advlab?.R?.adv);
+  const embed2 = await openPage(env, { path: 'embed.html', hash: l2 });
+  assert.deepEqual(await widgetPrediction(embed2, '#lab', 'adv-prediction'), await readPrediction(page2, 'adv-prediction'));
+  assert.equal(await embed2.locator('#lab [data-testid="flip-eta"]').getAttribute('data-eta'), await page2.locator('[data-testid="flip-eta"]').getAttribute('data-eta'));
+  await page2.context().close();
+  await embed2.context().close();
 });
 
 test('the page and embed.html work offline after the first visit (service worker)', async () => {
