@@ -69,6 +69,12 @@ console.log(
   `wasm + JS + CSS + default model: ${Math.round(total / 1024)} KB gzip (budget ${BUDGET_KB} KB) — ${verdict}` +
     ` [default model: ${widgetDefault ?? 'none'} ${widgetModel ? `${(widgetModel.gz / 1024).toFixed(1)} KB gzip` : 'missing'}]`,
 );
+const images = files.find((f) => f.rel === 'www/samples/mnist-test-images.idx');
+if (images) {
+  console.log(
+    `  + the MNIST test images a widget shows (${(images.gz / 1024).toFixed(1)} KB gzip): ${Math.round((total + images.gz) / 1024)} KB gzip for a widget's first view`,
+  );
+}
 if (pageModel && pageModel !== widgetModel) {
   const pageTotal = core.gz + pageModel.gz;
   console.log(
