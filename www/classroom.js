@@ -233,6 +233,11 @@ export function initClassroom({ S, save, figureState }) {
       target.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     }
   };
+  // A language switch (app.js re-translates data-i18n elements and sets <html lang>): redo the texts set here.
+  new MutationObserver(() => {
+    if (!guide.hidden) showStep();
+    setPresent(document.body.classList.contains('present'));
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
   steps.addEventListener('click', () => {
     guide.hidden = !guide.hidden;
     if (!guide.hidden) {
