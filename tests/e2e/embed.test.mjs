@@ -52,6 +52,12 @@ test('two widgets with different models: each its own prediction, sliders indepe
     await solo.context().close();
   }
 
+  // Each widget speaks its own language although they share one i18n module: a in English, b (lang="nl") in Dutch.
+  assert.equal(await page.locator('#a .eta-out').textContent(), '0.05');
+  assert.equal(await page.locator('#b .eta-out').textContent(), '0,05');
+  assert.match(await page.locator('#b [data-testid="flip-eta"]').textContent(), /^Het antwoord slaat om bij η = 0,\d+\.$/);
+  assert.match(await page.locator('#a [data-testid="flip-eta"]').textContent(), /^The answer flips at η = 0\.\d+\.$/);
+
   // Move a's slider: a's adversarial view changes, b's does not.
   const advA = await widgetPrediction(page, '#a', 'adv-prediction');
   const advB = await widgetPrediction(page, '#b', 'adv-prediction');
@@ -194,6 +200,15 @@ test('the page and embed.html work offline after the first visit (service worker
 
 test('the classroom link hides exactly the controls not listed; present mode', async () => {
   const page = await openPage(env, { hash: HASH });
+  // The Present toggle: on, the body says so and the link carries present=1; off again, neither.
+  await page.click('[data-testid="present-button"]');
+  assert.equal(await page.evaluate(() => document.body.classList.contains('present')), true);
+  assert.equal(await page.locator('[data-testid="present-button"]').getAttribute('aria-pressed'), 'true');
+  assert.match(await page.evaluate(() => location.hash), /present=1/);
+  await page.click('[data-testid="present-button"]');
+  assert.equal(await page.evaluate(() => document.body.classList.contains('present')), false);
+  assert.doesNotMatch(await page.evaluate(() => location.hash), /present=/);
+
   const all = await page.evaluate(() => [...new Set([...document.querySelectorAll('[data-control]')].map((e) => e.dataset.control))].sort());
   assert.deepEqual(all, ['attack', 'draw', 'eta', 'lang', 'model', 'norm', 'sample', 'share', 'target', 'upload']);
   await page.click('[data-testid="teacher-button"]');
