@@ -214,6 +214,7 @@ cmd_bench() {
   ensure_chromium
   say "browser benchmark (headless Chromium)"
   node scripts/bench-browser.mjs
+  node scripts/bench-widget.mjs
 }
 
 case "${1:-}" in
