@@ -20,8 +20,8 @@ use crate::model_file::{self, ModelMeta};
 use crate::nn::{self, Model};
 use crate::{Error, Result};
 
-struct Loaded {
-    model: Model,
+pub(crate) struct Loaded {
+    pub(crate) model: Model,
     meta: ModelMeta,
     untrained: bool,
 }
@@ -84,7 +84,7 @@ fn to_value<T: serde::Serialize>(v: &T) -> std::result::Result<JsValue, JsError>
 }
 
 impl Session {
-    fn get(&self, id: &str) -> Result<&Loaded> {
+    pub(crate) fn get(&self, id: &str) -> Result<&Loaded> {
         self.models
             .get(id)
             .ok_or_else(|| Error::param("model", format!("no model `{id}` is loaded")))
