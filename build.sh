@@ -215,6 +215,7 @@ cmd_bench() {
   say "browser benchmark (headless Chromium)"
   node scripts/bench-browser.mjs
   node scripts/bench-widget.mjs
+  node scripts/bench-peers.mjs  # issue 9: ours vs TensorFlow.js (wasm SIMD, cpu) on the same weights
 }
 
 case "${1:-}" in
