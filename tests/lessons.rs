@@ -1,7 +1,7 @@
 //! The lessons' math (src/lessons): box-averaging, the linear decomposition Δ = η·Σ|w_t − w_y|, robustness counts
 //! that add up to `evaluate`, the changed pixels, and the shipped resolution models.
 
-use advlab::attacks::{by_name, evaluate, AttackParams, Classifier};
+use advlab::attacks::{by_name, evaluate, AttackParams};
 use advlab::lessons::{
     changed_pixels, downsample, flip_etas, linear_decomposition, linear_weights, median, robustness_counts,
 };

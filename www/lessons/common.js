@@ -22,7 +22,7 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 let engine = null;
-const loaded = new Map();
+const loaded = new WeakMap(); // engine → Map(id → promise)
 
 /** The lessons' engine (created on first use). */
 export function lessonEngine() {
@@ -44,15 +44,16 @@ export function modelBytes(file) {
   return bytesCache.get(file);
 }
 
-/** Loads model `id` from `file` into an engine (once per engine). */
+/** Loads model `id` from `file` into an engine (once per engine; the engine re-sends it after a restart). */
 export async function ensureModel(eng, id, file) {
-  const key = `${eng.name}:${id}`;
-  if (!loaded.has(key)) {
+  if (!loaded.has(eng)) loaded.set(eng, new Map());
+  const mine = loaded.get(eng);
+  if (!mine.has(id)) {
     const p = modelBytes(file).then((b) => eng.loadModel(id, b.slice()));
-    p.catch(() => loaded.delete(key));
-    loaded.set(key, p);
+    p.catch(() => mine.delete(id));
+    mine.set(id, p);
   }
-  return loaded.get(key);
+  return mine.get(id);
 }
 
 /** Test image `i` of the shipped MNIST samples: {pixels: Float32Array(784), label}. */
