@@ -247,7 +247,7 @@ pub fn flip_etas(model: &dyn Classifier, images: ArrayView4<f32>, max_eta: f32, 
 
 /// The pixel positions (`y·W + x`) where `after` differs from `before` in any channel; both flat `[C, H, W]`.
 pub fn changed_pixels(before: &[f32], after: &[f32], channels: usize) -> Result<Vec<usize>> {
-    if before.len() != after.len() || channels == 0 || before.len() % channels != 0 {
+    if before.len() != after.len() || channels == 0 || !before.len().is_multiple_of(channels) {
         return Err(Error::Shape(format!(
             "{} and {} values in {channels} channels",
             before.len(),

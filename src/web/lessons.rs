@@ -19,7 +19,7 @@ type JsResult<T> = std::result::Result<T, JsError>;
 fn batch(pixels: &[f32], shape: [usize; 3]) -> crate::Result<ArrayView4<'_, f32>> {
     let [c, h, w] = shape;
     let sz = c * h * w;
-    if sz == 0 || pixels.len() % sz != 0 {
+    if sz == 0 || !pixels.len().is_multiple_of(sz) {
         return Err(Error::Shape(format!(
             "{} values are not whole {c}×{h}×{w} images",
             pixels.len()

@@ -29,11 +29,11 @@ function modelSelect(id, value) {
   return s;
 }
 
-/** Colour of a share in [0, 1]: white → Okabe–Ito blue. Text stays dark or turns white for contrast. */
+/** Colour of a share in [0, 1]: white → Okabe–Ito blue, capped at 80 % so dark text keeps ≥ 5:1 contrast. */
 function shade(td, v) {
-  const a = Math.max(0, Math.min(1, v));
+  const a = 0.8 * Math.max(0, Math.min(1, v));
   td.style.background = `rgb(${Math.round(255 - 255 * a)}, ${Math.round(255 - 141 * a)}, ${Math.round(255 - 77 * a)})`;
-  td.style.color = a > 0.55 ? '#ffffff' : '#111111';
+  td.style.color = '#111111';
 }
 
 export function create() {

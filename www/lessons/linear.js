@@ -15,7 +15,7 @@ export function create() {
   const eng = lessonEngine();
   const st = { r: 28, eta: 0.1, target: -1, index: 0, weights: new Map(), flips: null };
   const heat = el('div', { class: 'heat-grid', 'data-testid': 'linear-weights' });
-  const resSlider = el('input', { type: 'range', id: 'lesson-res', min: '0', max: '2', step: '1', value: '2' });
+  const resSlider = el('input', { type: 'range', id: 'lesson-res', min: '0', max: '2', step: '1', value: '2', 'aria-valuetext': '28 × 28' });
   const resOut = el('output', { for: 'lesson-res', raw: '28 × 28' });
   const etaSlider = el('input', { type: 'range', id: 'lesson-linear-eta', min: '0', max: '0.5', step: '0.005', value: '0.1' });
   const etaOut = el('output', { for: 'lesson-linear-eta', raw: '0.1' });
@@ -130,6 +130,7 @@ export function create() {
   resSlider.addEventListener('input', () => {
     st.r = RES[Number(resSlider.value)];
     resOut.textContent = `${st.r} × ${st.r}`;
+    resSlider.setAttribute('aria-valuetext', `${st.r} × ${st.r}`);
     update();
   });
   etaSlider.addEventListener('input', () => {

@@ -5,7 +5,10 @@
 import { Engine } from '../engine.js';
 import { ensureModel } from './common.js';
 
-export const CHUNK = 8;
+/** Images per request: small enough that the workers finish together (≈ 8 chunks per worker), at most 16. */
+export function chunkSize(n, workers) {
+  return Math.max(1, Math.min(16, Math.ceil(n / (workers * 8))));
+}
 
 export class CurvePool {
   constructor(size = navigator.hardwareConcurrency || 2) {
@@ -36,6 +39,7 @@ export class CurvePool {
     const sz = job.images.length / n;
     await this.load(job.id, job.file);
     const counts = new Array(job.etas.length).fill(0);
+    const chunk = chunkSize(n, this.size);
     const doneBy = new Map();
     let next = 0;
     const report = () => onProgress([...doneBy.values()].reduce((a, b) => a + b, 0), n);
@@ -43,7 +47,7 @@ export class CurvePool {
       while (next < n) {
         if (gen !== this.generation) throw new Error('error.cancelled: curves');
         const start = next;
-        const end = Math.min(n, start + CHUNK);
+        const end = Math.min(n, start + chunk);
         next = end;
         const key = `${start}`;
         const c = await eng.call(
