@@ -167,11 +167,17 @@ cmd_dist() {
   say "writing dist/"
   rm -rf dist
   mkdir -p dist
-  cp index.html dist/
+  # The page, the embed page and the service worker sit together: the worker's scope covers both pages.
+  cp index.html embed.html sw.js dist/
   # The page's runtime files only: no tests, no benchmarks, no dev scripts.
-  rsync -a --exclude 'bench*' www/ dist/www/ 2>/dev/null || { cp -r www dist/; rm -f dist/www/bench*; }
+  rsync -a --exclude 'bench*' --exclude 'dist-README.txt' www/ dist/www/ 2>/dev/null || { cp -r www dist/; rm -f dist/www/bench* dist/www/dist-README.txt; }
   [ -f www/dist-README.txt ] && cp www/dist-README.txt dist/README.txt
-  node scripts/sizes.mjs dist
+  # A new release gets a new offline cache: the worker's VERSION is a hash of everything it serves.
+  local version
+  version=$(cd dist && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+  sed -i "s/^const VERSION = 'dev';/const VERSION = '$version';/" dist/sw.js
+  grep -q "^const VERSION = '$version';" dist/sw.js || die "could not stamp the service worker's version"
+  node scripts/sizes.mjs dist || say "dist/ is over its size budget (see above)"
 }
 
 cmd_data() {
@@ -208,6 +214,7 @@ cmd_bench() {
   ensure_chromium
   say "browser benchmark (headless Chromium)"
   node scripts/bench-browser.mjs
+  node scripts/bench-widget.mjs
 }
 
 case "${1:-}" in

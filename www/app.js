@@ -17,6 +17,8 @@ import { FALLBACK, fillAttackSelect, fillNormSelect, fillTargetSelect, attackPar
 import { setRegion, announce } from './announce.js';
 import { downloadResult } from './download.js';
 import * as view from './view.js';
+import { initClassroom } from './classroom.js';
+import { registerOffline } from './offline.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -659,6 +661,7 @@ async function main() {
   applyTranslations();
   document.title = t('app.title');
   wire();
+  initClassroom({ S, save: () => saveHash(true), figureState: () => ({ model: R.model?.id ?? 'placeholder', attack: S.attack, eta: S.eta, seed: S.seed }) });
   slider.set(S.eta, S.norm);
   view.flip(ctx(), slider);
   view.curve(ctx());
@@ -700,6 +703,7 @@ async function main() {
   }
   view.message($('message'), R.message);
   document.body.dataset.ready = 'true';
+  registerOffline();
 }
 
 // For the end-to-end tests and curious readers of the console.
