@@ -56,8 +56,19 @@ export async function ensureModel(eng, id, file) {
   return mine.get(id);
 }
 
-/** Test image `i` of the shipped MNIST samples: {pixels: Float32Array(784), label}. */
+/** The lab's current 28×28 input (drawn, uploaded or picked), if there is one. */
+export function labImage() {
+  const px = globalThis.advlab?.R?.input?.pixels;
+  return px && px.length === 784 ? Float32Array.from(px) : null;
+}
+
+/** Test image `i` of the shipped MNIST samples, or the lab's image for i = 'lab': {index, pixels, label}. */
 export async function sample(i) {
+  if (i === 'lab') {
+    const px = labImage();
+    if (px) return { index: 'lab', pixels: px, label: null };
+    i = 0;
+  }
   const s = await loadSamples('mnist');
   const k = Math.max(0, Math.min(s.count - 1, i | 0));
   return { index: k, pixels: toPixels(s.image(k)), label: s.label(k), count: s.count };
@@ -111,9 +122,11 @@ export function paintGray(canvas, values, side) {
   ctx.putImageData(img, 0, 0);
 }
 
-/** A number input for a test-image index, with label. */
+/** A number input for a test-image index, and a button that takes the lab's current image instead. */
 export function sampleInput(id, onChange) {
   const input = el('input', { type: 'number', id, min: '0', max: '499', value: '0', class: 'lesson-sample' });
   input.addEventListener('change', () => onChange(Number(input.value) || 0));
-  return [el('label', { for: id, text: 'lessons.sample' }), input];
+  const lab = el('button', { type: 'button', class: 'secondary small', text: 'lessons.useLab' });
+  lab.addEventListener('click', () => onChange(labImage() ? 'lab' : Number(input.value) || 0));
+  return [el('label', { for: id, text: 'lessons.sample' }), input, lab];
 }
