@@ -194,6 +194,22 @@ test('robustness curves: mnist-cnn under FGSM is non-increasing in η and matche
   assert.deepEqual(page.errors, []);
 });
 
+test('robustness curves: a long run shows progress and cancels at once', async () => {
+  const page = await open('curves');
+  await page.selectOption('[data-testid="curves-n"]', '500');
+  await page.selectOption('[data-testid="curves-attack"]', 'pgd');
+  await page.check('#lesson-curves-mnist-cnn');
+  await page.click('[data-testid="curves-run"]');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="curves-progress"]').value) > 0, null, { timeout: 60000 });
+  assert.equal(await page.isVisible('[data-testid="curves-cancel"]'), true);
+  await page.click('[data-testid="curves-cancel"]');
+  await page.waitForSelector('[data-testid="curves-progress"][hidden]', { state: 'attached', timeout: 10000 });
+  assert.equal(await page.isDisabled('[data-testid="curves-run"]'), false);
+  const status = await page.locator('[data-testid="curves-status"]').innerText();
+  assert.match(status, /Cancelled/);
+  assert.deepEqual(page.errors, []);
+});
+
 test('the lessons make no request outside the page origin', () => {
   assert.ok(pages.length >= 5);
   for (const p of pages) assert.deepEqual(offOrigin(p, env.origin), []);
