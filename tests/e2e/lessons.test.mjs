@@ -151,6 +151,12 @@ test('white box vs black box: the transfer heatmap equals advlab transfer --json
   const q = Number(await page.$eval('[data-testid="bb-query"]', (e) => e.dataset.queries));
   assert.ok(q > 0 && q <= 10000);
   assert.equal(await page.$eval('[data-testid="bb-white"]', (e) => e.dataset.flipped), 'true');
+  // Square Attack as the query-only attacker.
+  await page.selectOption('#lesson-bb-query', 'square');
+  await page.click('#lesson-blackbox button:has-text("Attack three ways")');
+  await page.waitForSelector('[data-testid="bb-query"][data-attack="square"][data-queries]', { timeout: 60000 });
+  const sq = Number(await page.$eval('[data-testid="bb-query"]', (e) => e.dataset.queries));
+  assert.ok(sq > 0 && sq <= 10000);
   assert.deepEqual(page.errors, []);
 });
 

@@ -43,6 +43,8 @@ export function create() {
   const targetSel = modelSelect('lesson-bb-target', st.target);
   const surSel = modelSelect('lesson-bb-surrogate', st.surrogate);
   const eta = el('input', { type: 'number', id: 'lesson-bb-eta', min: '0.01', max: '0.5', step: '0.01', value: '0.2' });
+  const queryAttack = el('select', { id: 'lesson-bb-query' });
+  for (const a of ['simba', 'square']) queryAttack.append(el('option', { value: a, text: `attack.${a}.name` }));
   const run = el('button', { type: 'button', text: 'lessons.bb.run' });
   const cancel = el('button', { type: 'button', class: 'secondary', text: 'job.cancel', hidden: true });
   const cols = ['white', 'transfer', 'query'].map((k) => {
@@ -60,7 +62,8 @@ export function create() {
       ...sampleInput('lesson-bb-sample', (i) => (st.index = i)),
       el('label', { for: 'lesson-bb-target', text: 'lessons.bb.targetModel' }), targetSel,
       el('label', { for: 'lesson-bb-surrogate', text: 'lessons.bb.surrogate' }), surSel,
-      el('label', { for: 'lesson-bb-eta', raw: 'η (L∞)' }), eta, run, cancel),
+      el('label', { for: 'lesson-bb-eta', raw: 'η (L∞)' }), eta,
+      el('label', { for: 'lesson-bb-query', text: 'lessons.bb.queryAttack' }), queryAttack, run, cancel),
     el('div', { class: 'bb-cols' }, cols.map((c) => c.fig)),
     el('h4', { text: 'lessons.bb.matrixTitle' }), matrix, matrixNote,
   );
@@ -90,7 +93,7 @@ export function create() {
     const tf = tp.class !== clean.class;
     say(trans, tf ? 'lessons.bb.fooled' : 'lessons.bb.held', { from: clean.class, to: tp.class, cost: t('lessons.bb.costTransfer') });
     trans.fig.dataset.flipped = tf;
-    // 3. Queries only: SimBA in its own worker (cancellable), with a live counter.
+    // 3. Queries only: SimBA or Square in its own worker (cancellable), with a live counter.
     job?.cancel();
     job = job || new Engine('lessons-job', { url: new URL('./worker.js', import.meta.url) });
     await ensureModel(job, st.target, file(st.target));
@@ -98,13 +101,14 @@ export function create() {
     try {
       const q = await job.call(
         'runAttack',
-        { id: st.target, pixels: s.pixels, attack: 'simba', params: { eta: e, max_queries: 10000, seed: 1 }, target: -1 },
+        { id: st.target, pixels: s.pixels, attack: queryAttack.value, params: { eta: e, max_queries: 10000, seed: 1 }, target: -1 },
         { onProgress: (p) => say(query, 'lessons.bb.queries', { n: formatInt(p.queries) }) },
       );
       paintGray(query.canvas, q.adversarial, 28);
       say(query, q.flipped ? 'lessons.bb.fooled' : 'lessons.bb.held', { from: clean.class, to: q.predAfter, cost: t('lessons.bb.costQueries', { n: formatInt(q.queries) }) });
       query.fig.dataset.flipped = q.flipped;
       query.fig.dataset.queries = q.queries;
+      query.fig.dataset.attack = queryAttack.value;
     } catch (err) {
       query.result.textContent = translateError(err);
     } finally {
