@@ -216,6 +216,36 @@ test('robustness curves: a long run shows progress and cancels at once', async (
   assert.deepEqual(page.errors, []);
 });
 
+test('each lesson: no serious or critical axe-core violation (en, nl), no sideways scrolling at 360 px', async () => {
+  // bypassCSP only lets the test inject axe as an inline script; the page itself runs under its strict CSP.
+  const axe = fs.readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  for (const name of ['linear', 'blackbox', 'onepixel', 'curves']) {
+    const context = await env.browser.newContext({ bypassCSP: true, viewport: { width: 360, height: 800 } });
+    const page = await openPage(env, { hash: `lesson=${name}`, context });
+    pages.push(page);
+    await page.waitForSelector(`[data-testid="lesson-${name}"][data-ready="true"]`);
+    if (name === 'linear') await page.waitForSelector('[data-testid="resolution-table"] tbody tr', { timeout: 60000 });
+    if (name === 'blackbox') await page.waitForSelector('[data-testid="transfer-matrix"] td[data-value]');
+    await page.addScriptTag({ content: axe });
+    for (const lang of ['en', 'nl']) {
+      await page.selectOption('[data-testid="lang-select"]', lang);
+      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+      const result = await page.evaluate(
+        (n) => globalThis.axe.run(document.getElementById(`lesson-${n}`), { resultTypes: ['violations'] }),
+        name,
+      );
+      const bad = result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+      assert.deepEqual(bad, [], `axe violations in ${name} (${lang})`);
+    }
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `${name}: ${overflow} px of sideways scrolling at 360 px`);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  }
+});
+
 test('the lessons make no request outside the page origin', () => {
   assert.ok(pages.length >= 5);
   for (const p of pages) assert.deepEqual(offOrigin(p, env.origin), []);

@@ -44,7 +44,9 @@ export function create() {
       el('figure', {}, img, el('figcaption', { text: 'lessons.linear.image' })),
       el('figure', {}, dir, el('figcaption', { text: 'lessons.linear.direction' }))),
     decomposition,
-    el('h4', { text: 'lessons.linear.plotTitle' }), table, plot, status,
+    el('h4', { text: 'lessons.linear.plotTitle' }),
+    el('div', { class: 'table-wrap', role: 'region', tabindex: '0', 'data-i18n-aria': 'lessons.linear.plotTitle', 'aria-label': t('lessons.linear.plotTitle') }, table),
+    plot, status,
   );
 
   async function weights(r) {
