@@ -181,3 +181,48 @@ fn shipped_resolution_models_flip_sooner_as_n_grows() {
     }
     assert!(medians[0] > medians[1] && medians[1] > medians[2], "{medians:?}");
 }
+
+/// `advlab train --resolution R`: box-averaged R×R inputs for the dense architectures; R must divide 28 and the
+/// architecture must have no convolution.
+#[test]
+fn train_resolution_option() {
+    use std::process::Command;
+    let dir = std::env::temp_dir().join(format!("advlab-lessons-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("m.safetensors");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--dataset",
+            "mnist",
+            "--epochs",
+            "1",
+            "--train-n",
+            "600",
+            "--quiet",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        Command::new(env!("CARGO_BIN_EXE_advlab")).args(&args).output().unwrap()
+    };
+    for bad in [
+        &["--arch", "linear", "--resolution", "5"][..],
+        &["--arch", "cnn", "--resolution", "14"][..],
+    ] {
+        let o = run(bad);
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("resolution"), "{bad:?}");
+    }
+    let o = run(&["--arch", "linear", "--resolution", "7"]);
+    if !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("build.sh data") {
+        eprintln!("MNIST is not in .data/: the training half of this test is skipped");
+        return;
+    }
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (model, meta) = model_file::load(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(meta.input_shape, [1, 7, 7]);
+    assert_eq!(linear_weights(&model).unwrap().0.dim(), (10, 49));
+    assert_eq!(meta.training["resolution"], 7);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -50,18 +50,20 @@ pub fn run(argv: &[String]) -> Result<()> {
     }
     cfg.validate()?;
 
+    let convolutional = spec.iter().any(|l| matches!(l, LayerSpec::Conv2d { .. }));
+    if resolution == 0 || 28 % resolution != 0 || (resolution != 28 && convolutional) {
+        return Err(Error::param(
+            "resolution",
+            format!("must divide 28 (and the arch have no convolution), got {resolution}"),
+        ));
+    }
+
     let started = Instant::now();
     let mut train_set = load(dataset, Split::Train, limit)?;
     let mut test_set = load(dataset, Split::Test, None)?;
     let spec = if resolution == 28 {
         spec
     } else {
-        if resolution == 0 || 28 % resolution != 0 || arch == "cnn" {
-            return Err(Error::param(
-                "resolution",
-                format!("must divide 28 (and the arch have no convolution), got {resolution}"),
-            ));
-        }
         train_set.images = downsample(train_set.images.view(), resolution)?;
         test_set.images = downsample(test_set.images.view(), resolution)?;
         with_inputs(spec, resolution * resolution)
