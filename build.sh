@@ -215,6 +215,7 @@ cmd_bench() {
   say "browser benchmark (headless Chromium)"
   node scripts/bench-browser.mjs
   node scripts/bench-widget.mjs
+  node scripts/bench-curves.mjs
 }
 
 case "${1:-}" in
