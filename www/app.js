@@ -112,7 +112,13 @@ async function selectModel(id) {
   R.model = info;
   S.model = entry ? entry.id : null;
   $('model-select').value = entry ? entry.id : 'placeholder';
-  if (S.target >= info.classNames.length) S.target = -1;
+  if (S.target >= info.classNames.length) {
+    // A goal class this model does not have (e.g. #target=99): say so, next to the link's other problems.
+    const prev = R.message?.kind === 'warning' ? R.message.render : null;
+    const vars = { value: String(S.target) };
+    say(() => (prev ? prev() + ' ' : '') + t('hash.target', vars), 'warning');
+    S.target = -1;
+  }
   view.modelNote($('model-note'), info);
   fillTargets();
   R.jobCache.clear();
