@@ -17,6 +17,7 @@ import { FALLBACK, fillAttackSelect, fillNormSelect, fillTargetSelect, attackPar
 import { setRegion, announce } from './announce.js';
 import { downloadResult } from './download.js';
 import * as view from './view.js';
+import { lessonOf } from './defences/route.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -72,6 +73,7 @@ const ctx = () => ({ S, R, names: names(), isDirection: isDirection(), maxEta: f
 let hashTimer = 0;
 function saveHash(now = false) {
   clearTimeout(hashTimer);
+  if (lessonOf(location.hash)) return; // a lesson owns the hash (defences/route.js)
   if (now) writeHash(S);
   else hashTimer = setTimeout(() => writeHash(S), 200);
 }
@@ -605,6 +607,7 @@ async function download() {
 
 /** A hash typed or pasted by hand: apply whatever changed. */
 async function onHashChange() {
+  if (lessonOf(location.hash)) return;
   const { state, problems } = parseHash(location.hash);
   reportHashProblems(problems);
   const langChanged = state.lang && state.lang !== S.lang && LANGS.includes(state.lang);

@@ -7,6 +7,7 @@
 pub mod dto;
 pub mod errors;
 pub mod session;
+pub mod training;
 
 use wasm_bindgen::prelude::*;
 
