@@ -77,7 +77,10 @@ pub fn run(argv: &[String]) -> Result<()> {
     let per_epoch = train_set.labels.len().div_ceil(cfg.batch_size);
     let warmup_batches = (adv_warmup_epochs.max(0.0) * per_epoch as f32).round() as usize;
     let (mut defence, adversarial_record): (Box<crate::train::BatchTransform>, serde_json::Value) = match adv.as_str() {
-        "none" => (Box::new(|_: &Model, b: Batch, _: &mut _| Ok(b)), serde_json::Value::Null),
+        "none" => (
+            Box::new(|_: &Model, b: Batch, _: &mut _| Ok(b)),
+            serde_json::Value::Null,
+        ),
         "fgsm-rs" | "pgd" => {
             let mut c = if adv == "pgd" {
                 AdvConfig::pgd(adv_eta, adv_steps)
@@ -102,11 +105,17 @@ pub fn run(argv: &[String]) -> Result<()> {
             } else {
                 "Wong, Rice & Kolter 2020"
             };
-            (Box::new(adversarial(c)), json!({ "kind": adv, "paper": paper, "config": c }))
+            (
+                Box::new(adversarial(c)),
+                json!({ "kind": adv, "paper": paper, "config": c }),
+            )
         }
         "ensemble" => {
             if sources.is_empty() {
-                return Err(Error::param("sources", "--adv ensemble needs --sources a.safetensors,b.safetensors"));
+                return Err(Error::param(
+                    "sources",
+                    "--adv ensemble needs --sources a.safetensors,b.safetensors",
+                ));
             }
             let mut models = Vec::new();
             let mut names = Vec::new();
@@ -158,8 +167,7 @@ pub fn run(argv: &[String]) -> Result<()> {
                     steps: 10,
                     alpha: 2.5 * adv_eta / 10.0,
                 };
-                let adv =
-                    crate::train::adversarial::craft(m, &check_x, &check_y, method, adv_eta, &mut check_rng);
+                let adv = crate::train::adversarial::craft(m, &check_x, &check_y, method, adv_eta, &mut check_rng);
                 let robust = crate::train::accuracy(m, adv.view(), &check_y);
                 let clean = crate::train::accuracy(m, check_x.view(), &check_y);
                 eprintln!(

@@ -54,7 +54,10 @@ impl EnsembleConfig {
         check_range("alpha", self.alpha, 0.0, self.eps)?;
         check_range("adversarial_fraction", self.adversarial_fraction, 0.0, 1.0)?;
         if static_models == 0 && !self.include_current {
-            return Err(Error::param("sources", "ensemble training needs at least one source model"));
+            return Err(Error::param(
+                "sources",
+                "ensemble training needs at least one source model",
+            ));
         }
         Ok(())
     }
@@ -78,7 +81,9 @@ pub fn r_fgsm(
     });
     let (_, g) = source.input_gradient(start.view(), labels);
     let mut adv = start;
-    Zip::from(&mut adv).and(&g).for_each(|a, &gi| *a += (eps - alpha) * sign(gi));
+    Zip::from(&mut adv)
+        .and(&g)
+        .for_each(|a, &gi| *a += (eps - alpha) * sign(gi));
     project(&mut adv, x, eps);
     adv
 }

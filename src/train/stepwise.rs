@@ -228,7 +228,9 @@ impl Lesson {
         let (n, rows, cols, pixels) = crate::data::idx::parse_images(images_idx)?;
         let labels = crate::data::idx::parse_labels(labels_idx)?;
         if (rows, cols) != (28, 28) {
-            return Err(Error::Shape(format!("training images must be 28×28, got {rows}×{cols}")));
+            return Err(Error::Shape(format!(
+                "training images must be 28×28, got {rows}×{cols}"
+            )));
         }
         if labels.len() != n {
             return Err(Error::Shape(format!("{n} images but {} labels", labels.len())));
