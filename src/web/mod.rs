@@ -7,7 +7,9 @@
 pub mod bench;
 pub mod dto;
 pub mod errors;
+pub mod lessons;
 pub mod session;
+pub mod training;
 
 use wasm_bindgen::prelude::*;
 

@@ -22,8 +22,8 @@ use crate::{Error, Result};
 
 pub(crate) struct Loaded {
     pub(crate) model: Model,
-    meta: ModelMeta,
-    untrained: bool,
+    pub(crate) meta: ModelMeta,
+    pub(crate) untrained: bool,
 }
 
 /// The cached state of a direction attack: one image, one model, one goal. A slider move only applies it.
