@@ -33,14 +33,29 @@ function assertStrict(csp, where) {
   assert.doesNotMatch(csp, /unsafe-inline|'unsafe-eval'|\*|https?:/, `${where}: no unsafe-inline/unsafe-eval/wildcards/hosts`);
 }
 
-/** The #lesson= views that exist: every `lesson=NAME` or `lesson: 'NAME'` the page's modules mention. */
+/**
+ * The #lesson= views that exist: every `lesson=NAME` or `lesson: 'NAME'` in the page's modules and data (www/ and
+ * its subfolders, e.g. a lessons/ folder), plus the names of files in any www/lessons/ folder.
+ */
 function lessons() {
   const names = new Set();
-  for (const f of fs.readdirSync(path.join(ROOT, 'www')).filter((f) => f.endsWith('.js'))) {
-    const src = fs.readFileSync(path.join(ROOT, 'www', f), 'utf8');
-    for (const m of src.matchAll(/lesson(?:=|:\s*['"])([a-z0-9_-]+)/gi)) names.add(m[1]);
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!['pkg', 'i18n', 'models', 'samples'].includes(e.name)) walk(full);
+        if (e.name === 'lessons') for (const f of fs.readdirSync(full)) names.add(f.replace(/\.[a-z]+$/i, ''));
+      } else if (/\.(js|json|html)$/.test(e.name)) {
+        const src = fs.readFileSync(full, 'utf8');
+        for (const m of src.matchAll(/lesson(?:=|:\s*['"])([a-z0-9_-]+)/gi)) names.add(m[1]);
+      }
+    }
+  };
+  walk(path.join(ROOT, 'www'));
+  for (const f of HTML) {
+    for (const m of fs.readFileSync(path.join(ROOT, f), 'utf8').matchAll(/#lesson=([a-z0-9_-]+)/gi)) names.add(m[1]);
   }
-  return [...names].sort();
+  return [...names].filter((n) => /^[a-z0-9_-]+$/i.test(n)).sort();
 }
 
 let env;
@@ -49,6 +64,10 @@ before(async () => {
 });
 after(async () => {
   await env?.close();
+});
+
+test('there is at least one #lesson= view to check', () => {
+  assert.ok(lessons().length >= 1, 'lesson discovery found nothing');
 });
 
 test('static: every served HTML file has the strict CSP meta tag and no inline script, style or handler', () => {
