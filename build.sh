@@ -216,6 +216,7 @@ cmd_bench() {
   say "browser benchmark (headless Chromium)"
   node scripts/bench-browser.mjs
   node scripts/bench-widget.mjs
+  node scripts/bench-curves.mjs
 }
 
 # Fuzzing (fuzz/, its own crate): libFuzzer via cargo-fuzz on a nightly toolchain, both installed if missing.

@@ -92,6 +92,8 @@ export function toHash(s) {
 
 /** Writes the state into the address bar without adding a history entry per slider step. */
 export function writeHash(s) {
-  const h = toHash(s);
+  // A lesson view (#lesson=…, www/lessons/router.js) stays in the address bar beside the lab's state.
+  const lesson = new URLSearchParams(location.hash.replace(/^#/, '')).get('lesson');
+  const h = toHash(s) + (lesson ? `&lesson=${encodeURIComponent(lesson)}` : '');
   if (location.hash !== h) history.replaceState(null, '', h);
 }

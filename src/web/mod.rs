@@ -6,6 +6,7 @@
 
 pub mod dto;
 pub mod errors;
+pub mod lessons;
 pub mod session;
 
 use wasm_bindgen::prelude::*;
