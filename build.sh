@@ -197,6 +197,10 @@ cmd_data() {
     cp /usr/share/datasets/fashion-mnist/*-ubyte.gz .data/fashion/
   fi
   ls -l .data/mnist .data/fashion >&2
+  # The page's in-browser training subset (www/training/): the first 5000 MNIST training images.
+  if [ ! -s www/data/mnist-train-5000-images.idx ] && command -v cargo >/dev/null; then
+    cargo run --release --quiet --bin advlab -- export-samples --dataset mnist --split train --n 5000 --out-dir www/data
+  fi
 }
 
 cmd_train() {

@@ -37,3 +37,5 @@ if [ -z "$ONLY" ]; then BIN="$BIN" scripts/train-lessons.sh; fi
 echo
 cat target/train-table.md
 echo "total: $(( $(date +%s) - start_all )) s"
+# The robust models (adversarial and ensemble adversarial training; they need mnist-mlp and mnist-cnn above).
+BIN="$BIN" OUT="$OUT" bash scripts/train-defences.sh

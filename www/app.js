@@ -19,6 +19,7 @@ import { downloadResult } from './download.js';
 import * as view from './view.js';
 import { initClassroom } from './classroom.js';
 import { registerOffline } from './offline.js';
+import { lessonOf } from './defences/route.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -74,6 +75,7 @@ const ctx = () => ({ S, R, names: names(), isDirection: isDirection(), maxEta: f
 let hashTimer = 0;
 function saveHash(now = false) {
   clearTimeout(hashTimer);
+  if (lessonOf(location.hash)) return; // a lesson owns the hash (defences/route.js)
   if (now) writeHash(S);
   else hashTimer = setTimeout(() => writeHash(S), 200);
 }
@@ -613,6 +615,7 @@ async function download() {
 
 /** A hash typed or pasted by hand: apply whatever changed. */
 async function onHashChange() {
+  if (lessonOf(location.hash)) return;
   const { state, problems } = parseHash(location.hash);
   reportHashProblems(problems);
   const langChanged = state.lang && state.lang !== S.lang && LANGS.includes(state.lang);

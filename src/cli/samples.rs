@@ -11,11 +11,19 @@ pub fn run(argv: &[String]) -> Result<()> {
     let dataset: DatasetName = args.required("dataset")?.parse()?;
     let n: usize = args.get_or("n", 500)?;
     let dir = args.required("out-dir")?.to_string();
+    // `--split train`: the first n training images, as `{dataset}-train-{n}-{images,labels}.idx` (the page's
+    // in-browser training subset).
+    let split = args.str("split").unwrap_or("test").to_string();
     args.finish()?;
-    if n == 0 || n > 10_000 {
-        return Err(Error::param("n", format!("must lie in 1..=10000, got {n}")));
+    let (split, max) = match split.as_str() {
+        "test" => (Split::Test, 10_000),
+        "train" => (Split::Train, 60_000),
+        other => return Err(Error::param("split", format!("must be test or train, got `{other}`"))),
+    };
+    if n == 0 || n > max {
+        return Err(Error::param("n", format!("must lie in 1..={max}, got {n}")));
     }
-    let d = load(dataset, Split::Test, Some(n))?;
+    let d = load(dataset, split, Some(n))?;
     // Back to bytes exactly: the dataset holds u8/255.
     let images: Vec<u8> = d.images.iter().map(|v| (v * 255.0).round() as u8).collect();
     let labels: Vec<u8> = d.labels.iter().map(|&l| l as u8).collect();
@@ -31,8 +39,12 @@ pub fn run(argv: &[String]) -> Result<()> {
         data: labels,
     }
     .to_bytes()?;
-    std::fs::write(format!("{dir}/{name}-test-images.idx"), img)?;
-    std::fs::write(format!("{dir}/{name}-test-labels.idx"), lab)?;
-    eprintln!("wrote {n} {name} test images to {dir}/");
+    let stem = match split {
+        Split::Test => format!("{dir}/{name}-test"),
+        _ => format!("{dir}/{name}-train-{n}"),
+    };
+    std::fs::write(format!("{stem}-images.idx"), img)?;
+    std::fs::write(format!("{stem}-labels.idx"), lab)?;
+    eprintln!("wrote {n} {name} images to {stem}-*.idx");
     Ok(())
 }

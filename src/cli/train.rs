@@ -9,9 +9,11 @@ use super::{jf, print_json, Args};
 use crate::data::{load, DatasetName, Split};
 use crate::lessons::downsample;
 use crate::model_file::{save_file, ModelMeta};
-use crate::nn::{architecture, LayerSpec, Model, ARCHITECTURES};
+use crate::nn::{architecture, LayerSpec, Model, ARCHITECTURES, ROBUST_ARCHITECTURES};
+use crate::train::adversarial::{adversarial, AdvConfig};
 use crate::train::augment::random_shift;
-use crate::train::{evaluate, train_with, TrainConfig};
+use crate::train::ensemble::{ensemble, EnsembleConfig};
+use crate::train::{evaluate, train_with, Batch, TrainConfig};
 use crate::{Error, Result};
 
 pub fn run(argv: &[String]) -> Result<()> {
@@ -20,7 +22,11 @@ pub fn run(argv: &[String]) -> Result<()> {
     let spec = architecture(&arch).ok_or_else(|| {
         Error::param(
             "arch",
-            format!("must be one of {}, got `{arch}`", ARCHITECTURES.join(", ")),
+            format!(
+                "must be one of {}, {}, got `{arch}`",
+                ARCHITECTURES.join(", "),
+                ROBUST_ARCHITECTURES.join(", ")
+            ),
         )
     })?;
     let dataset: DatasetName = args.required("dataset")?.parse()?;
@@ -42,6 +48,19 @@ pub fn run(argv: &[String]) -> Result<()> {
         .str("name")
         .map(str::to_string)
         .unwrap_or_else(|| format!("{}-{arch}", dataset.as_str()));
+    let adv = args.str("adv").unwrap_or("none").to_string();
+    let adv_eta: f32 = args.get_or("adv-eta", 0.3)?;
+    let adv_steps: usize = args.get_or("adv-steps", 7)?;
+    let adv_alpha: Option<f32> = args.get("adv-alpha")?;
+    let adv_warmup_epochs: f32 = args.get_or("adv-warmup-epochs", 0.0)?;
+    let adv_clean: f32 = args.get_or("adv-clean", 0.0)?;
+    // Early stopping on robust accuracy (Rice, Wong & Kolter 2020; Wong 2020 §5 against catastrophic
+    // overfitting): after each epoch, PGD-10 on the first `adv-check` test images; the best epoch's weights are kept.
+    let adv_check: usize = args.get_or("adv-check", 0)?;
+    let sources: Vec<String> = args
+        .str("sources")
+        .map(|s| s.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default();
     let json_out = args.flag("json");
     let quiet = args.flag("quiet");
     args.finish()?;
@@ -73,13 +92,110 @@ pub fn run(argv: &[String]) -> Result<()> {
         return Err(Error::param("shift", format!("at most 4 pixels, got {shift}")));
     }
     let mut augment = random_shift(shift);
+    let per_epoch = train_set.labels.len().div_ceil(cfg.batch_size);
+    let warmup_batches = (adv_warmup_epochs.max(0.0) * per_epoch as f32).round() as usize;
+    let (mut defence, adversarial_record): (Box<crate::train::BatchTransform>, serde_json::Value) = match adv.as_str() {
+        "none" => (
+            Box::new(|_: &Model, b: Batch, _: &mut _| Ok(b)),
+            serde_json::Value::Null,
+        ),
+        "fgsm-rs" | "pgd" => {
+            let mut c = if adv == "pgd" {
+                AdvConfig::pgd(adv_eta, adv_steps)
+            } else {
+                AdvConfig::fgsm_rs(adv_eta)
+            };
+            if let Some(a) = adv_alpha {
+                c.method = match c.method {
+                    crate::train::adversarial::AdvMethod::FgsmRs { .. } => {
+                        crate::train::adversarial::AdvMethod::FgsmRs { alpha: a }
+                    }
+                    crate::train::adversarial::AdvMethod::Pgd { steps, .. } => {
+                        crate::train::adversarial::AdvMethod::Pgd { steps, alpha: a }
+                    }
+                };
+            }
+            c.warmup_batches = warmup_batches;
+            c.clean_fraction = adv_clean;
+            c.validate()?;
+            let paper = if adv == "pgd" {
+                "Madry et al. 2018"
+            } else {
+                "Wong, Rice & Kolter 2020"
+            };
+            (
+                Box::new(adversarial(c)),
+                json!({ "kind": adv, "paper": paper, "config": c }),
+            )
+        }
+        "ensemble" => {
+            if sources.is_empty() {
+                return Err(Error::param(
+                    "sources",
+                    "--adv ensemble needs --sources a.safetensors,b.safetensors",
+                ));
+            }
+            let mut models = Vec::new();
+            let mut names = Vec::new();
+            for p in &sources {
+                let (m, meta) = super::common::load_model(p)?;
+                if meta.dataset != dataset.as_str() {
+                    return Err(Error::param(
+                        "sources",
+                        format!("{p} is a {} model, training on {}", meta.dataset, dataset.as_str()),
+                    ));
+                }
+                models.push(m);
+                names.push(meta.name);
+            }
+            let mut c = EnsembleConfig::new(adv_eta, names);
+            if let Some(a) = adv_alpha {
+                c.alpha = a;
+            }
+            c.validate(models.len())?;
+            let rec = json!({ "kind": "ensemble", "paper": "Tramèr et al. 2018", "config": c });
+            (Box::new(ensemble(c, models)), rec)
+        }
+        other => {
+            return Err(Error::param(
+                "adv",
+                format!("must be one of none, fgsm-rs, pgd, ensemble, got `{other}`"),
+            ))
+        }
+    };
+    // Augment first, then attack the augmented batch.
+    let mut hook = |m: &Model, b: Batch, rng: &mut rand_chacha::ChaCha8Rng| {
+        let b = augment(m, b, rng)?;
+        defence(m, b, rng)
+    };
+    let check_n = adv_check.min(test_set.labels.len());
+    let check_x = test_set.images.slice(ndarray::s![..check_n, .., .., ..]).to_owned();
+    let check_y = test_set.labels[..check_n].to_vec();
+    let mut best: Option<(f32, usize, Model)> = None;
+    let mut check_rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(cfg.seed ^ 0x5eed);
     let report = train_with(
         &mut model,
         train_set.images.view(),
         &train_set.labels,
         &cfg,
-        &mut augment,
-        &mut |_, e| {
+        &mut hook,
+        &mut |m, e| {
+            if check_n > 0 {
+                let method = crate::train::adversarial::AdvMethod::Pgd {
+                    steps: 10,
+                    alpha: 2.5 * adv_eta / 10.0,
+                };
+                let adv = crate::train::adversarial::craft(m, &check_x, &check_y, method, adv_eta, &mut check_rng);
+                let robust = crate::train::accuracy(m, adv.view(), &check_y);
+                let clean = crate::train::accuracy(m, check_x.view(), &check_y);
+                eprintln!(
+                    "{name}: epoch {} check on {check_n}: clean {clean:.4}  PGD-10 η={adv_eta} {robust:.4}",
+                    e.epoch
+                );
+                if best.as_ref().is_none_or(|b| robust >= b.0) {
+                    best = Some((robust, e.epoch, m.clone()));
+                }
+            }
             if !quiet {
                 eprintln!(
                     "{name}: epoch {}/{}  loss {:.4}  train acc {:.4}  lr {:.2e}  {:.1} s",
@@ -94,6 +210,13 @@ pub fn run(argv: &[String]) -> Result<()> {
             true
         },
     )?;
+    let kept_epoch = match best {
+        Some((_, epoch, m)) => {
+            model = m;
+            Some(epoch)
+        }
+        None => None,
+    };
     let test = evaluate(&model, test_set.images.view(), &test_set.labels)?;
     let seconds = started.elapsed().as_secs_f64();
     let mut meta = ModelMeta::for_model(
@@ -108,6 +231,8 @@ pub fn run(argv: &[String]) -> Result<()> {
         "init_seed": cfg.seed,
         "augment": { "random_shift": shift },
         "resolution": resolution,
+        "adversarial": adversarial_record,
+        "early_stopping": { "check_images": check_n, "kept_epoch": kept_epoch },
         "train_images": train_set.labels.len(),
         "epochs": report.epochs,
         "seconds": seconds,

@@ -4,6 +4,9 @@
 //!   on weights (never on biases).
 //! - [`schedule`]: learning-rate schedules: constant, cosine with linear warm-up (the default), step decay.
 //! - [`augment`]: ready-made batch transforms (random shifts).
+//! - [`adversarial`]: adversarial training hooks, FGSM with random start (Wong 2020) and PGD (Madry 2018).
+//! - [`ensemble`]: ensemble adversarial training with static source models and R+FGSM (Tramèr 2018).
+//! - [`stepwise`]: the same loop a few batches at a time (the page's training worker yields between chunks).
 //! - [`trainer`]: the epoch loop ([`train`], [`train_with`]) and evaluation ([`accuracy`], [`evaluate`]).
 //!
 //! Determinism: the shuffle and the batch-transform hook draw from two ChaCha8 streams of the config's seed, and
@@ -28,9 +31,12 @@
 //! Adversarial training plugs in through [`train_with`]'s `batch_transform`: it receives the current model and the
 //! clean batch and returns the batch to train on (replaced or extended with adversarial examples).
 
+pub mod adversarial;
 pub mod augment;
+pub mod ensemble;
 pub mod optim;
 pub mod schedule;
+pub mod stepwise;
 pub mod trainer;
 
 pub use optim::{Optimizer, OptimizerState};

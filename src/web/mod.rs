@@ -8,6 +8,7 @@ pub mod dto;
 pub mod errors;
 pub mod lessons;
 pub mod session;
+pub mod training;
 
 use wasm_bindgen::prelude::*;
 

@@ -1,0 +1,158 @@
+// The defences lesson (#lesson=defences): the standard mnist-cnn and a robust model (adversarially or
+// ensemble-adversarially trained) side by side on the same test image and the same attack (FGSM or PGD-40 at η),
+// with the perturbation each one needs and whether its answer survives; below, the robustness curves of the three
+// MNIST CNNs (PGD-40 accuracy against η, measured by scripts/eval-defences.sh into models/robustness.json).
+import { Engine } from '../engine.js';
+import { t, formatPercent, formatNumber, translateError, className } from '../i18n.js';
+import { paintGray } from '../panels.js';
+import { paintPerturbation } from '../noise-map.js';
+import { loadSamples, toPixels } from '../samples.js';
+import { lineChart } from './chart.js';
+
+const STANDARD = 'mnist-cnn';
+const ROBUST = ['mnist-cnn-adv', 'mnist-cnn-ens'];
+const el = (tag, attrs = {}, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'i18n') e.dataset.i18n = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...kids);
+  return e;
+};
+const tx = (key, tag = 'span', attrs = {}) => el(tag, { i18n: key, ...attrs }, t(key));
+
+function column(id) {
+  const c = {
+    title: el('h3', {}, id),
+    orig: el('canvas', { class: 'pixels', width: '28', height: '28', role: 'img', 'aria-label': t('panels.original') }),
+    noise: el('canvas', { class: 'pixels', width: '28', height: '28', role: 'img', 'aria-label': t('panels.noise') }),
+    adv: el('canvas', { class: 'pixels', width: '28', height: '28', role: 'img', 'aria-label': t('panels.adversarial') }),
+    verdict: el('p', { class: 'verdict', 'aria-live': 'polite', 'data-testid': `verdict-${id}` }),
+  };
+  c.box = el('section', { class: 'card', 'data-testid': `column-${id}`, 'data-model': id },
+    c.title, el('div', { class: 'lesson-panels' }, c.orig, c.noise, c.adv), c.verdict);
+  return c;
+}
+
+export async function mount(root) {
+  const robustSel = el('select', { id: 'def-robust', 'data-testid': 'def-robust' },
+    ...ROBUST.map((id) => el('option', { value: id, 'data-i18n': `defences.model.${id}` }, t(`defences.model.${id}`))));
+  const attackSel = el('select', { id: 'def-attack', 'data-testid': 'def-attack' },
+    el('option', { value: 'fgsm' }, 'FGSM'), el('option', { value: 'pgd' }, 'PGD-40'));
+  const eta = el('input', { type: 'range', id: 'def-eta', min: '0', max: '0.4', step: '0.01', value: '0.3', 'data-testid': 'def-eta' });
+  const etaOut = el('output', { for: 'def-eta' }, formatNumber(0.3, 2));
+  const next = tx('defences.next', 'button', { type: 'button', class: 'secondary', 'data-testid': 'def-next' });
+  const run = tx('defences.run', 'button', { type: 'button', 'data-testid': 'def-run' });
+  const status = el('p', { class: 'small', 'aria-live': 'polite', 'data-testid': 'def-status' });
+  const std = column(STANDARD);
+  const rob = column(ROBUST[0]);
+  const chart = el('svg', { class: 'lesson-chart', role: 'img', 'data-testid': 'def-curves', 'aria-label': t('defences.curvesLabel'), 'data-i18n-aria': 'defences.curvesLabel' });
+  const curveNote = el('p', { class: 'hint small' });
+
+  root.append(
+    el('h2', {}, tx('defences.title')),
+    tx('defences.intro', 'p', { class: 'hint' }),
+    el('section', { class: 'card lesson-grid', 'aria-label': t('defences.controls') },
+      el('label', { class: 'field' }, tx('defences.robust'), robustSel),
+      el('label', { class: 'field' }, tx('settings.attack'), attackSel),
+      el('label', { class: 'field' }, el('span', {}, tx('slider.label'), ' η = ', etaOut), eta),
+      el('div', { class: 'row' }, next, run), status),
+    el('div', { class: 'side-by-side' }, std.box, rob.box),
+    tx('defences.strokes', 'p', { class: 'hint' }),
+    el('section', { class: 'card' }, el('h3', {}, tx('defences.curves')), chart, curveNote),
+  );
+
+  const engine = new Engine('defences', { timeout: 0 });
+  const loaded = new Map();
+  const load = (id) => {
+    if (!loaded.has(id)) {
+      const p = fetch(new URL(`../models/${id}.safetensors`, import.meta.url))
+        .then((r) => {
+          if (!r.ok) throw new Error(`error.model_missing: ${id} (HTTP ${r.status})`);
+          return r.arrayBuffer();
+        })
+        .then((b) => engine.loadModel(id, new Uint8Array(b)));
+      p.catch(() => loaded.delete(id));
+      loaded.set(id, p);
+    }
+    return loaded.get(id);
+  };
+  const samples = await loadSamples('mnist');
+  let index = 0;
+  let seq = 0;
+
+  async function attackOne(col, id, pixels, label, my) {
+    await load(id);
+    const r = await engine.call('runAttack', {
+      id, pixels, attack: attackSel.value, params: { eta: Number(eta.value), seed: 1, step_size: Math.max(0.0025, Number(eta.value) / 15) }, target: -1,
+    });
+    if (my !== seq) return null;
+    col.title.textContent = t(`defences.model.${id}`);
+    paintGray(col.orig, pixels);
+    paintPerturbation(col.noise, r.perturbation);
+    paintGray(col.adv, r.adversarial);
+    const name = (c) => className('mnist', c, String(c));
+    const kept = r.predAfter === r.predBefore;
+    col.verdict.className = `verdict ${kept ? 'kept' : 'flipped'}`;
+    col.verdict.textContent = t(kept ? 'defences.kept' : 'defences.flipped', {
+      before: name(r.predBefore), after: name(r.predAfter), p: formatPercent(r.probsAfter[r.predAfter]), label: name(label),
+    });
+    col.box.dataset.before = String(r.predBefore);
+    col.box.dataset.after = String(r.predAfter);
+    return r;
+  }
+
+  async function update() {
+    const my = ++seq;
+    root.dataset.busy = 'true';
+    status.textContent = t('defences.running');
+    const pixels = toPixels(samples.image(index));
+    const label = samples.label(index);
+    try {
+      await attackOne(std, STANDARD, pixels, label, my);
+      await attackOne(rob, robustSel.value, pixels, label, my);
+      if (my === seq) {
+        status.textContent = t('defences.sample', { i: index, label: className('mnist', label, String(label)) });
+        root.dataset.busy = 'false';
+        root.dataset.sample = String(index);
+      }
+    } catch (e) {
+      status.textContent = translateError(e);
+      root.dataset.busy = 'false';
+    }
+  }
+
+  async function curves() {
+    try {
+      const res = await fetch(new URL('../models/robustness.json', import.meta.url));
+      if (!res.ok) throw new Error(`error.model_missing: robustness.json (HTTP ${res.status})`);
+      const data = await res.json();
+      const series = Object.entries(data.models).map(([id, pts]) => ({
+        cls: `m-${id}`, label: t(`defences.model.${id}`), points: pts.map((p) => [p.eta, p.accuracy]),
+      }));
+      lineChart(chart, series, { xLabel: t('defences.etaAxis'), xMax: 0.4, xTicks: [0, 0.1, 0.2, 0.3, 0.4] });
+      curveNote.textContent = t('defences.curvesNote', { n: data.n ?? '?' });
+    } catch (e) {
+      curveNote.textContent = translateError(e);
+    }
+  }
+
+  eta.addEventListener('input', () => {
+    etaOut.textContent = formatNumber(Number(eta.value), 2);
+  });
+  eta.addEventListener('change', update);
+  attackSel.addEventListener('change', update);
+  robustSel.addEventListener('change', update);
+  run.addEventListener('click', update);
+  next.addEventListener('click', () => {
+    index = (index + 1) % samples.count;
+    update();
+  });
+  document.addEventListener('advlab:language', () => {
+    curves();
+    update();
+  });
+  curves();
+  update();
+}
