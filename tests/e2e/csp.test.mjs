@@ -171,7 +171,13 @@ test('every #lesson= view: zero CSP violations, zero off-origin requests', async
   // The lessons the page itself registers (www/lessons/router.js's LESSONS, when that module exists) plus the ones
   // the sources link to.
   const probe = await openPage(env, {});
-  const registered = await probe.evaluate(() => import('./www/lessons/router.js').then((m) => Object.keys(m.LESSONS || {}), () => []));
+  const registered = await probe.evaluate(async () => {
+    const fromRouter = await import('./www/lessons/router.js').then((m) => Object.keys(m.LESSONS || {}), () => []);
+    // Every lesson router adds a nav entry (data-lesson-link) and a #lesson-NAME container.
+    const fromNav = [...document.querySelectorAll('[data-lesson-link]')].map((a) => a.dataset.lessonLink);
+    const names = new Set([...fromRouter, ...fromNav]);
+    return [...names].filter((n) => document.getElementById(`lesson-${n}`));
+  });
   await probe.context().close();
   const names = [...new Set([...lessons(), ...registered])].sort();
   t.diagnostic(`lessons: ${names.join(', ')} (registered: ${registered.join(', ') || 'none'})`);
