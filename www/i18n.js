@@ -35,8 +35,25 @@ export function has(key) {
   return key in (tables[current] || {});
 }
 
+// Building an Intl.NumberFormat costs tens of microseconds, and a slider move formats ~20 numbers: keep one per
+// (language, style, digits).
+const formatters = new Map();
+function formatter(kind, digits) {
+  const key = `${current}|${kind}|${digits}`;
+  let f = formatters.get(key);
+  if (!f) {
+    const opts =
+      kind === 'percent'
+        ? { style: 'percent', maximumFractionDigits: digits, minimumFractionDigits: digits }
+        : { maximumFractionDigits: digits, minimumFractionDigits: 0 };
+    f = new Intl.NumberFormat(current, opts);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 export function formatNumber(x, digits = 3) {
-  return new Intl.NumberFormat(current, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(x);
+  return formatter('number', digits).format(x);
 }
 
 /** η as people read it: up to four decimals, the locale's decimal sign (0.005 → "0,005" in Dutch). */
@@ -45,7 +62,7 @@ export function formatEta(x) {
 }
 
 export function formatInt(x) {
-  return new Intl.NumberFormat(current, { maximumFractionDigits: 0 }).format(x);
+  return formatter('number', 0).format(x);
 }
 
 /** A class's display name: translated where the table has it (Fashion-MNIST), else the model's own name. */
@@ -55,7 +72,7 @@ export function className(dataset, i, fallback) {
 }
 
 export function formatPercent(x, digits = 1) {
-  return new Intl.NumberFormat(current, { style: 'percent', maximumFractionDigits: digits, minimumFractionDigits: digits }).format(x);
+  return formatter('percent', digits).format(x);
 }
 
 /** Fills every [data-i18n] element's text and every [data-i18n-aria] element's aria-label under root. */

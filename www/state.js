@@ -12,6 +12,8 @@ export const DEFAULTS = Object.freeze({
   lang: null, // navigator.language
   sample: null, // test-set index, or null for a drawing / upload
   invert: 'auto',
+  controls: null, // classroom links: the controls to show (null: all), see classroom.js
+  present: false, // classroom links: presentation mode
 });
 
 const ID = /^[a-z0-9][a-z0-9_.-]{0,63}$/i;
@@ -61,6 +63,8 @@ export function parseHash(hash) {
     const v = q.get('invert');
     INVERT.includes(v) ? (state.invert = v) : bad('invert');
   }
+  if (q.has('controls')) state.controls = q.get('controls').toLowerCase().replace(/[^a-z,]/g, '');
+  if (q.has('present')) state.present = q.get('present') === '1';
   return { state, problems };
 }
 
@@ -81,11 +85,15 @@ export function toHash(s) {
   if (s.lang) q.set('lang', s.lang);
   if (s.sample !== null && s.sample !== undefined) q.set('sample', String(s.sample));
   if (s.invert !== 'auto') q.set('invert', s.invert);
-  return '#' + q.toString();
+  if (s.controls !== null && s.controls !== undefined) q.set('controls', s.controls);
+  if (s.present) q.set('present', '1');
+  return '#' + q.toString().replace(/%2C/g, ',');
 }
 
 /** Writes the state into the address bar without adding a history entry per slider step. */
 export function writeHash(s) {
-  const h = toHash(s);
+  // A lesson view (#lesson=…, www/lessons/router.js) stays in the address bar beside the lab's state.
+  const lesson = new URLSearchParams(location.hash.replace(/^#/, '')).get('lesson');
+  const h = toHash(s) + (lesson ? `&lesson=${encodeURIComponent(lesson)}` : '');
   if (location.hash !== h) history.replaceState(null, '', h);
 }

@@ -4,8 +4,10 @@
 import init, { Session, version } from './pkg/advlab.js';
 
 let session = null;
+let wasm = null; // the module's exports: its memory is reported to the soak test
 const ready = init()
-  .then(() => {
+  .then((exports) => {
+    wasm = exports;
     session = new Session();
     return version();
   })
@@ -51,6 +53,7 @@ function need(name) {
 
 const ops = {
   version: () => ready,
+  memory: () => wasm.memory.buffer.byteLength,
   loadModel: ({ id, bytes }) => session.loadModel(id, new Uint8Array(bytes)),
   loadPlaceholder: ({ id, seed }) => session.loadPlaceholder(id, BigInt(seed)),
   unloadModel: ({ id }) => session.unloadModel(id),

@@ -3,7 +3,7 @@
 //!
 //! Pick basis directions `q = e_i` in a random order (without replacement); try `x' − εq`, then `x' + εq`, and keep
 //! the first that lowers the model's probability of the true class `p(y | x')` (untargeted) or raises that of the
-//! target `p(t | x')` (targeted). Only output probabilities are used; every tried image is one query.
+//! target `p(t | x')` (targeted), compared as log-probabilities (see [`prob_objective`]). Only output probabilities are used; every tried image is one query.
 //!
 //! * L∞ variant (default): coordinate `i` may take the values `xᵢ ± η` (clipped to `[0,1]`): each step jumps to a
 //!   corner of the η-box, so the result stays inside it. Once every pixel has been tried, further passes (in a
@@ -17,20 +17,32 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::{norms, report, softmax_in_place, Attack, Context, Crafted, Goal, Norm, Progress};
+use super::{norms, report, Attack, Context, Crafted, Goal, Norm, Progress};
 use crate::error::Result;
 
 /// SimBA, pixel basis (`"simba"`).
 pub struct SimBA;
 
-/// The quantity SimBA lowers: `p(y|x')` untargeted, `−p(t|x')` targeted.
-pub(crate) fn prob_objective(goal: Goal, z: &[f32], buf: &mut Vec<f32>) -> f32 {
-    buf.clear();
-    buf.extend_from_slice(z);
-    softmax_in_place(buf);
+/// The quantity SimBA lowers: `log p(y|x')` untargeted, `−log p(t|x')` targeted.
+///
+/// The paper states the objective with probabilities; the log is monotone, so it ranks candidates identically,
+/// but computed as `log p_c = −log1p(Σ_{j≠c} exp(z_j − z_c))` it does not saturate: for a confident CNN `p(y|x')`
+/// rounds to exactly 1.0 in f32 (and a plain log-softmax to exactly 0), every candidate would tie, and the search
+/// would stop after one pass having accepted nothing.
+pub(crate) fn prob_objective(goal: Goal, z: &[f32], _buf: &mut Vec<f32>) -> f32 {
+    let log_p = |c: usize| -> f32 {
+        let zc = z[c] as f64;
+        let rest: f64 = z
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != c)
+            .map(|(_, &v)| (v as f64 - zc).exp())
+            .sum();
+        -(rest.ln_1p()) as f32
+    };
     match goal {
-        Goal::Untargeted { true_class } => buf[true_class],
-        Goal::Targeted { target } => -buf[target],
+        Goal::Untargeted { true_class } => log_p(true_class),
+        Goal::Targeted { target } => -log_p(target),
     }
 }
 

@@ -48,6 +48,9 @@ pub struct EvalReport {
     pub mean_linf: f32,
     pub mean_l2: f32,
     pub mean_l0: f32,
+    /// Mean relative size `ρ = ‖δ‖₂ / ‖x‖₂` over the successful attacks (DeepFool's robustness measure,
+    /// Moosavi-Dezfooli et al. 2016, eq. 15).
+    pub mean_rho: f32,
     /// Mean queries over the attacked images.
     pub mean_queries: f32,
 }
@@ -178,7 +181,8 @@ pub fn evaluate(
     let results = attack_all(model, images, labels, &preds, attack, params, targeted, seed)?;
     let correct = results.iter().filter(|r| r.is_some()).count();
     let (mut adv_correct, mut succ, mut linf, mut l2, mut l0, mut q) = (0usize, 0usize, 0f64, 0f64, 0f64, 0f64);
-    for (r, &y) in results.iter().zip(labels) {
+    let mut rho = 0f64;
+    for (i, (r, &y)) in results.iter().zip(labels).enumerate() {
         let Some(r) = r else { continue };
         adv_correct += (r.pred_after == y) as usize;
         q += r.queries as f64;
@@ -187,6 +191,15 @@ pub fn evaluate(
             linf += r.linf as f64;
             l2 += r.l2 as f64;
             l0 += r.l0 as f64;
+            let x_norm = images
+                .slice(s![i, .., .., ..])
+                .iter()
+                .map(|&v| (v as f64) * (v as f64))
+                .sum::<f64>()
+                .sqrt();
+            if x_norm > 0.0 {
+                rho += r.l2 as f64 / x_norm;
+            }
         }
     }
     let mean = |s: f64, d: usize| if d == 0 { 0.0 } else { (s / d as f64) as f32 };
@@ -202,6 +215,7 @@ pub fn evaluate(
         mean_linf: mean(linf, succ),
         mean_l2: mean(l2, succ),
         mean_l0: mean(l0, succ),
+        mean_rho: mean(rho, succ),
         mean_queries: mean(q, correct),
     })
 }

@@ -60,6 +60,7 @@ pub fn run(argv: &[String]) -> Result<()> {
         o.insert("mean_linf".into(), json!(jf(r.mean_linf)));
         o.insert("mean_l2".into(), json!(jf(r.mean_l2)));
         o.insert("mean_l0".into(), json!(jf(r.mean_l0)));
+        o.insert("mean_rho".into(), json!(jf(r.mean_rho)));
         o.insert("mean_queries".into(), json!(jf(r.mean_queries)));
         o.insert("attacked".into(), json!(r.attacked));
     }

@@ -19,7 +19,7 @@ advlab: adversarial examples on MNIST and Fashion-MNIST
 
 USAGE:
   advlab train --arch <linear|mlp|cnn> --dataset <mnist|fashion> --epochs N --seed S --out FILE
-               [--lr LR] [--batch B] [--shift PIXELS] [--train-n N] [--name ID] [--adv <none|fgsm-rs|pgd|ensemble>] [--adv-eta E] [--sources A,B]
+               [--lr LR] [--batch B] [--shift PIXELS] [--resolution R] [--train-n N] [--name ID] [--adv <none|fgsm-rs|pgd|ensemble>] [--adv-eta E] [--sources A,B]
   advlab eval --model FILE [--n N] [--attack NAME --eta E [--norm linf|l2] [--targeted] [--seed S]
               [--params JSON]] [--json]
   advlab transfer --from A --to B --attack NAME --eta E [--n N] [--norm linf|l2] [--seed S] [--json]

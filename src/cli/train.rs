@@ -7,8 +7,9 @@ use serde_json::json;
 
 use super::{jf, print_json, Args};
 use crate::data::{load, DatasetName, Split};
+use crate::lessons::downsample;
 use crate::model_file::{save_file, ModelMeta};
-use crate::nn::{architecture, Model, ARCHITECTURES, ROBUST_ARCHITECTURES};
+use crate::nn::{architecture, LayerSpec, Model, ARCHITECTURES, ROBUST_ARCHITECTURES};
 use crate::train::adversarial::{adversarial, AdvConfig};
 use crate::train::augment::random_shift;
 use crate::train::ensemble::{ensemble, EnsembleConfig};
@@ -41,6 +42,8 @@ pub fn run(argv: &[String]) -> Result<()> {
     };
     let limit: Option<usize> = args.get("train-n")?;
     let shift: usize = args.get_or("shift", 0)?;
+    // Box-averaged R×R inputs (the resolution lesson): R divides 28; the first dense layer takes R·R inputs.
+    let resolution: usize = args.get_or("resolution", 28)?;
     let name = args
         .str("name")
         .map(str::to_string)
@@ -66,10 +69,25 @@ pub fn run(argv: &[String]) -> Result<()> {
     }
     cfg.validate()?;
 
+    let convolutional = spec.iter().any(|l| matches!(l, LayerSpec::Conv2d { .. }));
+    if resolution == 0 || 28 % resolution != 0 || (resolution != 28 && convolutional) {
+        return Err(Error::param(
+            "resolution",
+            format!("must divide 28 (and the arch have no convolution), got {resolution}"),
+        ));
+    }
+
     let started = Instant::now();
-    let train_set = load(dataset, Split::Train, limit)?;
-    let test_set = load(dataset, Split::Test, None)?;
-    let mut model = Model::init(&spec, [1, 28, 28], cfg.seed)?;
+    let mut train_set = load(dataset, Split::Train, limit)?;
+    let mut test_set = load(dataset, Split::Test, None)?;
+    let spec = if resolution == 28 {
+        spec
+    } else {
+        train_set.images = downsample(train_set.images.view(), resolution)?;
+        test_set.images = downsample(test_set.images.view(), resolution)?;
+        with_inputs(spec, resolution * resolution)
+    };
+    let mut model = Model::init(&spec, [1, resolution, resolution], cfg.seed)?;
     if shift > 4 {
         return Err(Error::param("shift", format!("at most 4 pixels, got {shift}")));
     }
@@ -212,6 +230,7 @@ pub fn run(argv: &[String]) -> Result<()> {
         "config": cfg,
         "init_seed": cfg.seed,
         "augment": { "random_shift": shift },
+        "resolution": resolution,
         "adversarial": adversarial_record,
         "early_stopping": { "check_images": check_n, "kept_epoch": kept_epoch },
         "train_images": train_set.labels.len(),
@@ -241,4 +260,12 @@ pub fn run(argv: &[String]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The architecture with its first dense layer taking `inputs` features (a flattened `R×R` image).
+fn with_inputs(mut spec: Vec<LayerSpec>, inputs: usize) -> Vec<LayerSpec> {
+    if let Some(LayerSpec::Dense { inputs: i, .. }) = spec.iter_mut().find(|l| matches!(l, LayerSpec::Dense { .. })) {
+        *i = inputs;
+    }
+    spec
 }

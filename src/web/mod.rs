@@ -4,8 +4,10 @@
 //! plain objects through `serde-wasm-bindgen` (the DTOs in [`dto`]). Every [`crate::Error`] becomes a `JsError`
 //! whose message starts with the error's i18n key, so the page can translate it ([`errors`]).
 
+pub mod bench;
 pub mod dto;
 pub mod errors;
+pub mod lessons;
 pub mod session;
 pub mod training;
 

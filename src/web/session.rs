@@ -20,10 +20,10 @@ use crate::model_file::{self, ModelMeta};
 use crate::nn::{self, Model};
 use crate::{Error, Result};
 
-struct Loaded {
-    model: Model,
-    meta: ModelMeta,
-    untrained: bool,
+pub(crate) struct Loaded {
+    pub(crate) model: Model,
+    pub(crate) meta: ModelMeta,
+    pub(crate) untrained: bool,
 }
 
 /// The cached state of a direction attack: one image, one model, one goal. A slider move only applies it.
@@ -84,7 +84,7 @@ fn to_value<T: serde::Serialize>(v: &T) -> std::result::Result<JsValue, JsError>
 }
 
 impl Session {
-    fn get(&self, id: &str) -> Result<&Loaded> {
+    pub(crate) fn get(&self, id: &str) -> Result<&Loaded> {
         self.models
             .get(id)
             .ok_or_else(|| Error::param("model", format!("no model `{id}` is loaded")))

@@ -39,8 +39,9 @@ export async function launch({ root = ROOT } = {}) {
  * Opens a page at `hash` and waits for body[data-ready=true]. Every request URL is kept in page.requests and
  * every console error / page error in page.errors.
  */
-export async function openPage(env, { hash = '', path: p = 'index.html', viewport, waitReady = true, context } = {}) {
-  const ctx = context || (await env.browser.newContext({ viewport: viewport || { width: 1280, height: 900 } }));
+export async function openPage(env, { hash = '', path: p = 'index.html', viewport, waitReady = true, context, serviceWorkers = 'block' } = {}) {
+  // Service workers (sw.js) are blocked unless a test asks for them: they would hide requests from page.route.
+  const ctx = context || (await env.browser.newContext({ viewport: viewport || { width: 1280, height: 900 }, serviceWorkers }));
   const page = await ctx.newPage();
   page.requests = [];
   page.errors = [];

@@ -1,0 +1,1 @@
+advlab transfer --from www/models/mnist-cnn.safetensors --to www/models/mnist-mlp.safetensors --attack fgsm --eta 0.3 --n 1000

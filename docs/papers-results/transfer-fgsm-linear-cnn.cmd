@@ -1,0 +1,1 @@
+advlab transfer --from www/models/mnist-linear.safetensors --to www/models/mnist-cnn.safetensors --attack fgsm --eta 0.3 --n 1000

@@ -1,0 +1,326 @@
+// Classroom and sharing tools of the full page (index.html):
+// - "Present": large type, high contrast, the lab filling the projector (hash `present=1`);
+// - the teacher's panel: tick the controls the class should see → a link `#…&controls=eta,attack&present=1`. The
+//   `controls` list hides exactly the controls it does not name, with the same names and meaning as the
+//   <adversarial-lab controls="…"> attribute (CONTROLS below adds the page-only ones: norm, draw, upload, share);
+// - "Step by step": draw → predict → add noise → flip → why linear → defences, each step pointing at its part of
+//   the page; the last two link the lessons (#lesson=linear, #lesson=defences);
+// - "Embed": the iframe snippet and the web-component snippet for the current state;
+// - figure export (figure.js): the view as a 2× PNG and the curve as SVG, captioned.
+import { t, applyTranslations } from './i18n.js';
+import { parseHash, etaString } from './state.js';
+import { exportPng, exportSvg } from './figure.js';
+
+/** Every control a classroom link may name, and the parts of index.html each one stands for. */
+export const PAGE_CONTROLS = {
+  model: ['#model-select'],
+  lang: ['#lang-select'],
+  attack: ['#attack-select', '#attack-desc'],
+  target: ['#target-select'],
+  norm: ['#norm-select'],
+  eta: ['.eta-block'],
+  sample: ['#sample-button', '#gallery'],
+  draw: ['.drop-zone', '.brush', '#clear-button', '#draw-hint'],
+  upload: ['.file-button', '#invert-select', '[data-i18n="input.dropHint"]', '#input-note'],
+  share: ['.actions', '#share-status'],
+};
+export const CONTROL_NAMES = Object.keys(PAGE_CONTROLS);
+
+const STEPS = [
+  { key: 'draw', focus: '.input-card' },
+  { key: 'predict', focus: '#prediction' },
+  { key: 'noise', focus: '.eta-block' },
+  { key: 'flip', focus: '.flip-card' },
+  { key: 'linear', focus: '.flip-card', lesson: 'linear' },
+  { key: 'defences', focus: null, lesson: 'defences' },
+];
+
+const $ = (id) => document.getElementById(id);
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'i18n') el.dataset.i18n = v;
+    else if (v !== null && v !== undefined) el.setAttribute(k, v);
+  }
+  el.append(...children);
+  return el;
+}
+
+/** The element that a selector's control lives in: a select's label (.field), else the element itself. */
+function holder(sel) {
+  const el = document.querySelector(sel);
+  if (!el) return null;
+  return el.matches('select') ? el.closest('.field') || el : el;
+}
+
+/** Tags each control's parts with data-control once. */
+function tagControls() {
+  for (const [name, sels] of Object.entries(PAGE_CONTROLS)) {
+    for (const sel of sels) {
+      const el = holder(sel);
+      if (el) el.dataset.control = name;
+    }
+  }
+}
+
+/** Shows exactly the controls that `list` names (a comma list or null for all). */
+export function applyControls(list) {
+  const show = list === null || list === undefined ? null : new Set(String(list).split(',').filter(Boolean));
+  for (const el of document.querySelectorAll('[data-control]')) {
+    el.classList.toggle('control-off', show !== null && !show.has(el.dataset.control));
+  }
+  // The input card with none of its controls left (a projected lesson on one test image) steps aside entirely.
+  const input = document.querySelector('.input-card');
+  if (input) input.classList.toggle('control-off', show !== null && !['draw', 'upload', 'sample'].some((c) => show.has(c)));
+}
+
+export function setPresent(on) {
+  document.body.classList.toggle('present', !!on);
+  const b = $('present-button');
+  if (b) {
+    b.setAttribute('aria-pressed', on ? 'true' : 'false');
+    b.dataset.i18n = on ? 'classroom.presentOff' : 'classroom.present';
+    b.textContent = t(b.dataset.i18n);
+  }
+}
+
+/** The page's base URL (the folder holding index.html and embed.html). */
+function baseUrl() {
+  return new URL('./', location.href.split('#')[0]).href;
+}
+
+/** The iframe snippet and the web-component snippet for a state. */
+export function snippets(S) {
+  const hash = location.hash || '';
+  const iframe = `<iframe src="${baseUrl()}embed.html${hash}" title="Adversarial Lab" width="100%" height="560" style="border:0" loading="lazy"></iframe>`;
+  const attrs = [
+    ['model', S.model],
+    ['attack', S.attack],
+    ['norm', S.norm === 'l2' ? 'l2' : null],
+    ['eta', etaString(S.eta)],
+    ['target', S.target >= 0 ? String(S.target) : null],
+    ['sample', S.sample !== null && S.sample !== undefined ? String(S.sample) : null],
+    ['seed', S.seed !== 7 ? String(S.seed) : null],
+    ['lang', S.lang],
+    ['controls', S.controls],
+  ]
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => ` ${k}="${String(v).replace(/"/g, '&quot;')}"`)
+    .join('');
+  const component = `<script type="module" src="${baseUrl()}www/adversarial-lab.js"></script>\n<adversarial-lab${attrs}></adversarial-lab>`;
+  return { iframe, component };
+}
+
+function status(el, key) {
+  el.dataset.i18n = key;
+  el.textContent = t(key);
+}
+
+async function copy(text, statusEl) {
+  try {
+    await navigator.clipboard.writeText(text);
+    status(statusEl, 'embed.copied');
+  } catch {
+    statusEl.textContent = '';
+  }
+}
+
+/** Wires everything; `S` is the page state (app.js), `save()` writes it into the hash. */
+export function initClassroom({ S, save, figureState }) {
+  tagControls();
+  const bar = h('div', { class: 'classroom-bar', role: 'toolbar' });
+  const present = h('button', { type: 'button', class: 'secondary', id: 'present-button', 'data-testid': 'present-button', 'aria-pressed': 'false', i18n: 'classroom.present' });
+  const teacher = h('button', { type: 'button', class: 'secondary', id: 'teacher-button', 'data-testid': 'teacher-button', 'aria-controls': 'teacher-panel', 'aria-expanded': 'false', i18n: 'classroom.teacher' });
+  const steps = h('button', { type: 'button', class: 'secondary', id: 'steps-button', 'data-testid': 'steps-button', i18n: 'classroom.steps' });
+  const embed = h('button', { type: 'button', class: 'secondary', id: 'embed-button', 'data-testid': 'embed-button', i18n: 'embed.button' });
+  bar.append(present, teacher, steps, embed);
+  document.querySelector('header.top')?.append(bar);
+
+  // Teacher panel: one checkbox per control, the link, a copy button.
+  const boxes = CONTROL_NAMES.map((name) =>
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', value: name, 'data-testid': `control-${name}` }), ' ', h('span', { i18n: `control.${name}` })),
+  );
+  const presentBox = h('input', { type: 'checkbox', id: 'teacher-present', 'data-testid': 'teacher-present' });
+  const link = h('input', { type: 'text', readonly: '', class: 'link', id: 'classroom-link', 'data-testid': 'classroom-link', 'aria-labelledby': 'teacher-title' });
+  const linkStatus = h('span', { class: 'small', 'aria-live': 'polite' });
+  const copyLink = h('button', { type: 'button', class: 'secondary small', i18n: 'classroom.copy' });
+  const panel = h(
+    'section',
+    { class: 'card teacher-panel', id: 'teacher-panel', hidden: '', 'aria-labelledby': 'teacher-title' },
+    h('h2', { id: 'teacher-title', i18n: 'classroom.title' }),
+    h('p', { class: 'hint small', i18n: 'classroom.help' }),
+    h('div', { class: 'checks' }, ...boxes),
+    h('label', { class: 'check' }, presentBox, ' ', h('span', { i18n: 'classroom.presentLink' })),
+    h('div', { class: 'row' }, link, copyLink, linkStatus),
+  );
+  document.querySelector('.notices')?.after(panel);
+
+  const classroomLink = () => {
+    const chosen = boxes.map((b) => b.querySelector('input')).filter((i) => i.checked).map((i) => i.value);
+    const q = new URLSearchParams(location.hash.replace(/^#/, ''));
+    q.set('controls', chosen.join(','));
+    if (presentBox.checked) q.set('present', '1');
+    else q.delete('present');
+    return `${location.href.split('#')[0]}#${q.toString().replace(/%2C/g, ',')}`;
+  };
+  const refreshLink = () => {
+    link.value = classroomLink();
+  };
+  const fillBoxes = () => {
+    const show = S.controls === null || S.controls === undefined ? null : S.controls.split(',');
+    for (const b of boxes) {
+      const i = b.querySelector('input');
+      i.checked = show === null || show.includes(i.value);
+    }
+    presentBox.checked = !!S.present;
+    refreshLink();
+  };
+  panel.addEventListener('change', refreshLink);
+  copyLink.addEventListener('click', () => copy(link.value, linkStatus));
+  teacher.addEventListener('click', () => {
+    panel.hidden = !panel.hidden;
+    teacher.setAttribute('aria-expanded', String(!panel.hidden));
+    if (!panel.hidden) {
+      fillBoxes();
+      panel.querySelector('input')?.focus();
+    }
+  });
+
+  present.addEventListener('click', () => {
+    S.present = !S.present;
+    setPresent(S.present);
+    save();
+    if (S.present) document.documentElement.requestFullscreen?.().catch(() => {});
+    else if (document.fullscreenElement) document.exitFullscreen?.().catch(() => {});
+  });
+
+  // Step by step.
+  let step = 0;
+  const stepTitle = h('h2', { id: 'step-title' });
+  const stepText = h('p', {});
+  const stepCount = h('p', { class: 'small' });
+  const stepLink = h('a', { class: 'lesson-link' });
+  const back = h('button', { type: 'button', class: 'secondary', i18n: 'classroom.prev' });
+  const next = h('button', { type: 'button', i18n: 'classroom.next' });
+  const close = h('button', { type: 'button', class: 'secondary', i18n: 'classroom.close' });
+  const guide = h(
+    'aside',
+    { class: 'card step-guide', id: 'step-guide', 'data-testid': 'step-guide', hidden: '', 'aria-labelledby': 'step-title', 'aria-live': 'polite' },
+    stepCount,
+    stepTitle,
+    stepText,
+    stepLink,
+    h('div', { class: 'row' }, back, next, close),
+  );
+  document.querySelector('.notices')?.after(guide);
+  const showStep = () => {
+    const s = STEPS[step];
+    stepCount.textContent = t('classroom.stepOf', { n: step + 1, total: STEPS.length });
+    stepTitle.textContent = t(`step.${s.key}.title`);
+    stepText.textContent = t(`step.${s.key}.text`);
+    stepLink.hidden = !s.lesson;
+    if (s.lesson) {
+      stepLink.href = `#lesson=${s.lesson}`;
+      stepLink.textContent = t(`step.${s.key}.link`);
+    }
+    back.disabled = step === 0;
+    next.disabled = step === STEPS.length - 1;
+    for (const el of document.querySelectorAll('.step-focus')) el.classList.remove('step-focus');
+    const target = s.focus && document.querySelector(s.focus);
+    if (target) {
+      target.classList.add('step-focus');
+      target.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    }
+  };
+  // A language switch (app.js re-translates data-i18n elements and sets <html lang>): redo the texts set here.
+  new MutationObserver(() => {
+    if (!guide.hidden) showStep();
+    setPresent(document.body.classList.contains('present'));
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
+  steps.addEventListener('click', () => {
+    guide.hidden = !guide.hidden;
+    if (!guide.hidden) {
+      step = 0;
+      showStep();
+      next.focus();
+    } else for (const el of document.querySelectorAll('.step-focus')) el.classList.remove('step-focus');
+  });
+  back.addEventListener('click', () => {
+    step = Math.max(0, step - 1);
+    showStep();
+  });
+  next.addEventListener('click', () => {
+    step = Math.min(STEPS.length - 1, step + 1);
+    showStep();
+  });
+  close.addEventListener('click', () => {
+    guide.hidden = true;
+    for (const el of document.querySelectorAll('.step-focus')) el.classList.remove('step-focus');
+    steps.focus();
+  });
+
+  // Embed dialog.
+  const iframeBox = h('textarea', { readonly: '', rows: '3', 'data-testid': 'embed-iframe', 'aria-labelledby': 'embed-iframe-label' });
+  const compBox = h('textarea', { readonly: '', rows: '3', 'data-testid': 'embed-component', 'aria-labelledby': 'embed-component-label' });
+  const embedStatus = h('span', { class: 'small', 'aria-live': 'polite' });
+  const copyIframe = h('button', { type: 'button', class: 'secondary small', i18n: 'embed.copy' });
+  const copyComp = h('button', { type: 'button', class: 'secondary small', i18n: 'embed.copy' });
+  const closeEmbed = h('button', { type: 'button', class: 'secondary', i18n: 'embed.close' });
+  const dialog = h(
+    'dialog',
+    { class: 'embed-dialog', 'data-testid': 'embed-dialog', 'aria-labelledby': 'embed-title' },
+    h('h2', { id: 'embed-title', i18n: 'embed.title' }),
+    h('p', { id: 'embed-iframe-label', i18n: 'embed.iframe' }),
+    iframeBox,
+    copyIframe,
+    h('p', { id: 'embed-component-label', i18n: 'embed.component' }),
+    compBox,
+    copyComp,
+    h('div', { class: 'row' }, closeEmbed, embedStatus),
+  );
+  document.body.append(dialog);
+  embed.addEventListener('click', () => {
+    save();
+    const s = snippets(S);
+    iframeBox.value = s.iframe;
+    compBox.value = s.component;
+    embedStatus.textContent = '';
+    dialog.showModal();
+  });
+  copyIframe.addEventListener('click', () => copy(iframeBox.value, embedStatus));
+  copyComp.addEventListener('click', () => copy(compBox.value, embedStatus));
+  closeEmbed.addEventListener('click', () => dialog.close());
+
+  // Figure export, next to Copy link / Download.
+  const pngButton = h('button', { type: 'button', class: 'secondary', id: 'figure-png', 'data-testid': 'figure-png', i18n: 'figure.png' });
+  const svgButton = h('button', { type: 'button', class: 'secondary', id: 'figure-svg', 'data-testid': 'figure-svg', i18n: 'figure.svg' });
+  document.querySelector('.actions')?.append(pngButton, svgButton);
+  pngButton.addEventListener('click', async () => {
+    save();
+    const card = document.querySelector('.panels-card');
+    const size = await exportPng(card, figureState());
+    document.body.dataset.figure = `${size.width}x${size.height}`;
+  });
+  svgButton.addEventListener('click', () => {
+    save();
+    exportSvg($('curve'), figureState());
+  });
+
+  applyTranslations(bar);
+  applyTranslations(panel);
+  applyTranslations(guide);
+  applyTranslations(dialog);
+  applyTranslations(document.querySelector('.actions') || bar);
+  applyControls(S.controls);
+  setPresent(S.present);
+
+  // A link typed or pasted by hand: app.js applies the rest of the state.
+  window.addEventListener('hashchange', () => {
+    const { state } = parseHash(location.hash);
+    S.controls = state.controls;
+    S.present = state.present;
+    applyControls(S.controls);
+    setPresent(S.present);
+  });
+}

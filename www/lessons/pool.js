@@ -1,0 +1,76 @@
+// A pool of lesson workers for robustness curves: one module worker (own wasm Session) per core
+// (navigator.hardwareConcurrency), work split by image index into small chunks that idle workers take from a
+// queue, so a slow worker never holds the rest back. Chunk counts add up exactly to `advlab eval` (see
+// src/lessons: per-image seeds are derived from the global image index, not from the worker).
+import { Engine } from '../engine.js';
+import { ensureModel } from './common.js';
+
+/** Images per request: small enough that the workers finish together (≈ 8 chunks per worker), at most 16. */
+export function chunkSize(n, workers) {
+  return Math.max(1, Math.min(16, Math.ceil(n / (workers * 8))));
+}
+
+export class CurvePool {
+  constructor(size = navigator.hardwareConcurrency || 2) {
+    this.size = Math.max(1, Math.min(16, size | 0));
+    this.workers = [];
+    this.generation = 0;
+  }
+
+  engines() {
+    while (this.workers.length < this.size) {
+      this.workers.push(new Engine(`curves-${this.workers.length}`, { url: new URL('./worker.js', import.meta.url) }));
+    }
+    return this.workers;
+  }
+
+  /** Loads a model into every worker (before timing anything). */
+  async load(id, file) {
+    await Promise.all(this.engines().map((e) => ensureModel(e, id, file)));
+  }
+
+  /**
+   * Correct counts at each η over all images: {counts: number[], n}. job: {id, file, attack, params, etas,
+   * images: Float32Array(n·784), labels: Uint32Array(n)}. onProgress(done, n) as images finish.
+   */
+  async run(job, onProgress = () => {}) {
+    const gen = ++this.generation;
+    const n = job.labels.length;
+    const sz = job.images.length / n;
+    await this.load(job.id, job.file);
+    const counts = new Array(job.etas.length).fill(0);
+    const chunk = chunkSize(n, this.size);
+    const doneBy = new Map();
+    let next = 0;
+    const report = () => onProgress([...doneBy.values()].reduce((a, b) => a + b, 0), n);
+    const worker = async (eng) => {
+      while (next < n) {
+        if (gen !== this.generation) throw new Error('error.cancelled: curves');
+        const start = next;
+        const end = Math.min(n, start + chunk);
+        next = end;
+        const key = `${start}`;
+        const c = await eng.call(
+          'robustnessChunk',
+          {
+            id: job.id, attack: job.attack, params: job.params, etas: Float32Array.from(job.etas),
+            images: job.images.slice(start * sz, end * sz), labels: Array.from(job.labels.subarray(start, end)), start,
+          },
+          { onProgress: (p) => { doneBy.set(key, p.done); report(); } },
+        );
+        doneBy.set(key, end - start);
+        report();
+        for (let k = 0; k < counts.length; k++) counts[k] += c[k];
+      }
+    };
+    await Promise.all(this.engines().map(worker));
+    if (gen !== this.generation) throw new Error('error.cancelled: curves');
+    return { counts, n };
+  }
+
+  /** Stops the running job at once: every worker is terminated and replaced (models are re-sent). */
+  cancel() {
+    this.generation += 1;
+    for (const e of this.workers) if (e.busy) e.cancel();
+  }
+}
