@@ -201,7 +201,7 @@ fn a_tiny_adversarial_training_run_is_reproducible_and_learns_robustness() {
     let spec = architecture("linear").unwrap();
     let run = |adv: Option<AdvConfig>| {
         let mut m = Model::init(&spec, [1, 28, 28], 4).unwrap();
-        let mut hook: Box<dyn FnMut(&Model, Batch, &mut ChaCha8Rng) -> advlab::Result<Batch>> = match adv {
+        let mut hook: Box<advlab::train::BatchTransform<'static>> = match adv {
             Some(a) => Box::new(adversarial(a)),
             None => Box::new(|_: &Model, b: Batch, _: &mut ChaCha8Rng| Ok(b)),
         };
