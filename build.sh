@@ -204,10 +204,12 @@ cmd_data() {
 }
 
 cmd_train() {
+  # ./build.sh train      the six standard models, the sample gallery and the lessons' data (< 30 min on 2 cores)
+  # ./build.sh train all  the same, then the robust models of the defences lesson
   ensure_rust
   cmd_data
   cargo build --release --bin advlab
-  bash scripts/train-all.sh
+  if [ "${1:-}" = all ]; then WITH_DEFENCES=1 bash scripts/train-all.sh; else bash scripts/train-all.sh; fi
 }
 
 cmd_bench() {
@@ -249,7 +251,7 @@ case "${1:-}" in
   build) build_wasm ;;
   dist) cmd_dist ;;
   data) cmd_data ;;
-  train) cmd_train ;;
+  train) shift; cmd_train "$@" ;;
   bench) cmd_bench ;;
   fuzz) shift; cmd_fuzz "$@" ;;
   *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
