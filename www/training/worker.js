@@ -18,7 +18,7 @@ async function fetchBytes(name) {
 }
 
 async function subset() {
-  data ??= Promise.all([fetchBytes('mnist-train-5000-images.idx'), fetchBytes('mnist-train-5000-labels.idx')]);
+  data ??= Promise.all([fetchBytes('mnist-train-5000-images.idx.gzip'), fetchBytes('mnist-train-5000-labels.idx')]);
   return data;
 }
 
