@@ -164,7 +164,9 @@ cmd_test() {
 }
 
 cmd_dist() {
-  build_wasm
+  [ "${1:-}" = "--no-build" ] || build_wasm
+  ensure_node_modules
+  [ -s www/pkg/advlab_bg.wasm ] || die "www/pkg/ is not built: run ./build.sh build first"
   say "writing dist/"
   rm -rf dist
   mkdir -p dist
@@ -173,6 +175,13 @@ cmd_dist() {
   # The page's runtime files only: no tests, no benchmarks, no dev scripts.
   rsync -a --exclude 'bench*' --exclude 'dist-README.txt' www/ dist/www/ 2>/dev/null || { cp -r www dist/; rm -f dist/www/bench* dist/www/dist-README.txt; }
   [ -f www/dist-README.txt ] && cp www/dist-README.txt dist/README.txt
+  # www/ ships readable source (no build step while developing); the deployable copy is minified file by file
+  # with esbuild: no bundling, so every ES module, worker and import path stays exactly where it was. sw.js keeps
+  # its source form (its VERSION line is stamped below).
+  say "minifying dist/www JS and CSS (esbuild, per file)"
+  find dist/www -type f \( -name '*.js' -o -name '*.css' \) -print0 |
+    xargs -0 -I{} node_modules/.bin/esbuild {} --minify --legal-comments=none --log-level=warning \
+      --outfile={} --allow-overwrite
   # A new release gets a new offline cache: the worker's VERSION is a hash of everything it serves.
   local version
   version=$(cd dist && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
@@ -253,7 +262,7 @@ case "${1:-}" in
   serve) shift; cmd_serve "$@" ;;
   test) cmd_test ;;
   build) build_wasm ;;
-  dist) cmd_dist ;;
+  dist) shift; cmd_dist "$@" ;;
   data) cmd_data ;;
   train) shift; cmd_train "$@" ;;
   bench) cmd_bench ;;

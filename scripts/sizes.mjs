@@ -31,7 +31,8 @@ const sum = (list) => list.reduce((a, f) => ({ raw: a.raw + f.raw, gz: a.gz + f.
 const row = (name, s) => console.log(`${name.padEnd(44)} ${kb(s.raw)} KB ${kb(s.gz)} KB`);
 
 const widgetSrc = fs.existsSync(path.join(root, 'www/adversarial-lab.js')) ? fs.readFileSync(path.join(root, 'www/adversarial-lab.js'), 'utf8') : '';
-const widgetDefault = /WIDGET_DEFAULT = '([^']+)'/.exec(widgetSrc)?.[1] ?? null;
+// Source form `WIDGET_DEFAULT = 'id'` or, after ./build.sh dist minifies it, `WIDGET_DEFAULT="id"`.
+const widgetDefault = /WIDGET_DEFAULT\s*=\s*['"]([^'"]+)['"]/.exec(widgetSrc)?.[1] ?? null;
 let index = { models: [] };
 try {
   index = JSON.parse(fs.readFileSync(path.join(root, 'www/models/index.json'), 'utf8'));
@@ -81,5 +82,9 @@ if (pageModel && pageModel !== widgetModel) {
     `  with the full page's default model (${index.default}, ${(pageModel.gz / 1024).toFixed(1)} KB gzip): ${Math.round(pageTotal / 1024)} KB gzip` +
       ` — f32 weights barely compress, so a CNN does not fit the budget`,
   );
+}
+if (!widgetModel) {
+  console.error(`sizes.mjs: the widget's default model (${widgetDefault ?? 'WIDGET_DEFAULT not found'}) is not in ${path.basename(root)}/: the budget cannot be measured`);
+  process.exit(1);
 }
 process.exit(total / 1024 < BUDGET_KB ? 0 : 1);
