@@ -473,7 +473,8 @@ impl Model {
             let (next, idx) = match layer {
                 Layer::Dense(d) => (d.forward(cur), Vec::new()),
                 Layer::Conv2d(c) => (c.forward(cur), Vec::new()),
-                Layer::MaxPool2d(p) => p.forward(cur),
+                Layer::MaxPool2d(p) if keep => p.forward(cur),
+                Layer::MaxPool2d(p) => (p.forward_values(cur), Vec::new()),
                 Layer::Relu => (relu::forward(cur), Vec::new()),
                 Layer::Flatten => {
                     if !keep {
@@ -490,6 +491,32 @@ impl Model {
             pool_idx.push(if keep { idx } else { Vec::new() });
         }
         ForwardCache { acts, pool_idx }
+    }
+
+    /// Time per layer of one forward pass over `x`, averaged over `reps` runs, in the units of `now` (a clock the
+    /// caller supplies, so this module needs no platform timer). For the benchmarks: where a forward pass spends
+    /// its time.
+    pub fn profile_layers(&self, x: ArrayView4<f32>, reps: usize, now: &dyn Fn() -> f64) -> Vec<(String, f64)> {
+        let reps = reps.max(1);
+        let mut cur = flatten(x).into_owned();
+        let mut out = Vec::with_capacity(self.layers.len());
+        for (layer, spec) in self.layers.iter().zip(&self.spec) {
+            let run = |cur: ArrayView2<f32>| match layer {
+                Layer::Dense(d) => d.forward(cur),
+                Layer::Conv2d(c) => c.forward(cur),
+                Layer::MaxPool2d(p) => p.forward_values(cur),
+                Layer::Relu => relu::forward(cur),
+                Layer::Flatten => cur.to_owned(),
+            };
+            let t0 = now();
+            let mut next = run(cur.view());
+            for _ in 1..reps {
+                next = std::hint::black_box(run(cur.view()));
+            }
+            out.push((format!("{spec:?}"), (now() - t0) / reps as f64));
+            cur = next;
+        }
+        out
     }
 
     /// `(∂L/∂x, ∂L/∂θ)` given `dlogits = ∂L/∂logits` and the cache of the same batch. Parameter gradients are

@@ -19,6 +19,15 @@ impl Session {
         Ok(Float32Array::from(z.as_slice().unwrap_or(&[])))
     }
 
+    /// Milliseconds per layer of one forward pass (mean of `reps`), as `[[layer, ms], …]`: where the forward time goes.
+    #[wasm_bindgen(js_name = layerTimes)]
+    pub fn layer_times(&self, id: &str, pixels: &[f32], reps: usize) -> std::result::Result<JsValue, JsError> {
+        let l = self.get(id).js()?;
+        let x = image_view(&l.model, pixels).js()?;
+        let times = l.model.profile_layers(x, reps.min(100_000), &now_ms);
+        serde_wasm_bindgen::to_value(&times).map_err(|e| JsError::new(&e.to_string()))
+    }
+
     /// The input gradient `∇ₓ J(x, y)` of the cross-entropy loss `J = −log softmax(f(x))_y` of one image with
     /// label `label` (Goodfellow et al. 2015, the quantity FGSM takes the sign of), flat `C·H·W`.
     #[wasm_bindgen(js_name = inputGradient)]
