@@ -163,3 +163,53 @@ fn iterative_attack_runs_in_the_browser_and_can_be_cancelled() {
     let msg = message(s.run_attack("p", &x, "pgd", r#"{"eta":"abc"}"#, -1, &noop).unwrap_err());
     assert!(msg.starts_with("error.parameter:"), "{msg}");
 }
+
+/// Deterministic pseudo-random pixels in [0, 1).
+fn pixels(n: usize, seed: u64) -> Array4<f32> {
+    let mut state = seed;
+    Array4::from_shape_fn((n, 1, 28, 28), |_| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    })
+}
+
+fn assert_close(a: &Array2<f32>, b: &Array2<f32>, what: &str) {
+    let scale = b.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() <= 1e-5 * scale, "{what}: {x} vs {y}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn single_image_fast_path_equals_the_batched_path_and_follows_weight_changes() {
+    // One image takes Winograd F(2×2, 3×3) convolutions and the blocked matrix-vector product; eight take im2col +
+    // sgemm. Both must give the same logits, and a weight update (as browser training makes) must reach the
+    // cached Winograd filters.
+    assert!(
+        nn::conv2d::WINOGRAD_MAX_BATCH >= 1,
+        "the wasm build takes the Winograd path"
+    );
+    for arch in ["cnn", "cnn-wide"] {
+        let spec = nn::architecture(arch).unwrap();
+        let mut model = Model::init(&spec, [1, 28, 28], 11).unwrap();
+        let x = pixels(8, 99);
+        let check = |model: &Model, what: &str| {
+            let batched = model.logits(x.view());
+            for i in 0..8 {
+                let one = model.logits(x.slice(ndarray::s![i..i + 1, .., .., ..]));
+                assert_close(
+                    &one,
+                    &batched.slice(ndarray::s![i..i + 1, ..]).to_owned(),
+                    &format!("{arch} {what} image {i}"),
+                );
+            }
+        };
+        check(&model, "initial weights");
+        // Change the second convolution's weights (parameter 2 = its W): scale and shift every value.
+        let w: Vec<f32> = model.params()[2].data.iter().map(|v| v * 1.5 - 0.01).collect();
+        model.set_param(2, &w).unwrap();
+        check(&model, "after set_param");
+    }
+}

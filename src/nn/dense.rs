@@ -45,12 +45,21 @@ impl Dense {
     /// `Y = X Wᵀ + 1 bᵀ` for `x: [N, inputs]`.
     pub fn forward(&self, x: ArrayView2<f32>) -> Array2<f32> {
         if x.nrows() <= SMALL_BATCH {
-            let mut y = Array2::zeros((x.nrows(), self.outputs()));
-            for (mut yr, xr) in y.rows_mut().into_iter().zip(x.rows()) {
-                // y_r = W x_r + b: one contiguous dot product per output.
-                for ((yo, wo), &bo) in yr.iter_mut().zip(self.w.rows()).zip(&self.b) {
-                    *yo = wo.dot(&xr) + bo;
-                }
+            // y_r = W x_r + b: a blocked matrix-vector product per row (kernels::gemv).
+            let (rows, cols) = (self.outputs(), self.inputs());
+            let x = x.as_standard_layout();
+            let mut y = Array2::zeros((x.nrows(), rows));
+            let (w, b) = (
+                self.w.as_slice().expect("standard"),
+                self.b.as_slice().expect("standard"),
+            );
+            for (yr, xr) in y
+                .as_slice_mut()
+                .expect("fresh")
+                .chunks_exact_mut(rows)
+                .zip(x.as_slice().expect("standard").chunks_exact(cols))
+            {
+                super::kernels::gemv(w, rows, cols, xr, b, yr);
             }
             return y;
         }

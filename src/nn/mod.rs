@@ -22,11 +22,13 @@ pub mod dense;
 pub mod flatten;
 pub mod im2col;
 pub mod init;
+pub mod kernels;
 pub mod loss;
 pub mod maxpool;
 pub(crate) mod model;
 pub(crate) mod par;
 pub mod relu;
+pub mod winograd;
 
 use serde::{Deserialize, Serialize};
 

@@ -334,7 +334,7 @@ impl Model {
                 }
                 Layer::Conv2d(c) => {
                     let (ckk, o, kk) = (c.g.ckk(), c.g.o, c.g.k * c.g.k);
-                    (c.w.as_slice_mut().expect("standard"), ckk, o * kk)
+                    (c.params_mut().0, ckk, o * kk)
                 }
                 _ => continue,
             };
@@ -406,7 +406,12 @@ impl Model {
         for layer in &mut self.layers {
             let (w, b) = match layer {
                 Layer::Dense(d) => (&mut d.w, &mut d.b),
-                Layer::Conv2d(c) => (&mut c.w, &mut c.b),
+                Layer::Conv2d(c) => {
+                    let (w, b) = c.params_mut();
+                    out.push(w);
+                    out.push(b);
+                    continue;
+                }
                 _ => continue,
             };
             out.push(w.as_slice_mut().expect("standard"));
@@ -469,6 +474,12 @@ impl Model {
         let mut acts = vec![x.to_owned()];
         let mut pool_idx = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
+            if !keep && matches!(layer, Layer::Relu) {
+                // Inference: nothing reads the pre-activation again, so rectify it in place.
+                relu::forward_in_place(acts.last_mut().expect("input"));
+                pool_idx.push(Vec::new());
+                continue;
+            }
             let cur = acts.last().expect("input").view();
             let (next, idx) = match layer {
                 Layer::Dense(d) => (d.forward(cur), Vec::new()),

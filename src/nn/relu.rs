@@ -10,6 +10,11 @@ pub fn forward(x: ArrayView2<f32>) -> Array2<f32> {
     x.mapv(|v| if v > 0.0 { v } else { 0.0 })
 }
 
+/// [`forward`] in place (inference, where the input is not needed again).
+pub fn forward_in_place(x: &mut Array2<f32>) {
+    x.mapv_inplace(|v| if v > 0.0 { v } else { 0.0 });
+}
+
 /// `∂L/∂x = dy · [x > 0]`.
 pub fn backward(x: ArrayView2<f32>, dy: ArrayView2<f32>) -> Array2<f32> {
     Zip::from(&x)

@@ -1,0 +1,206 @@
+//! Hand-blocked f32 kernels for the small products of a single-image forward pass, where a general sgemm's
+//! packing costs more than the product: [`gemm`] (Winograd's 16 channel products, see [`super::winograd`]) and
+//! [`gemv`] (a dense layer on one image).
+//!
+//! Each has a register-blocked core written with wasm `v128` intrinsics when the build has simd128 (the page's
+//! build), and the same blocking in plain Rust otherwise (native builds, where LLVM vectorises it). Without fused
+//! multiply-add in baseline wasm SIMD, every multiply-add is two instructions; the blocking keeps the loads (one
+//! per four multiply-adds or fewer) off the critical path, so both kernels run close to that arithmetic bound.
+//! The summation order is the same in both versions: results are bit-identical between them.
+
+/// `m = u · v` for row-major `u: [rows, inner]`, `v: [inner, cols]`, `m: [rows, cols]` (overwritten).
+///
+/// Register-blocked: 4 rows of `m` × 12 columns live in 12 four-lane accumulators while the inner index runs, so
+/// each step is 3 loads of `v`, 4 broadcasts of `u` and 12 multiply-adds; no packing (the operands are small and
+/// already contiguous). Edges fall back to a plain loop. On wasm32 with simd128 the block uses `v128` directly.
+pub fn gemm(u: &[f32], v: &[f32], m: &mut [f32], rows: usize, inner: usize, cols: usize) {
+    const MR: usize = 4;
+    const NR: usize = 12;
+    let (rb, cb) = (rows / MR * MR, cols / NR * NR);
+    for r in (0..rb).step_by(MR) {
+        for q in (0..cb).step_by(NR) {
+            block_4x12(u, v, m, r, q, inner, cols);
+        }
+    }
+    // Edges: the last columns of the blocked rows, then the remaining rows.
+    for r in 0..rows {
+        let from = if r < rb { cb } else { 0 };
+        if from == cols {
+            continue;
+        }
+        let mr = &mut m[r * cols + from..(r + 1) * cols];
+        mr.fill(0.0);
+        for (k, &a) in u[r * inner..(r + 1) * inner].iter().enumerate() {
+            for (mv, &vv) in mr.iter_mut().zip(&v[k * cols + from..(k + 1) * cols]) {
+                *mv += a * vv;
+            }
+        }
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn block_4x12(u: &[f32], v: &[f32], m: &mut [f32], r: usize, q: usize, inner: usize, cols: usize) {
+    use std::arch::wasm32::*;
+    assert!((r + 3) * inner + inner <= u.len() && (inner - 1) * cols + q + 12 <= v.len());
+    assert!((r + 3) * cols + q + 12 <= m.len());
+    let mut acc = [f32x4_splat(0.0); 12];
+    // SAFETY: the asserts above bound every index below: rows r..r+4 of u have `inner` values, and row k < inner
+    // of v and rows r..r+4 of m have the columns q..q+12. Unaligned v128 loads and stores are allowed in wasm.
+    unsafe {
+        let (up, vp) = (u.as_ptr(), v.as_ptr());
+        for k in 0..inner {
+            let vrow = vp.add(k * cols + q);
+            let b0 = v128_load(vrow as *const v128);
+            let b1 = v128_load(vrow.add(4) as *const v128);
+            let b2 = v128_load(vrow.add(8) as *const v128);
+            for i in 0..4 {
+                let a = v128_load32_splat(up.add((r + i) * inner + k) as *const u32);
+                acc[3 * i] = f32x4_add(acc[3 * i], f32x4_mul(a, b0));
+                acc[3 * i + 1] = f32x4_add(acc[3 * i + 1], f32x4_mul(a, b1));
+                acc[3 * i + 2] = f32x4_add(acc[3 * i + 2], f32x4_mul(a, b2));
+            }
+        }
+        let mp = m.as_mut_ptr();
+        for i in 0..4 {
+            let row = mp.add((r + i) * cols + q);
+            v128_store(row as *mut v128, acc[3 * i]);
+            v128_store(row.add(4) as *mut v128, acc[3 * i + 1]);
+            v128_store(row.add(8) as *mut v128, acc[3 * i + 2]);
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+fn block_4x12(u: &[f32], v: &[f32], m: &mut [f32], r: usize, q: usize, inner: usize, cols: usize) {
+    let mut acc = [[0.0f32; 12]; 4];
+    for k in 0..inner {
+        let b: &[f32; 12] = v[k * cols + q..][..12].try_into().expect("12 columns");
+        for (i, row) in acc.iter_mut().enumerate() {
+            let a = u[(r + i) * inner + k];
+            for (x, &bv) in row.iter_mut().zip(b) {
+                *x += a * bv;
+            }
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        m[(r + i) * cols + q..][..12].copy_from_slice(row);
+    }
+}
+
+/// `y[r] = w[r, ·] · x + b[r]` for row-major `w: [rows, cols]`.
+///
+/// Four rows at a time share each load of `x`: per four columns, one load of `x`, four of `w`, four multiplies and
+/// four adds into four-lane accumulators, reduced at the end of the row (lane order 0+1, 2+3, then the two).
+pub fn gemv(w: &[f32], rows: usize, cols: usize, x: &[f32], b: &[f32], y: &mut [f32]) {
+    assert!(w.len() == rows * cols && x.len() == cols && b.len() == rows && y.len() == rows);
+    let rb = rows / 4 * 4;
+    for r in (0..rb).step_by(4) {
+        let d = dot4(&w[r * cols..(r + 4) * cols], cols, x);
+        for i in 0..4 {
+            y[r + i] = d[i] + b[r + i];
+        }
+    }
+    for r in rb..rows {
+        y[r] = dot4(&w[r * cols..(r + 1) * cols].repeat(4), cols, x)[0] + b[r];
+    }
+}
+
+/// Dot products of the 4 rows of `w4: [4, cols]` with `x`, by 4-lane partial sums (see [`gemv`]).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn dot4(w4: &[f32], cols: usize, x: &[f32]) -> [f32; 4] {
+    use std::arch::wasm32::*;
+    assert!(w4.len() == 4 * cols && x.len() == cols);
+    let cb = cols / 4 * 4;
+    let mut acc = [f32x4_splat(0.0); 4];
+    // SAFETY: k + 4 <= cb <= cols bounds every load: x has `cols` values and each row of w4 has `cols` values.
+    unsafe {
+        let (wp, xp) = (w4.as_ptr(), x.as_ptr());
+        for k in (0..cb).step_by(4) {
+            let xv = v128_load(xp.add(k) as *const v128);
+            for (i, a) in acc.iter_mut().enumerate() {
+                *a = f32x4_add(*a, f32x4_mul(v128_load(wp.add(i * cols + k) as *const v128), xv));
+            }
+        }
+    }
+    let mut out = [0.0f32; 4];
+    for (i, a) in acc.iter().enumerate() {
+        let l = [
+            f32x4_extract_lane::<0>(*a),
+            f32x4_extract_lane::<1>(*a),
+            f32x4_extract_lane::<2>(*a),
+            f32x4_extract_lane::<3>(*a),
+        ];
+        out[i] = reduce(l, &w4[i * cols + cb..(i + 1) * cols], &x[cb..]);
+    }
+    out
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+fn dot4(w4: &[f32], cols: usize, x: &[f32]) -> [f32; 4] {
+    let cb = cols / 4 * 4;
+    let mut acc = [[0.0f32; 4]; 4];
+    for k in (0..cb).step_by(4) {
+        let xv: &[f32; 4] = x[k..k + 4].try_into().expect("4 values");
+        for (i, a) in acc.iter_mut().enumerate() {
+            let wv: &[f32; 4] = w4[i * cols + k..i * cols + k + 4].try_into().expect("4 values");
+            for l in 0..4 {
+                a[l] += wv[l] * xv[l];
+            }
+        }
+    }
+    std::array::from_fn(|i| reduce(acc[i], &w4[i * cols + cb..(i + 1) * cols], &x[cb..]))
+}
+
+/// The four lanes' partial sums `(l0 + l1) + (l2 + l3)`, then the leftover columns in order.
+#[inline(always)]
+fn reduce(l: [f32; 4], wt: &[f32], xt: &[f32]) -> f32 {
+    let mut s = (l[0] + l[1]) + (l[2] + l[3]);
+    for (a, b) in wt.iter().zip(xt) {
+        s += a * b;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gemm_blocks_and_edges() {
+        for (rows, inner, cols) in [(4, 3, 12), (9, 5, 37), (32, 32, 36), (1, 1, 1), (3, 7, 11), (8, 2, 24)] {
+            let u: Vec<f32> = (0..rows * inner).map(|i| (i % 13) as f32 - 6.0).collect();
+            let v: Vec<f32> = (0..inner * cols).map(|i| (i % 7) as f32 * 0.5).collect();
+            let mut m = vec![f32::NAN; rows * cols];
+            gemm(&u, &v, &mut m, rows, inner, cols);
+            for r in 0..rows {
+                for q in 0..cols {
+                    let want: f32 = (0..inner).map(|k| u[r * inner + k] * v[k * cols + q]).sum();
+                    assert_eq!(m[r * cols + q], want, "{rows}×{inner}×{cols} at ({r}, {q})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gemv_rows_and_leftover_columns() {
+        for (rows, cols) in [(128, 1152), (10, 128), (5, 7), (1, 3), (7, 33)] {
+            let w: Vec<f32> = (0..rows * cols).map(|i| ((i * 31) % 17) as f32 * 0.125 - 1.0).collect();
+            let x: Vec<f32> = (0..cols).map(|i| ((i * 7) % 5) as f32 * 0.25).collect();
+            let b: Vec<f32> = (0..rows).map(|r| r as f32).collect();
+            let mut y = vec![f32::NAN; rows];
+            gemv(&w, rows, cols, &x, &b, &mut y);
+            for r in 0..rows {
+                let want: f64 = b[r] as f64 + (0..cols).map(|k| w[r * cols + k] as f64 * x[k] as f64).sum::<f64>();
+                assert!(
+                    (y[r] as f64 - want).abs() <= 1e-4 * want.abs().max(1.0),
+                    "{rows}×{cols} row {r}: {} vs {want}",
+                    y[r]
+                );
+            }
+        }
+    }
+}
