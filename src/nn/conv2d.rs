@@ -27,8 +27,11 @@ pub const CONV_BLOCK: usize = 8;
 /// drops from 106 to 70 µs in Chromium. Larger batches keep im2col + sgemm, whose packing then pays off, so batched
 /// evaluation and training are unchanged, and a slider move or a single-image attack gets the fast path.
 /// Natively, matrixmultiply's AVX2/FMA kernels make im2col the faster path (batch-1 FGSM 248 µs against
-/// 302 µs with Winograd), so the native build never takes it.
-pub const WINOGRAD_MAX_BATCH: usize = if cfg!(target_arch = "wasm32") { 4 } else { 0 };
+/// 302 µs with Winograd), so the native build never takes it ([`WINOGRAD`]).
+pub const WINOGRAD_MAX_BATCH: usize = 4;
+
+/// Whether this build takes the Winograd path at all: the wasm build only (see [`WINOGRAD_MAX_BATCH`]).
+pub const WINOGRAD: bool = cfg!(target_arch = "wasm32");
 
 thread_local! {
     /// Per-thread im2col scratch, reused across calls (saves allocating and zeroing megabytes per block).
@@ -90,7 +93,7 @@ impl Conv2d {
         let (n, pos) = (x.nrows(), g.positions());
         let x = x.as_standard_layout();
         let xs = x.as_slice().expect("standard layout");
-        if n <= WINOGRAD_MAX_BATCH && winograd::applies(g) {
+        if WINOGRAD && n <= WINOGRAD_MAX_BATCH && winograd::applies(g) {
             let u = self
                 .wino
                 .get_or_init(|| winograd::transform_filters(self.w.as_slice().expect("standard"), g.o, g.c));

@@ -135,6 +135,8 @@ fn input_transform(x: &[f32], g: &ConvGeom, ts: usize, s: &mut Scratch) {
 
 /// `y[o, i, j] = bias[o] + Σ_{c,u,v} W[o,c,u,v]·x[c, i+u−p, j+v−p]` for one image `x: [C, H, W]`, written to
 /// `y: [O, Ho, Wo]`, with `u` from [`transform_filters`]. Requires [`applies`].
+// The output transform's tile index `j` reads 16 parallel rows of M at once; an iterator would hide that.
+#[allow(clippy::needless_range_loop)]
 pub fn forward_image(x: &[f32], g: &ConvGeom, u: &[f32], bias: &[f32], y: &mut [f32], s: &mut Scratch) {
     debug_assert!(applies(g));
     let (th, tw) = (g.ho.div_ceil(2), g.wo.div_ceil(2));
