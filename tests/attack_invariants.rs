@@ -444,6 +444,19 @@ fn evaluate_and_transfer_are_deterministic_and_consistent() {
                 assert!((r1.adversarial_accuracy - expect).abs() < 1e-5, "{r1:?}");
             }
             assert!(r1.mean_linf <= 0.2 + 1e-6);
+            // The per-image outcomes add up to the accuracy, and misclassified images count as not robust.
+            assert_eq!(r1.outcomes.len(), n);
+            let ones = r1.outcomes.chars().filter(|&c| c == '1').count();
+            assert!(
+                (ones as f32 / n as f32 - r1.adversarial_accuracy).abs() < 1e-6,
+                "{}",
+                r1.outcomes
+            );
+            for (i, c) in r1.outcomes.chars().enumerate() {
+                if i % 6 == 5 {
+                    assert_eq!(c, '0', "image {i} was misclassified before the attack");
+                }
+            }
             // Self-transfer is perfect transfer.
             let t = attacks::transfer(&a, &a, images.view(), &labels, attack.as_ref(), &p, targeted, 5).unwrap();
             assert_eq!(t.source_success_rate, r1.success_rate);

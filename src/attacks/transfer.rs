@@ -53,6 +53,10 @@ pub struct EvalReport {
     pub mean_rho: f32,
     /// Mean queries over the attacked images.
     pub mean_queries: f32,
+    /// One character per image, in order: `1` when the image is still classified correctly after the attack, `0`
+    /// otherwise (also when it was misclassified to begin with). Lets two attacks on the same images be combined
+    /// per image, e.g. the worst case of a white-box and a black-box attack.
+    pub outcomes: String,
 }
 
 /// The result of [`transfer`]: adversarials crafted on `source`, evaluated on `target`.
@@ -182,7 +186,13 @@ pub fn evaluate(
     let correct = results.iter().filter(|r| r.is_some()).count();
     let (mut adv_correct, mut succ, mut linf, mut l2, mut l0, mut q) = (0usize, 0usize, 0f64, 0f64, 0f64, 0f64);
     let mut rho = 0f64;
+    let mut outcomes = String::with_capacity(n);
     for (i, (r, &y)) in results.iter().zip(labels).enumerate() {
+        outcomes.push(if r.as_ref().is_some_and(|r| r.pred_after == y) {
+            '1'
+        } else {
+            '0'
+        });
         let Some(r) = r else { continue };
         adv_correct += (r.pred_after == y) as usize;
         q += r.queries as f64;
@@ -217,6 +227,7 @@ pub fn evaluate(
         mean_l0: mean(l0, succ),
         mean_rho: mean(rho, succ),
         mean_queries: mean(q, correct),
+        outcomes,
     })
 }
 
