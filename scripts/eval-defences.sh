@@ -6,7 +6,7 @@
 # scripts/defences-metrics.mjs folds them into each model's metadata `metrics`, writes www/models/robustness.json
 # (the page's curves) and target/defences/table.md (the README table).
 #
-#   N=10000 (white-box images)  NT=2000 (transfer images)  NS=200 SQ=1000 (Square images and queries)
+#   N=10000 (white-box images)  NT=2000 (transfer images)  NS=1000 SQ=1000 (Square images and queries; PGD-40 reruns on the same images)
 #   NC=500 (curve images)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ OUT=${OUT:-www/models}
 N=${N:-10000}
 NSTD=${NSTD:-1000}
 NT=${NT:-2000}
-NS=${NS:-200}
+NS=${NS:-1000}
 SQ=${SQ:-1000}
 NC=${NC:-500}
 R=target/defences
@@ -37,6 +37,7 @@ for spec in "mnist 0.3 mnist-cnn mnist-cnn-adv mnist-cnn-ens" "fashion 0.1 fashi
     ev "$m" fgsm "$eta" "$n" "$R/$m.fgsm.json"
     ev "$m" pgd "$eta" "$n" "$R/$m.pgd.json" "$(pgd "$eta")"
     ev "$m" square "$eta" "$NS" "$R/$m.square.json" "{\"max_queries\":$SQ}"
+    ev "$m" pgd "$eta" "$NS" "$R/$m.pgd-square-images.json" "$(pgd "$eta")"
   done
 done
 # Black-box transfer from the standard models (Tramèr's Table 4 columns).

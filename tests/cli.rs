@@ -60,6 +60,11 @@ fn eval_reports_clean_and_adversarial_numbers() {
     assert_eq!(v["eta"], 0.25);
     assert!(v["mean_linf"].as_f64().unwrap() <= 0.25 + 1e-6);
     assert!(v["adversarial_accuracy"].as_f64().unwrap() < v["clean_accuracy"].as_f64().unwrap());
+    // One outcome per image, adding up to the adversarial accuracy.
+    let outcomes = v["outcomes"].as_str().expect("outcomes string");
+    assert_eq!(outcomes.len(), 200);
+    let ones = outcomes.chars().filter(|&c| c == '1').count() as f64;
+    assert!((ones / 200.0 - v["adversarial_accuracy"].as_f64().unwrap()).abs() < 1e-6);
 }
 
 #[test]

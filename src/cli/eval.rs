@@ -63,6 +63,7 @@ pub fn run(argv: &[String]) -> Result<()> {
         o.insert("mean_rho".into(), json!(jf(r.mean_rho)));
         o.insert("mean_queries".into(), json!(jf(r.mean_queries)));
         o.insert("attacked".into(), json!(r.attacked));
+        o.insert("outcomes".into(), json!(r.outcomes));
     }
     out.as_object_mut()
         .expect("object")

@@ -24,7 +24,7 @@ pub const CONV_BLOCK: usize = 8;
 /// Up to this many images, a 3×3 stride-1 forward pass in the wasm build uses Winograd F(2×2, 3×3)
 /// ([`winograd`]: 2.25× fewer multiplications, no column matrix, no packing). Baseline wasm SIMD has no fused
 /// multiply-add, so multiplications are what a forward pass waits for: the shipped CNN's second convolution
-/// drops from 106 to 70 µs in Chromium. Larger batches keep im2col + sgemm, whose packing then pays off, so batched
+/// drops from 106 to 55 µs in Chromium. Larger batches keep im2col + sgemm, whose packing then pays off, so batched
 /// evaluation and training are unchanged, and a slider move or a single-image attack gets the fast path.
 /// Natively, matrixmultiply's AVX2/FMA kernels make im2col the faster path (batch-1 FGSM 248 µs against
 /// 302 µs with Winograd), so the native build never takes it ([`WINOGRAD`]).

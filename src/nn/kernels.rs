@@ -10,21 +10,25 @@
 
 /// `m = u · v` for row-major `u: [rows, inner]`, `v: [inner, cols]`, `m: [rows, cols]` (overwritten).
 ///
-/// Register-blocked: 4 rows of `m` × 12 columns live in 12 four-lane accumulators while the inner index runs, so
-/// each step is 3 loads of `v`, 4 broadcasts of `u` and 12 multiply-adds; no packing (the operands are small and
-/// already contiguous). Edges fall back to a plain loop. On wasm32 with simd128 the block uses `v128` directly.
+/// Register-blocked: 4 rows of `m` × 8 columns live in 8 four-lane accumulators while the inner index runs, so
+/// each step is 2 loads of `v`, 4 broadcasts of `u` and 16 multiply-adds; no packing (the operands are small and
+/// already contiguous). A last block of 4 columns uses 4 accumulators; other edges fall back to a plain loop. On
+/// wasm32 with simd128 the blocks use `v128` directly.
 pub fn gemm(u: &[f32], v: &[f32], m: &mut [f32], rows: usize, inner: usize, cols: usize) {
     const MR: usize = 4;
-    const NR: usize = 12;
-    let (rb, cb) = (rows / MR * MR, cols / NR * NR);
+    let rb = rows / MR * MR;
+    let (c8, c4) = (cols / 8 * 8, cols / 4 * 4);
     for r in (0..rb).step_by(MR) {
-        for q in (0..cb).step_by(NR) {
-            block_4x12(u, v, m, r, q, inner, cols);
+        for q in (0..c8).step_by(8) {
+            block::<2>(u, v, m, r, q, inner, cols);
+        }
+        if c4 > c8 {
+            block::<1>(u, v, m, r, c8, inner, cols);
         }
     }
     // Edges: the last columns of the blocked rows, then the remaining rows.
     for r in 0..rows {
-        let from = if r < rb { cb } else { 0 };
+        let from = if r < rb { c4 } else { 0 };
         if from == cols {
             continue;
         }
@@ -38,54 +42,57 @@ pub fn gemm(u: &[f32], v: &[f32], m: &mut [f32], rows: usize, inner: usize, cols
     }
 }
 
+/// One 4 × (4·NV) block of `m` at row `r`, column `q`.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-fn block_4x12(u: &[f32], v: &[f32], m: &mut [f32], r: usize, q: usize, inner: usize, cols: usize) {
+fn block<const NV: usize>(u: &[f32], v: &[f32], m: &mut [f32], r: usize, q: usize, inner: usize, cols: usize) {
     use std::arch::wasm32::*;
-    assert!((r + 3) * inner + inner <= u.len() && (inner - 1) * cols + q + 12 <= v.len());
-    assert!((r + 3) * cols + q + 12 <= m.len());
-    let mut acc = [f32x4_splat(0.0); 12];
+    assert!((r + 3) * inner + inner <= u.len() && (inner - 1) * cols + q + 4 * NV <= v.len());
+    assert!((r + 3) * cols + q + 4 * NV <= m.len());
+    let mut acc = [[f32x4_splat(0.0); NV]; 4];
     // SAFETY: the asserts above bound every index below: rows r..r+4 of u have `inner` values, and row k < inner
-    // of v and rows r..r+4 of m have the columns q..q+12. Unaligned v128 loads and stores are allowed in wasm.
+    // of v and rows r..r+4 of m have the columns q..q+4·NV. Unaligned v128 loads and stores are allowed in wasm.
     unsafe {
         let (up, vp) = (u.as_ptr(), v.as_ptr());
         for k in 0..inner {
             let vrow = vp.add(k * cols + q);
-            let b0 = v128_load(vrow as *const v128);
-            let b1 = v128_load(vrow.add(4) as *const v128);
-            let b2 = v128_load(vrow.add(8) as *const v128);
-            for i in 0..4 {
+            let b: [v128; NV] = std::array::from_fn(|j| v128_load(vrow.add(4 * j) as *const v128));
+            for (i, row) in acc.iter_mut().enumerate() {
                 let a = v128_load32_splat(up.add((r + i) * inner + k) as *const u32);
-                acc[3 * i] = f32x4_add(acc[3 * i], f32x4_mul(a, b0));
-                acc[3 * i + 1] = f32x4_add(acc[3 * i + 1], f32x4_mul(a, b1));
-                acc[3 * i + 2] = f32x4_add(acc[3 * i + 2], f32x4_mul(a, b2));
+                for (x, &bj) in row.iter_mut().zip(&b) {
+                    *x = f32x4_add(*x, f32x4_mul(a, bj));
+                }
             }
         }
         let mp = m.as_mut_ptr();
-        for i in 0..4 {
-            let row = mp.add((r + i) * cols + q);
-            v128_store(row as *mut v128, acc[3 * i]);
-            v128_store(row.add(4) as *mut v128, acc[3 * i + 1]);
-            v128_store(row.add(8) as *mut v128, acc[3 * i + 2]);
+        for (i, row) in acc.iter().enumerate() {
+            let dst = mp.add((r + i) * cols + q);
+            for (j, &x) in row.iter().enumerate() {
+                v128_store(dst.add(4 * j) as *mut v128, x);
+            }
         }
     }
 }
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
-fn block_4x12(u: &[f32], v: &[f32], m: &mut [f32], r: usize, q: usize, inner: usize, cols: usize) {
-    let mut acc = [[0.0f32; 12]; 4];
+fn block<const NV: usize>(u: &[f32], v: &[f32], m: &mut [f32], r: usize, q: usize, inner: usize, cols: usize) {
+    let mut acc = [[[0.0f32; 4]; NV]; 4];
     for k in 0..inner {
-        let b: &[f32; 12] = v[k * cols + q..][..12].try_into().expect("12 columns");
+        let vrow = &v[k * cols + q..][..4 * NV];
         for (i, row) in acc.iter_mut().enumerate() {
             let a = u[(r + i) * inner + k];
-            for (x, &bv) in row.iter_mut().zip(b) {
-                *x += a * bv;
+            for (j, x) in row.iter_mut().enumerate() {
+                for l in 0..4 {
+                    x[l] += a * vrow[4 * j + l];
+                }
             }
         }
     }
     for (i, row) in acc.iter().enumerate() {
-        m[(r + i) * cols + q..][..12].copy_from_slice(row);
+        for (j, x) in row.iter().enumerate() {
+            m[(r + i) * cols + q + 4 * j..][..4].copy_from_slice(x);
+        }
     }
 }
 
@@ -171,7 +178,16 @@ mod tests {
 
     #[test]
     fn gemm_blocks_and_edges() {
-        for (rows, inner, cols) in [(4, 3, 12), (9, 5, 37), (32, 32, 36), (1, 1, 1), (3, 7, 11), (8, 2, 24)] {
+        for (rows, inner, cols) in [
+            (4, 3, 12),
+            (9, 5, 37),
+            (32, 32, 36),
+            (1, 1, 1),
+            (3, 7, 11),
+            (8, 2, 24),
+            (5, 4, 6),
+            (4, 9, 13),
+        ] {
             let u: Vec<f32> = (0..rows * inner).map(|i| (i % 13) as f32 - 6.0).collect();
             let v: Vec<f32> = (0..inner * cols).map(|i| (i % 7) as f32 * 0.5).collect();
             let mut m = vec![f32::NAN; rows * cols];
