@@ -401,14 +401,13 @@ fn ensemble_model_resists_transfer_from_the_standard_models() {
     assert!(gap / 2.0 >= ENS_GAP, "mean transfer gap {}", gap / 2.0);
 }
 
-// Thresholds for the subset checks, a little under what the shipped files measure (docs/defences.md). The issue's
-// targets for PGD-40 (mnist-cnn-adv ≥ 85 %, fashion-cnn-adv ≥ 65 %) are NOT met by the shipped files (33.0 % and
-// 62.7 % on the first 1000 test images); these floors guard against regressions of what ships, not the targets.
+// The issue's own targets, checked on the first 300 test images (the README gives the full-split numbers:
+// mnist-cnn-adv clean 98.89 %, FGSM 96.1 %, PGD-40 93.7 %; fashion-cnn-adv PGD-40 74.9 %).
 const CLEAN_ADV: f32 = 0.98;
-const FGSM_ADV: f32 = 0.88;
-const PGD_ADV: f32 = 0.28;
+const FGSM_ADV: f32 = 0.90;
+const PGD_ADV: f32 = 0.85;
 const CLEAN_FASHION: f32 = 0.80;
-const PGD_FASHION: f32 = 0.55;
+const PGD_FASHION: f32 = 0.65;
 const ENS_GAP: f32 = 0.40;
 
 #[test]
