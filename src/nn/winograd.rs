@@ -26,7 +26,13 @@ use super::kernels;
 /// single products, and the output transform then costs more than the multiplications it saves (measured in
 /// Chromium: 35 µs against 23 µs for im2col + sgemm on the shipped CNN's first layer).
 pub fn applies(g: &ConvGeom) -> bool {
-    g.k == 3 && g.s == 1 && g.c >= MIN_CHANNELS && g.ho > 0 && g.wo > 0
+    computes(g) && g.c >= MIN_CHANNELS
+}
+
+/// Whether [`forward_image`] computes this convolution at all: a 3×3 kernel with stride 1 and a non-empty output
+/// (any padding and channel counts; [`applies`] adds when it is worth it).
+pub fn computes(g: &ConvGeom) -> bool {
+    g.k == 3 && g.s == 1 && g.ho > 0 && g.wo > 0
 }
 
 /// See [`applies`].
@@ -123,9 +129,9 @@ fn input_transform(x: &[f32], g: &ConvGeom, s: &mut Scratch) {
 }
 
 /// `y[o, i, j] = bias[o] + Σ_{c,u,v} W[o,c,u,v]·x[c, i+u−p, j+v−p]` for one image `x: [C, H, W]`, written to
-/// `y: [O, Ho, Wo]`, with `u` from [`transform_filters`]. Requires [`applies`].
+/// `y: [O, Ho, Wo]`, with `u` from [`transform_filters`]. Requires [`computes`].
 pub fn forward_image(x: &[f32], g: &ConvGeom, u: &[f32], bias: &[f32], y: &mut [f32], s: &mut Scratch) {
-    debug_assert!(applies(g));
+    debug_assert!(computes(g));
     let (th, tw) = (g.ho.div_ceil(2), g.wo.div_ceil(2));
     input_transform(x, g, s);
     let (c, o, tiles) = (g.c, g.o, th * tw);
