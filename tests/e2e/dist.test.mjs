@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, waitAnalysed, readPrediction, drawStrokes, DIGITS } from './helpers.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, waitAnalysed, readPrediction, drawStrokes, DIGITS, waitPrecached } from './helpers.mjs';
 
 const DIST = path.join(ROOT, 'dist');
 const HASH = 'model=mnist-cnn&attack=fgsm&eta=0.1&seed=7&sample=3';
@@ -141,13 +141,7 @@ test('dist/ served by python3 works offline after the first visit (stamped servi
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
   await waitAnalysed(page);
   const online = await readPrediction(page, 'prediction');
-  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
-  await page.waitForFunction(async () => {
-    const keys = await caches.keys();
-    if (!keys.length) return false;
-    const c = await caches.open(keys[0]);
-    return !!(await c.match('www/models/mnist-cnn.safetensors')) && !!(await c.match('www/pkg/advlab_bg.wasm'));
-  }, null, { timeout: 30000 });
+  await waitPrecached(page);
   await context.setOffline(true);
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, openPage, waitAnalysed, readPrediction, offOrigin, ROOT } from './helpers.mjs';
+import { launch, openPage, waitAnalysed, readPrediction, offOrigin, ROOT, waitPrecached } from './helpers.mjs';
 
 let env;
 before(async () => {
@@ -177,13 +177,7 @@ test('the page and embed.html work offline after the first visit (service worker
   await waitAnalysed(page);
   const online = await readPrediction(page, 'prediction');
   // The worker is installed (its precache done) once it is active.
-  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
-  await page.waitForFunction(async () => {
-    const keys = await caches.keys();
-    if (!keys.length) return false;
-    const c = await caches.open(keys[0]);
-    return !!(await c.match('www/models/mnist-cnn.safetensors')) && !!(await c.match('www/pkg/advlab_bg.wasm'));
-  });
+  await waitPrecached(page);
   await context.setOffline(true);
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });

@@ -106,6 +106,21 @@ export async function waitAnalysed(page, { timeout = 30000 } = {}) {
   await page.waitForSelector('[data-testid="adv-prediction"][data-class]', { timeout });
 }
 
+/** Waits until the service worker is active and its precache holds the wasm module and the page's default CNN. */
+export async function waitPrecached(page) {
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await page.waitForFunction(
+    async () => {
+      const keys = await caches.keys();
+      if (!keys.length) return false;
+      const c = await caches.open(keys[0]);
+      return !!(await c.match('www/models/mnist-cnn.safetensors')) && !!(await c.match('www/pkg/advlab_bg.wasm'));
+    },
+    null,
+    { timeout: 30000 },
+  );
+}
+
 /** The prediction as { class, confidence } from a result element's data attributes. */
 export async function readPrediction(page, testid) {
   const el = page.locator(`[data-testid="${testid}"]`);
