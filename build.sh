@@ -82,20 +82,52 @@ ensure_chromium() {
   export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
 }
 
+# The same crate is built twice. advlab_bg.wasm uses simd128 (.cargo/config.toml): every current browser runs it,
+# and the slider path's kernels are written for it. advlab_compat_bg.wasm is the same source without simd128 (the
+# kernels' portable twins), for browsers without wasm SIMD (Safari before 16.4, older school machines); the workers
+# pick one with a feature probe (www/wasm-simd.js). Both come from one crate, so one wasm-bindgen glue serves both:
+# the build checks that the two glue files are identical, and that the compat module holds no SIMD instruction.
+WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-reference-types --enable-mutable-globals --enable-multivalue)
+
+# A SIMD type or instruction in binaryen's text format (v128 values, i8x16.add, f32x4.mul, …).
+SIMD_TEXT='v128|[if](8x16|16x8|32x4|64x2)\.'
+
+wasm_opt() {
+  # wasm_opt FILE FEATURES... : optimise FILE in place with these features enabled.
+  local file=$1; shift
+  # Debian's binaryen 108 breaks wasm-bindgen's externref table; npm binaryen is current.
+  wasm-opt -O3 --mvp-features "$@" "$file" -o "$file.opt"
+  mv "$file.opt" "$file"
+}
+
 build_wasm() {
   ensure_rust
   ensure_wasm_bindgen
   ensure_node_modules
+  local target_dir="${CARGO_TARGET_DIR:-target}"
   say "building wasm (release, +simd128)"
   cargo build --release --lib --target "$WASM_TARGET"
+  say "building wasm (release, no SIMD: the fallback for browsers without wasm SIMD)"
+  # RUSTFLAGS replaces .cargo/config.toml's target rustflags; its own target dir keeps both builds cached.
+  RUSTFLAGS="-C target-feature=-simd128" \
+    cargo build --release --lib --target "$WASM_TARGET" --target-dir "$target_dir/compat"
   rm -rf www/pkg
-  wasm-bindgen --target web --no-typescript --out-dir www/pkg "${CARGO_TARGET_DIR:-target}/$WASM_TARGET/release/advlab.wasm"
-  # Debian's binaryen 108 breaks wasm-bindgen's externref table; npm binaryen is current.
-  wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-reference-types --enable-mutable-globals \
-    www/pkg/advlab_bg.wasm -o www/pkg/advlab_bg.wasm.opt
-  mv www/pkg/advlab_bg.wasm.opt www/pkg/advlab_bg.wasm
-  say "www/pkg/advlab_bg.wasm: $(du -k www/pkg/advlab_bg.wasm | cut -f1) KiB"
+  wasm-bindgen --target web --no-typescript --out-dir www/pkg "$target_dir/$WASM_TARGET/release/advlab.wasm"
+  local compat_pkg="$target_dir/compat/pkg"
+  rm -rf "$compat_pkg"
+  wasm-bindgen --target web --no-typescript --out-dir "$compat_pkg" "$target_dir/compat/$WASM_TARGET/release/advlab.wasm"
+  cmp -s www/pkg/advlab.js "$compat_pkg/advlab.js" ||
+    die "the SIMD and no-SIMD builds produced different wasm-bindgen glue; one advlab.js cannot load both"
+  cp "$compat_pkg/advlab_bg.wasm" www/pkg/advlab_compat_bg.wasm
+  wasm_opt www/pkg/advlab_bg.wasm --enable-simd "${WASM_OPT_FEATURES[@]}"
+  wasm_opt www/pkg/advlab_compat_bg.wasm "${WASM_OPT_FEATURES[@]}"
+  # binaryen takes its features from the module's target_features section, so validation alone proves nothing:
+  # count the SIMD instructions in the disassembly instead (thousands in the simd128 build, none allowed here).
+  local simd_ops
+  simd_ops=$(wasm-dis www/pkg/advlab_compat_bg.wasm | grep -c -E "$SIMD_TEXT" || true)
+  [ "$simd_ops" -eq 0 ] || die "advlab_compat_bg.wasm still has $simd_ops SIMD instructions"
+  say "www/pkg/advlab_bg.wasm: $(du -k www/pkg/advlab_bg.wasm | cut -f1) KiB; advlab_compat_bg.wasm: $(du -k www/pkg/advlab_compat_bg.wasm | cut -f1) KiB"
 }
 
 cmd_serve() {

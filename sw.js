@@ -8,6 +8,16 @@ const VERSION = 'dev';
 const CACHE = `advlab-${VERSION}`;
 const CACHE_FIRST = VERSION !== 'dev';
 
+function hasWasmSimd() {
+  // (func (result v128) (i8x16.splat (i32.const 0))): valid only where wasm SIMD is.
+  const probe = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11];
+  try {
+    return WebAssembly.validate(new Uint8Array(probe));
+  } catch {
+    return false;
+  }
+}
+
 // Paths relative to this file. Missing files are skipped (a checkout without trained models still installs).
 const SHELL = [
   './',
@@ -66,8 +76,11 @@ const SHELL = [
   'www/models/lessons/mnist-linear-28.safetensors',
   'www/i18n/en.json',
   'www/i18n/nl.json',
+  'www/wasm-simd.js',
   'www/pkg/advlab.js',
-  'www/pkg/advlab_bg.wasm',
+  // The one wasm build this browser runs (the choice of www/wasm-simd.js; its probe repeated here, because a
+  // classic service worker cannot import an ES module): never both, a classroom's Wi-Fi pays for every byte.
+  hasWasmSimd() ? 'www/pkg/advlab_bg.wasm' : 'www/pkg/advlab_compat_bg.wasm',
   'www/models/index.json',
   'www/models/mnist-linear.safetensors',
   'www/samples/mnist-test-images.idx',

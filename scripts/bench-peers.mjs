@@ -57,4 +57,14 @@ for (const [id, m] of Object.entries(res.models)) {
     console.log(`forward pass: ${m.forwardGflops.toFixed(2)} GFLOP/s effective (direct-convolution FLOPs) = ${(100 * m.forwardOfCeiling).toFixed(1)} % of the sgemm ceiling (${res.ceilingMax.toFixed(2)} GFLOP/s)`);
   }
 }
+if (res.builds) {
+  // Browsers without wasm SIMD run pkg/advlab_compat_bg.wasm (www/wasm-simd.js picks it): what they lose.
+  console.log(`\n### mnist-cnn: the simd128 build against the no-SIMD fallback (each in a worker, interleaved)\n`);
+  console.log(`max |Δlogit| between the builds: ${res.builds.maxLogitDiff.toExponential(2)}\n`);
+  console.log('| op (ms per image) | simd128 median | simd128 p95 | no-SIMD median | no-SIMD p95 | no-SIMD / simd128 |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [op, s] of Object.entries(res.builds.ops)) {
+    console.log(`| ${label[op] || op} | ${f(s.simd.median)} | ${f(s.simd.p95)} | ${f(s.compat.median)} | ${f(s.compat.p95)} | ${(s.compat.median / s.simd.median).toFixed(2)} |`);
+  }
+}
 if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(res, null, 1));

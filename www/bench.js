@@ -4,6 +4,7 @@
 // scripts/bench-peers.mjs drives it headless and prints the table; window.runBench(options) returns the numbers.
 import init, { Session, sgemmGflops } from './pkg/advlab.js';
 import { buildTfModel } from '../benches/peers/tfjs-model.js';
+import { quantile, oursOps, timeBlock, compareBuilds } from './bench-common.js';
 
 const tf = globalThis.tf;
 const out = document.getElementById('out');
@@ -11,12 +12,7 @@ const log = (s) => {
   out.textContent += s + '\n';
 };
 
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 const argmax = (a) => a.reduce((bi, v, i) => (v > a[bi] ? i : bi), 0);
-const noop = () => true;
 
 async function loadImages(count) {
   const buf = new Uint8Array(await (await fetch('samples/mnist-test-images.idx')).arrayBuffer());
@@ -24,19 +20,6 @@ async function loadImages(count) {
   const imgs = [];
   for (let i = 0; i < n; i++) imgs.push(Float32Array.from(buf.subarray(16 + i * 784, 16 + (i + 1) * 784), (v) => v / 255));
   return imgs;
-}
-
-// --- Our engine: every op goes through the same wasm calls the page's worker makes. -------------------------
-function oursOps(session, id, params) {
-  const run = (px, attack, p) => session.runAttack(id, px, attack, JSON.stringify(p), -1, noop);
-  return {
-    forward: (px) => session.logits(id, px),
-    fgsm: (px) => run(px, 'fgsm', { eta: params.eta }),
-    pgd40: (px) => run(px, 'pgd', { eta: params.eta, steps: 40, step_size: params.alpha, random_start: true }),
-    deepfool: (px) => run(px, 'deepfool', { norm: 'l2', steps: 50 }).steps,
-    // Returns the queries spent (η is small enough that 1000 are spent), so the time is scaled to 1000 queries.
-    simba: (px) => run(px, 'simba', { eta: params.simbaEta, max_queries: 1000 }).queries,
-  };
 }
 
 // --- The same attacks written in TensorFlow.js ops (the way a tfjs user would). --------------------------------
@@ -141,29 +124,6 @@ function tfOps(m, params) {
   };
 }
 
-/** Runs `fn` on images until `budgetMs` has passed (at least `min` runs); each sample is ms per call. */
-function timeBlock(fn, imgs, start, budgetMs, min, scale) {
-  const samples = [];
-  const t0 = performance.now();
-  let k = start;
-  while (samples.length < min || (performance.now() - t0 < budgetMs && samples.length < 200)) {
-    const px = imgs[k++ % imgs.length];
-    // Batch calls so one sample lasts ≥ ~2 ms: performance.now() is coarsened to 0.1 ms without isolation.
-    let reps = 0;
-    let extra = 0;
-    const s0 = performance.now();
-    let dt = 0;
-    do {
-      const r = fn(px);
-      extra += scale ? scale(r) : 1;
-      reps++;
-      dt = performance.now() - s0;
-    } while (dt < 2 && reps < 1000);
-    samples.push(dt / extra);
-  }
-  return { samples, next: k };
-}
-
 function maxAbsDiff(a, b) {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -177,6 +137,7 @@ window.runBench = async function runBench({
   budgetMs = 150,
   check = 5,
   ceiling: measureCeiling = true,
+  builds = true,
 } = {}) {
   await init();
   const params = { eta: 0.1, alpha: 0.01, simbaEta: 0.02 };
@@ -270,6 +231,12 @@ window.runBench = async function runBench({
     };
     for (const m of Object.values(tfModels)) m.dispose();
     session.unloadModel(id);
+  }
+  // The no-SIMD fallback build (browsers without wasm SIMD) against the simd128 build, on mnist-cnn.
+  if (builds) {
+    const bytes = await (await fetch('models/mnist-cnn.safetensors')).arrayBuffer();
+    result.builds = await compareBuilds({ modelBytes: bytes, imgs, params, rounds, budgetMs });
+    log('builds: ' + JSON.stringify(result.builds));
   }
   result.ceilingMax = ceiling;
   window.benchResults = result;

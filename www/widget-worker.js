@@ -4,9 +4,10 @@
 // Model ids are "<widget>/<model>" (engine.js replays them after a restart as they are); the other calls name
 // their widget in `inst`.
 import init, { Session } from './pkg/advlab.js';
+import { wasmUrl } from './wasm-simd.js';
 
 const sessions = new Map();
-const ready = init().catch((e) => {
+const ready = init({ module_or_path: wasmUrl() }).catch((e) => {
   throw new Error(`error.wasm: ${e?.message ?? e}`);
 });
 

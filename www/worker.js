@@ -2,17 +2,18 @@
 // id). Two of these run: "live" (predictions and the η slider, always responsive) and "job" (iterative and
 // black-box attacks, which post progress and are cancelled by terminating the worker).
 import init, { Session, version, selfTestPanic, selfTestOutOfMemory } from './pkg/advlab.js';
+import { wasmUrl } from './wasm-simd.js';
 
 let session = null;
 let wasm = null; // the module's exports: its memory is reported to the soak test
-const ready = init()
+const ready = init({ module_or_path: wasmUrl() })
   .then((exports) => {
     wasm = exports;
     session = new Session();
     return version();
   })
   .catch((e) => {
-    // No WebAssembly (or no SIMD): every call says so, translated, instead of failing obscurely.
+    // No WebAssembly: every call says so, translated, instead of failing obscurely.
     throw new Error(`error.wasm: ${e?.message ?? e}`);
   });
 

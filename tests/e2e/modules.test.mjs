@@ -2,6 +2,9 @@
 // sniffing and header sizes, and the IDX parser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { positionToEta, etaToPosition, maxEta, MAX_POSITION } from '../../www/slider.js';
 import { parseHash, toHash, DEFAULTS } from '../../www/state.js';
 import { sniff, headerSize } from '../../www/upload.js';
@@ -82,4 +85,20 @@ test('noise map: blue for negative, white at zero, vermillion for positive (Okab
   assert.deepEqual(divergingColor(0), [255, 255, 255]);
   assert.deepEqual(divergingColor(1), [213, 94, 0]);
   assert.deepEqual(divergingColor(7), [213, 94, 0]);
+});
+
+test('wasm build choice: the SIMD probe is a valid module here, and engines without SIMD get the fallback', async () => {
+  const { hasWasmSimd, wasmFile, wasmUrl, SIMD_PROBE } = await import('../../www/wasm-simd.js');
+  // Node's V8 has wasm SIMD, so the probe validates: it is a well-formed module, not one every engine rejects.
+  assert.equal(hasWasmSimd(), true);
+  assert.equal(wasmFile(), 'advlab_bg.wasm');
+  assert.equal(hasWasmSimd({ validate: () => false }), false);
+  assert.equal(hasWasmSimd({ validate: () => { throw new TypeError('no'); } }), false);
+  assert.equal(hasWasmSimd(null), false, 'no WebAssembly at all');
+  assert.equal(wasmFile(false), 'advlab_compat_bg.wasm');
+  assert.match(wasmUrl(false).pathname, /\/www\/pkg\/advlab_compat_bg\.wasm$/);
+  // The service worker precaches the same choice with its own copy of the probe (a classic worker imports no module).
+  const sw = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../sw.js'), 'utf8');
+  const probe = JSON.parse(/const probe = (\[[^\]]+\])/.exec(sw)[1]);
+  assert.deepEqual(probe, Array.from(SIMD_PROBE));
 });

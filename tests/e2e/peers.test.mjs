@@ -38,6 +38,14 @@ test('bench page: ours and tfjs (wasm SIMD, cpu) agree on the same weights; a sh
       }
     }
   }
+  // The no-SIMD fallback build runs the same Rust: the same logits (summation order aside), and timings for both.
+  assert.ok(res.builds.maxLogitDiff < 1e-4, `simd128 vs no-SIMD logits differ by ${res.builds.maxLogitDiff}`);
+  for (const op of ['forward', 'fgsm', 'pgd40']) {
+    for (const b of ['simd', 'compat']) {
+      const s = res.builds.ops[op][b];
+      assert.ok(s.n >= 2 && s.median > 0 && Number.isFinite(s.p95), `builds ${op} ${b}: ${JSON.stringify(s)}`);
+    }
+  }
   assert.deepEqual(offOrigin(page, env.origin), []);
   assert.deepEqual(page.errors, []);
 });

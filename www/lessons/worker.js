@@ -1,9 +1,10 @@
 // The lessons' engine thread: one wasm Session per worker (the curves pool runs one per core). Same message
 // protocol as ../worker.js ({id, op, args} → {id, ok, result} | {id, progress}), so ../engine.js drives it.
 import init, { Session, downsample, changedPixels } from '../pkg/advlab.js';
+import { wasmUrl } from '../wasm-simd.js';
 
 let session = null;
-const ready = init()
+const ready = init({ module_or_path: wasmUrl() })
   .then(() => {
     session = new Session();
   })
