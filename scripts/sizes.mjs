@@ -3,7 +3,7 @@
 //   wasm + JS + CSS + default model < 400 KB gzip.
 // The budget's "default model" is the embed widget's default (www/adversarial-lab.js WIDGET_DEFAULT: the linear
 // MNIST model); the full page's default (models/index.json "default") is printed too, for honesty.
-// Of the two wasm builds in pkg/ only the one a browser loads counts (the larger, to be safe).
+// A dist/ made with --compat holds two wasm builds; only the one a browser loads counts (the larger, to be safe).
 // Usage: node scripts/sizes.mjs [dist]   (exit status 1 if the budget is exceeded)
 import fs from 'node:fs';
 import path from 'node:path';

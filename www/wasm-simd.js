@@ -2,7 +2,8 @@
 //   pkg/advlab_bg.wasm         simd128 (every current browser; the slider path's kernels are written for it);
 //   pkg/advlab_compat_bg.wasm  the same Rust without SIMD (Safari before 16.4, older school machines).
 // Both come from one crate, so one wasm-bindgen glue (pkg/advlab.js) loads either: each worker calls
-// `init({ module_or_path: wasmUrl() })`.
+// `initWasm(init)` with the glue's default export. `./build.sh dist` leaves the fallback out unless given --compat
+// (it keeps dist/ inside its size budget); a browser without SIMD is then told so, translated (error.noSimd).
 
 // The smallest module that uses SIMD: (func (result v128) (i8x16.splat (i32.const 0))).
 // A browser without wasm SIMD rejects it, so WebAssembly.validate answers the question without compiling anything.
@@ -30,4 +31,22 @@ export function wasmFile(simd = hasWasmSimd()) {
 /** The URL of that build (pkg/ sits next to this module). */
 export function wasmUrl(simd = hasWasmSimd()) {
   return new URL(`pkg/${wasmFile(simd)}`, import.meta.url);
+}
+
+/**
+ * Starts the glue's `init` on this engine's build. A failure becomes a translatable engine error: `error.noSimd`
+ * where the fallback was needed (and may be missing from this copy), `error.wasm` otherwise.
+ */
+export async function initWasm(init, simd = hasWasmSimd()) {
+  try {
+    return await init({ module_or_path: wasmUrl(simd) });
+  } catch (e) {
+    throw new Error(`${simd ? 'error.wasm' : 'error.noSimd'}: ${e?.message ?? e}`);
+  }
+}
+
+/** An engine error as it should reach the page: keyed errors pass through, anything else is `error.wasm`. */
+export function asWasmError(e) {
+  const msg = String(e?.message ?? e);
+  return /^error\.\w+:/.test(msg) ? new Error(msg) : new Error(`error.wasm: ${msg}`);
 }

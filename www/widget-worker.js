@@ -4,11 +4,11 @@
 // Model ids are "<widget>/<model>" (engine.js replays them after a restart as they are); the other calls name
 // their widget in `inst`.
 import init, { Session } from './pkg/advlab.js';
-import { wasmUrl } from './wasm-simd.js';
+import { initWasm, asWasmError } from './wasm-simd.js';
 
 const sessions = new Map();
-const ready = init({ module_or_path: wasmUrl() }).catch((e) => {
-  throw new Error(`error.wasm: ${e?.message ?? e}`);
+const ready = initWasm(init).catch((e) => {
+  throw asWasmError(e);
 });
 
 function session(inst) {

@@ -2,19 +2,19 @@
 // id). Two of these run: "live" (predictions and the η slider, always responsive) and "job" (iterative and
 // black-box attacks, which post progress and are cancelled by terminating the worker).
 import init, { Session, version, selfTestPanic, selfTestOutOfMemory } from './pkg/advlab.js';
-import { wasmUrl } from './wasm-simd.js';
+import { initWasm, asWasmError } from './wasm-simd.js';
 
 let session = null;
 let wasm = null; // the module's exports: its memory is reported to the soak test
-const ready = init({ module_or_path: wasmUrl() })
+const ready = initWasm(init)
   .then((exports) => {
     wasm = exports;
     session = new Session();
     return version();
   })
   .catch((e) => {
-    // No WebAssembly: every call says so, translated, instead of failing obscurely.
-    throw new Error(`error.wasm: ${e?.message ?? e}`);
+    // No WebAssembly (or no SIMD and no fallback): every call says so, translated, instead of failing obscurely.
+    throw asWasmError(e);
   });
 
 /** Typed arrays leave by transfer; a view into wasm memory is copied first (its buffer is not ours to give). */

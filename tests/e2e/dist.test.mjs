@@ -97,6 +97,27 @@ test('./build.sh dist prints the sizes and stays within the 400 KB gzip budget',
   assert.ok(fs.existsSync(path.join(DIST, 'README.txt')), 'dist/README.txt explains hosting');
 });
 
+test('./build.sh dist ships one wasm build; --compat adds the no-SIMD fallback, and the budget counts the one a browser loads', () => {
+  const wasmIn = (d) => fs.readdirSync(path.join(d, 'www/pkg')).filter((f) => f.endsWith('.wasm')).sort();
+  assert.deepEqual(wasmIn(DIST), ['advlab_bg.wasm']);
+  const out = path.join(ROOT, 'target/dist-compat');
+  const r = spawnSync('bash', [path.join(ROOT, 'build.sh'), 'dist', '--no-build', '--compat', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 300000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(wasmIn(out), ['advlab_bg.wasm', 'advlab_compat_bg.wasm']);
+  assert.match(r.stdout, /wasm builds \(a browser loads one\): .*counted: www\/pkg\/advlab_bg\.wasm/);
+  const line = /wasm \+ JS \+ CSS \+ default model: (\d+) KB gzip/.exec(r.stdout);
+  const plain = /wasm \+ JS \+ CSS \+ default model: (\d+) KB gzip/.exec(build.stdout);
+  assert.ok(line && plain && Math.abs(Number(line[1]) - Number(plain[1])) <= 1, `${line?.[1]} KB with --compat, ${plain?.[1]} KB without`);
+  // The fallback is the one the minified workers ask for when the probe fails.
+  assert.match(fs.readFileSync(path.join(out, 'www/wasm-simd.js'), 'utf8'), /advlab_compat_bg\.wasm/);
+  // And the emptied folder is never the repository itself.
+  const bad = spawnSync('bash', [path.join(ROOT, 'build.sh'), 'dist', '--no-build', '--out', ROOT], { cwd: ROOT, encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /refusing/);
+  assert.ok(fs.existsSync(path.join(ROOT, 'build.sh')));
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
 test('dist/ served by python3 -m http.server: the page predicts a drawn digit and a sample, cleanly', async () => {
   assert.equal(build.status, 0);
   const page = await open('index.html#' + HASH);

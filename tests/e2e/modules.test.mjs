@@ -97,6 +97,22 @@ test('wasm build choice: the SIMD probe is a valid module here, and engines with
   assert.equal(hasWasmSimd(null), false, 'no WebAssembly at all');
   assert.equal(wasmFile(false), 'advlab_compat_bg.wasm');
   assert.match(wasmUrl(false).pathname, /\/www\/pkg\/advlab_compat_bg\.wasm$/);
+  // A failed start becomes a translatable engine error, named for what was missing.
+  const { initWasm, asWasmError } = await import('../../www/wasm-simd.js');
+  const failing = async () => {
+    throw new Error('404');
+  };
+  await assert.rejects(initWasm(failing, false), /^Error: error\.noSimd: 404$/);
+  await assert.rejects(initWasm(failing, true), /^Error: error\.wasm: 404$/);
+  let asked = null;
+  assert.equal(await initWasm(async (o) => ((asked = o.module_or_path.pathname), 'ok'), false), 'ok');
+  assert.match(asked, /advlab_compat_bg\.wasm$/);
+  assert.equal(asWasmError(new Error('error.noSimd: x')).message, 'error.noSimd: x');
+  assert.equal(asWasmError(new Error('boom')).message, 'error.wasm: boom');
+  for (const lang of ['en', 'nl']) {
+    const table = JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), `../../www/i18n/${lang}.json`), 'utf8'));
+    assert.ok(table['error.noSimd']?.includes('--compat'), `${lang}: error.noSimd`);
+  }
   // The service worker precaches the same choice with its own copy of the probe (a classic worker imports no module).
   const sw = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../sw.js'), 'utf8');
   const probe = JSON.parse(/const probe = (\[[^\]]+\])/.exec(sw)[1]);

@@ -1,15 +1,15 @@
 // The lessons' engine thread: one wasm Session per worker (the curves pool runs one per core). Same message
 // protocol as ../worker.js ({id, op, args} → {id, ok, result} | {id, progress}), so ../engine.js drives it.
 import init, { Session, downsample, changedPixels } from '../pkg/advlab.js';
-import { wasmUrl } from '../wasm-simd.js';
+import { initWasm, asWasmError } from '../wasm-simd.js';
 
 let session = null;
-const ready = init({ module_or_path: wasmUrl() })
+const ready = initWasm(init)
   .then(() => {
     session = new Session();
   })
   .catch((e) => {
-    throw new Error(`error.wasm: ${e?.message ?? e}`);
+    throw asWasmError(e);
   });
 
 const f32 = (a) => (a instanceof Float32Array ? a : Float32Array.from(a));

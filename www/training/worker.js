@@ -2,15 +2,19 @@
 // yields between chunks, so "pause" and "stop" arrive between two chunks and the page never waits on training.
 // When training ends (or is stopped) the model is exported as safetensors and loaded into a Session to be attacked.
 import init, { Trainer, Session } from '../pkg/advlab.js';
-import { wasmUrl } from '../wasm-simd.js';
+import { initWasm, asWasmError } from '../wasm-simd.js';
 
 let trainer = null;
 let session = null;
 let run = { paused: false, stopped: false, looping: false };
 let data = null;
-const ready = init({ module_or_path: wasmUrl() }).then(() => {
-  session = new Session();
-});
+const ready = initWasm(init)
+  .then(() => {
+    session = new Session();
+  })
+  .catch((e) => {
+    throw asWasmError(e);
+  });
 
 async function fetchBytes(name) {
   const res = await fetch(new URL(`../data/${name}`, import.meta.url));
