@@ -22,7 +22,7 @@
 use ndarray::Array2;
 use rand_chacha::ChaCha8Rng;
 
-use super::{argmax_except, norms, report, std_layout, Attack, Context, Crafted, Goal, Norm, Progress};
+use super::{argmax_except, norms, report, std_layout, Attack, AttackKind, Context, Crafted, Goal, Norm, Progress};
 use crate::error::Result;
 
 /// Carlini–Wagner L2 (`"cw"`).
@@ -43,6 +43,9 @@ struct Candidate {
 impl Attack for CarliniWagner {
     fn name(&self) -> &'static str {
         "cw"
+    }
+    fn kind(&self) -> AttackKind {
+        AttackKind::Iterative
     }
     fn craft(
         &self,

@@ -28,7 +28,9 @@ use ndarray::Array2;
 use rand_chacha::ChaCha8Rng;
 
 use super::Progress;
-use super::{argmax_except, norms, repeat, report, std_layout, Attack, AttackParams, Context, Crafted, Goal, Norm};
+use super::{
+    argmax_except, norms, repeat, report, std_layout, Attack, AttackKind, AttackParams, Context, Crafted, Goal, Norm,
+};
 use crate::error::Result;
 
 /// DeepFool (`"deepfool"`).
@@ -45,6 +47,9 @@ fn dual_norm(norm: Norm, w: &[f32]) -> f32 {
 impl Attack for DeepFool {
     fn name(&self) -> &'static str {
         "deepfool"
+    }
+    fn kind(&self) -> AttackKind {
+        AttackKind::Iterative
     }
     fn is_bounded(&self, params: &AttackParams) -> bool {
         params.bounded

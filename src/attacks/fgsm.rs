@@ -17,7 +17,9 @@ use ndarray::{Array2, Array4, ArrayView4};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::{argmax, argmax_except, check_image, norms, std_layout, Attack, Classifier, Context, Crafted, Goal, Norm};
+use super::{
+    argmax, argmax_except, check_image, norms, std_layout, Attack, AttackKind, Classifier, Context, Crafted, Goal, Norm,
+};
 use super::{report, Progress};
 use crate::error::{Error, Result};
 
@@ -89,6 +91,9 @@ pub(crate) fn check_direction(x: ArrayView4<f32>, s: ArrayView4<f32>) -> Result<
 impl Attack for Fgsm {
     fn name(&self) -> &'static str {
         "fgsm"
+    }
+    fn kind(&self) -> AttackKind {
+        AttackKind::Direction
     }
     fn craft(
         &self,

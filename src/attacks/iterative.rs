@@ -15,7 +15,7 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::{norms, report, std_layout, Attack, Context, Crafted, Norm, Progress};
+use super::{norms, report, std_layout, Attack, AttackKind, Context, Crafted, Norm, Progress};
 use crate::error::Result;
 
 /// BIM / I-FGSM (`"bim"`).
@@ -87,6 +87,9 @@ impl Attack for Bim {
     fn name(&self) -> &'static str {
         "bim"
     }
+    fn kind(&self) -> AttackKind {
+        AttackKind::Iterative
+    }
     fn craft(
         &self,
         ctx: &Context,
@@ -101,6 +104,9 @@ impl Attack for Pgd {
     fn name(&self) -> &'static str {
         "pgd"
     }
+    fn kind(&self) -> AttackKind {
+        AttackKind::Iterative
+    }
     fn craft(
         &self,
         ctx: &Context,
@@ -114,6 +120,9 @@ impl Attack for Pgd {
 impl Attack for MiFgsm {
     fn name(&self) -> &'static str {
         "mifgsm"
+    }
+    fn kind(&self) -> AttackKind {
+        AttackKind::Iterative
     }
     fn craft(
         &self,

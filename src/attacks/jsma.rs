@@ -22,18 +22,31 @@
 use ndarray::Array2;
 use rand_chacha::ChaCha8Rng;
 
-use super::{repeat, report, std_layout, Attack, Context, Crafted, Norm, Progress};
+use super::{repeat, report, std_layout, Attack, AttackKind, Context, Crafted, Norm, Progress};
 use crate::error::Result;
 
 /// JSMA (`"jsma"`).
 pub struct Jsma;
 
+/// Largest input (`C·H·W`) JSMA accepts. The saliency map scores every pair of the `n` pixels, `n²/2` pairs per
+/// iteration over up to `γn/2` iterations: `O(γn³/4)`, about 10¹⁰ pair scores at `n = 4096` (a few seconds
+/// natively), 10¹⁵ on a 3×224×224 photo. Larger inputs are refused (and listed as `refused` in the catalog).
+pub const JSMA_MAX_INPUTS: usize = 4096;
+
 impl Attack for Jsma {
     fn name(&self) -> &'static str {
         "jsma"
     }
+    fn kind(&self) -> AttackKind {
+        AttackKind::Iterative
+    }
     fn supported_norms(&self) -> &'static [Norm] {
         &[Norm::Linf]
+    }
+    fn refuses(&self, input_shape: [usize; 3]) -> Option<String> {
+        let n = super::catalog::input_len(input_shape);
+        (n > JSMA_MAX_INPUTS)
+            .then(|| format!("JSMA scores every pair of pixels: too slow for {n} inputs (at most {JSMA_MAX_INPUTS})"))
     }
     fn craft(
         &self,

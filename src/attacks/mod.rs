@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+pub mod catalog;
 pub mod cw;
 pub mod deepfool;
 pub mod fgsm;
@@ -49,6 +50,7 @@ pub mod simba;
 pub mod square;
 pub mod transfer;
 
+pub use catalog::{catalog, default_eta, AttackInfo, AttackKind, BudgetInfo, EtaCaps};
 pub use cw::CarliniWagner;
 pub use deepfool::DeepFool;
 pub use fgsm::{
@@ -339,6 +341,17 @@ pub struct Crafted {
 pub trait Attack: Send + Sync {
     /// The registry name (see [`ATTACK_NAMES`]).
     fn name(&self) -> &'static str;
+    /// How the page drives it: a direction (one forward pass per slider move), iterative, or query-based.
+    fn kind(&self) -> AttackKind;
+    /// Whether it takes a target class ([`Goal::Targeted`]).
+    fn supports_target(&self) -> bool {
+        true
+    }
+    /// `Some(reason)` when the attack cannot run on inputs of shape `[C, H, W]` (too costly); [`Attack::run`]
+    /// then fails with an [`Error::InvalidParameter`] on `attack`, and the catalog lists the reason.
+    fn refuses(&self, _input_shape: [usize; 3]) -> Option<String> {
+        None
+    }
     /// Norms this attack supports (others give [`Error::InvalidParameter`]).
     fn supported_norms(&self) -> &'static [Norm] {
         &[Norm::Linf, Norm::L2]
@@ -361,6 +374,9 @@ pub trait Attack: Send + Sync {
         rng: &mut ChaCha8Rng,
         progress: &mut dyn FnMut(Progress) -> bool,
     ) -> Result<AttackResult> {
+        if let Some(reason) = self.refuses(model.input_shape()) {
+            return Err(Error::param("attack", reason));
+        }
         let ctx = prepare(model, x, goal, params)?;
         if !self.supported_norms().contains(&params.norm) {
             return Err(Error::param(
@@ -420,7 +436,7 @@ pub fn by_name(name: &str) -> Result<Box<dyn Attack>> {
 /// Direction attacks (FGSM, the linear view): the page computes `s` once with [`fgsm_direction`], and a slider
 /// move is one forward pass on [`apply_direction`]`(x, s, η)`.
 pub fn uses_direction(name: &str) -> bool {
-    name == "fgsm"
+    by_name(name).is_ok_and(|a| a.kind() == AttackKind::Direction)
 }
 
 /// Convenience: runs attack `name` with an RNG seeded from `params.seed`.
@@ -462,7 +478,7 @@ pub fn prepare<'a>(
     goal: Goal,
     params: &'a AttackParams,
 ) -> Result<Context<'a>> {
-    params.validate()?;
+    params.validate_for(model.input_shape())?;
     check_image(model, x)?;
     let x = x.as_standard_layout().into_owned();
     let clean_logits = model.logits(x.view()).row(0).to_vec();

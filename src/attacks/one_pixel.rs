@@ -21,7 +21,7 @@ use ndarray::Array4;
 use rand_chacha::ChaCha8Rng;
 
 use super::simba::prob_objective;
-use super::{norms, report, Attack, Context, Crafted, Norm, Progress};
+use super::{norms, report, Attack, AttackKind, Context, Crafted, Norm, Progress};
 use crate::error::{Error, Result};
 
 /// One-pixel attack by differential evolution (`"one_pixel"`).
@@ -33,6 +33,9 @@ const BATCH: usize = 64;
 impl Attack for OnePixel {
     fn name(&self) -> &'static str {
         "one_pixel"
+    }
+    fn kind(&self) -> AttackKind {
+        AttackKind::Query
     }
     fn supported_norms(&self) -> &'static [Norm] {
         &[Norm::Linf]

@@ -6,10 +6,23 @@
 //! ```
 //! Missing fields take their defaults; unknown fields are an error (a typo must not silently fall back to a
 //! default).
+//!
+//! **One entry point.** The page (through `src/web`) and the CLI (`advlab attack`, `advlab eval`,
+//! `advlab transfer`) both build their parameters with [`AttackParams::resolve`]`(attack, input_shape, overrides)`,
+//! which applies the norm-aware defaults and the shape's η caps, so the same link and the same command line give
+//! the same numbers:
+//!
+//! * `norm` absent: the attack's default norm (the first of [`super::Attack::supported_norms`]);
+//! * `eta` absent: [`super::default_eta`]`(norm, shape)`; present: `0 ≤ η ≤` [`EtaCaps::for_shape`]`(shape)`;
+//! * `step_size` absent under L2: `α = 2.5·η / steps` (Madry et al. 2018: a step of 2.5·ε/T lets the iterate
+//!   cross the ball and back; a fixed L∞-sized 0.01 could not cross a ball of radius 2 in 40 steps);
+//! * the attack's budget knob (see [`super::BudgetInfo`]) within its bounds; an attack that refuses the input
+//!   size is an error.
 
 use serde::{Deserialize, Serialize};
 
-use super::Norm;
+use super::catalog::{budget_of, default_eta, EtaCaps};
+use super::{by_name, Norm};
 use crate::error::{check_range, Error, Result};
 
 /// Parameters of every attack. Which attack reads which field is said on each field.
@@ -17,7 +30,7 @@ use crate::error::{check_range, Error, Result};
 #[serde(default, deny_unknown_fields)]
 pub struct AttackParams {
     /// η (ε): the bound on `‖δ‖` in [`AttackParams::norm`], in pixel units (η = 0.1 ≈ 25/255). `0` means no attack.
-    /// L∞: `[0, 1]`; L2: `[0, 28]`.
+    /// L∞: `[0, 1]`; L2: `[0, √(C·H·W)]` ([`EtaCaps::for_shape`]; 28 for MNIST).
     pub eta: f32,
     /// The threat model's norm. Default L∞.
     pub norm: Norm,
@@ -89,7 +102,11 @@ impl Default for AttackParams {
     }
 }
 
-/// Largest L2 radius accepted: the diagonal of a 28×28 image, beyond which nothing more can change.
+/// The MNIST input shape, `[1, 28, 28]`: what [`AttackParams::validate`] (which has no model) checks against.
+pub const MNIST_SHAPE: [usize; 3] = [1, 28, 28];
+
+/// The L2 cap of a 28×28 image, `EtaCaps::for_shape(MNIST_SHAPE).l2`. Only for callers that have no model at hand
+/// (`src/web/session.rs` until it asks [`EtaCaps::for_shape`]); everything else uses the shape's caps.
 pub const MAX_L2_ETA: f32 = 28.0;
 
 fn check_count(name: &str, v: usize, lo: usize, hi: usize) -> Result<()> {
@@ -112,12 +129,16 @@ impl AttackParams {
         }
     }
 
-    /// Checks every field against its domain; a clear [`Error::InvalidParameter`] names the first bad one.
+    /// [`AttackParams::validate_for`] on [`MNIST_SHAPE`]: for callers without a model. An attack run checks
+    /// against its model's own shape.
     pub fn validate(&self) -> Result<()> {
-        let eta_max = match self.norm {
-            Norm::Linf => 1.0,
-            Norm::L2 => MAX_L2_ETA,
-        };
+        self.validate_for(MNIST_SHAPE)
+    }
+
+    /// Checks every field against its domain, η against the caps of inputs of shape `[C, H, W]`; a clear
+    /// [`Error::InvalidParameter`] names the first bad one.
+    pub fn validate_for(&self, input_shape: [usize; 3]) -> Result<()> {
+        let eta_max = EtaCaps::for_shape(input_shape).cap(self.norm);
         check_range("eta", self.eta, 0.0, eta_max)?;
         check_count("steps", self.steps, 1, 100_000)?;
         check_range("step_size", self.step_size, 0.0, 100.0)?;
@@ -169,6 +190,57 @@ impl AttackParams {
         }
         let p: AttackParams = serde_json::from_value(value).map_err(bad)?;
         p.validate()?;
+        Ok(p)
+    }
+
+    /// The parameters of attack `attack` on inputs of shape `[C, H, W]`: the one entry point of the page and the
+    /// CLI (see the module docs for the rules). `overrides` is a JSON object of [`AttackParams`] fields (or
+    /// `null`, meaning `{}`); unknown fields, wrong types and out-of-range values are [`Error::InvalidParameter`].
+    /// Resolving the result's [`AttackParams::to_json`] again gives the same parameters.
+    pub fn resolve(attack: &str, input_shape: [usize; 3], overrides: &serde_json::Value) -> Result<AttackParams> {
+        let a = by_name(attack)?;
+        if let Some(reason) = a.refuses(input_shape) {
+            return Err(Error::param("attack", reason));
+        }
+        let empty = serde_json::Map::new();
+        let obj = match overrides {
+            serde_json::Value::Null => &empty,
+            serde_json::Value::Object(o) => o,
+            _ => return Err(Error::param("params", "must be a JSON object such as {\"eta\": 0.1}")),
+        };
+        let mut p: AttackParams = serde_json::from_value(serde_json::Value::Object(obj.clone()))
+            .map_err(|e| Error::param("params", e.to_string()))?;
+        let norms = a.supported_norms();
+        if !obj.contains_key("norm") {
+            p.norm = norms[0];
+        } else if !norms.contains(&p.norm) {
+            return Err(Error::param(
+                "norm",
+                format!("{attack} does not support the {} norm", p.norm.as_str()),
+            ));
+        }
+        if !obj.contains_key("eta") {
+            p.eta = default_eta(p.norm, input_shape);
+        }
+        if p.norm == Norm::L2 && !obj.contains_key("step_size") && p.steps > 0 && p.eta.is_finite() {
+            let alpha = 2.5 * p.eta / p.steps as f32;
+            if alpha > 0.0 {
+                p.step_size = alpha;
+            }
+        }
+        if let Some(b) = budget_of(attack) {
+            let v = match b.param {
+                "pixels" => p.pixels,
+                _ => p.max_queries,
+            };
+            if v < b.min || v > b.max {
+                return Err(Error::param(
+                    b.param,
+                    format!("{attack} takes {} in [{}, {}], got {v}", b.param, b.min, b.max),
+                ));
+            }
+        }
+        p.validate_for(input_shape)?;
         Ok(p)
     }
 

@@ -17,7 +17,7 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::{norms, report, Attack, Context, Crafted, Goal, Norm, Progress};
+use super::{norms, report, Attack, AttackKind, Context, Crafted, Goal, Norm, Progress};
 use crate::error::Result;
 
 /// SimBA, pixel basis (`"simba"`).
@@ -49,6 +49,9 @@ pub(crate) fn prob_objective(goal: Goal, z: &[f32], _buf: &mut Vec<f32>) -> f32 
 impl Attack for SimBA {
     fn name(&self) -> &'static str {
         "simba"
+    }
+    fn kind(&self) -> AttackKind {
+        AttackKind::Query
     }
     fn craft(
         &self,

@@ -18,7 +18,7 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::{norms, report, Attack, Context, Crafted, Goal, Norm, Progress};
+use super::{norms, report, Attack, AttackKind, Context, Crafted, Goal, Norm, Progress};
 use crate::error::Result;
 
 /// Square Attack, L∞ (`"square"`).
@@ -59,6 +59,9 @@ fn loss(goal: Goal, z: &[f32]) -> (f32, f32) {
 impl Attack for Square {
     fn name(&self) -> &'static str {
         "square"
+    }
+    fn kind(&self) -> AttackKind {
+        AttackKind::Query
     }
     fn supported_norms(&self) -> &'static [Norm] {
         &[Norm::Linf]

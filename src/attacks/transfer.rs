@@ -175,7 +175,7 @@ pub fn evaluate(
     targeted: bool,
     seed: u64,
 ) -> Result<EvalReport> {
-    params.validate()?;
+    params.validate_for(model.input_shape())?;
     check_data(model, images, labels)?;
     if targeted && model.num_classes() < 2 {
         return Err(Error::param("targeted", "needs at least two classes"));
@@ -244,7 +244,7 @@ pub fn transfer(
     targeted: bool,
     seed: u64,
 ) -> Result<TransferStats> {
-    params.validate()?;
+    params.validate_for(source.input_shape())?;
     check_data(source, images, labels)?;
     check_data(target, images, labels)?;
     if source.num_classes() != target.num_classes() {

@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use super::common::{attack_params, dataset_of, load_model, test_sample};
+use super::common::{attack_overrides, dataset_of, load_model, resolve_params, test_sample};
 use super::{jf, jfs, print_json, Args};
 use crate::attacks::{by_name, fgsm_direction, flip_eta, uses_direction, Goal, FLIP_STEP};
 use crate::data::image_io::{read_png, write_png_gray};
@@ -30,11 +30,12 @@ pub fn run(argv: &[String]) -> Result<()> {
     let out = args.str("out").map(str::to_string);
     let max_eta: f32 = args.get_or("max-eta", MAX_FLIP_ETA)?;
     let json_out = args.flag("json");
-    let params = attack_params(&args)?;
+    let overrides = attack_overrides(&args)?;
     args.finish()?;
     crate::error::check_range("max-eta", max_eta, 0.0, 1.0)?;
 
     let (model, meta) = load_model(&path)?;
+    let params = resolve_params(&name, &model, &overrides)?;
     let (x, label) = match (image, sample) {
         (Some(_), Some(_)) => return Err(Error::param("image", "give either --image or --sample, not both")),
         (None, None) => return Err(Error::param("image", "give --image IN.png or --sample INDEX")),

@@ -3,9 +3,10 @@
 use std::path::Path;
 
 use ndarray::{s, Array4};
+use serde_json::{json, Map, Value};
 
 use super::Args;
-use crate::attacks::{AttackParams, Norm};
+use crate::attacks::AttackParams;
 use crate::data::{load, DatasetName, Split};
 use crate::model_file::{load_file, ModelMeta};
 use crate::nn::Model;
@@ -53,25 +54,39 @@ pub fn test_sample(dataset: DatasetName, index: usize) -> Result<(Array4<f32>, u
     ))
 }
 
-/// `--eta`, `--norm`, `--seed` and `--params` (a JSON object of further attack fields) as validated params.
-pub fn attack_params(args: &Args) -> Result<AttackParams> {
-    let mut p = match args.str("params") {
-        Some(json) => AttackParams::from_json(json)?,
-        None => AttackParams::default(),
+/// `--eta`, `--norm`, `--seed` and `--params` (a JSON object of further attack fields) as the overrides object of
+/// [`AttackParams::resolve`]; the flags win over the same field inside `--params`. Resolve it once the model (and so
+/// the input shape) is known: [`resolve_params`].
+pub fn attack_overrides(args: &Args) -> Result<Value> {
+    let mut o = match args.str("params") {
+        Some(json) => match serde_json::from_str::<Value>(json) {
+            Ok(Value::Object(o)) => o,
+            Ok(_) => return Err(Error::param("params", "must be a JSON object such as {\"eta\": 0.1}")),
+            Err(e) => return Err(Error::param("params", e.to_string())),
+        },
+        None => Map::new(),
     };
     if let Some(norm) = args.str("norm") {
-        p.norm = match norm {
-            "linf" => Norm::Linf,
-            "l2" => Norm::L2,
-            other => return Err(Error::param("norm", format!("must be linf or l2, got `{other}`"))),
-        };
+        if !matches!(norm, "linf" | "l2") {
+            return Err(Error::param("norm", format!("must be linf or l2, got `{norm}`")));
+        }
+        o.insert("norm".into(), json!(norm));
     }
-    p.eta = args
+    let eta = args
         .get::<f32>("eta")?
         .ok_or_else(|| Error::param("eta", "is required"))?;
-    if let Some(seed) = args.get::<u64>("seed")? {
-        p.seed = seed;
+    if !eta.is_finite() {
+        return Err(Error::param("eta", format!("must be a finite number, got {eta}")));
     }
-    p.validate()?;
-    Ok(p)
+    o.insert("eta".into(), json!(eta));
+    if let Some(seed) = args.get::<u64>("seed")? {
+        o.insert("seed".into(), json!(seed));
+    }
+    Ok(Value::Object(o))
+}
+
+/// [`AttackParams::resolve`] for attack `name` on `model`'s input shape: the page's rules (norm-aware defaults, the
+/// shape's η caps), so `advlab attack --norm l2` and the page compute the same parameters.
+pub fn resolve_params(name: &str, model: &Model, overrides: &Value) -> Result<AttackParams> {
+    AttackParams::resolve(name, model.input_shape(), overrides)
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::common::{attack_params, dataset_of, load_model, test_split};
+use super::common::{attack_overrides, dataset_of, load_model, resolve_params, test_split};
 use super::{jf, print_json, Args};
 use crate::attacks::{by_name, evaluate, transfer};
 use crate::train;
@@ -18,8 +18,8 @@ pub fn run(argv: &[String]) -> Result<()> {
     let attack = args.str("attack").map(str::to_string);
     let targeted = args.flag("targeted");
     let json_out = args.flag("json");
-    let params = match attack {
-        Some(_) => Some(attack_params(&args)?),
+    let overrides = match attack {
+        Some(_) => Some(attack_overrides(&args)?),
         None => None,
     };
     args.finish()?;
@@ -29,6 +29,10 @@ pub fn run(argv: &[String]) -> Result<()> {
 
     let started = Instant::now();
     let (model, meta) = load_model(&path)?;
+    let params = match (&attack, &overrides) {
+        (Some(name), Some(o)) => Some(resolve_params(name, &model, o)?),
+        _ => None,
+    };
     let (images, labels) = test_split(dataset_of(&meta)?, n)?;
     let n = labels.len();
     let clean = train::evaluate(&model, images.view(), &labels)?;
@@ -79,11 +83,12 @@ pub fn run_transfer(argv: &[String]) -> Result<()> {
     let n: usize = args.get_or("n", 1000)?;
     let targeted = args.flag("targeted");
     let json_out = args.flag("json");
-    let params = attack_params(&args)?;
+    let overrides = attack_overrides(&args)?;
     args.finish()?;
 
     let started = Instant::now();
     let (source, smeta) = load_model(&from)?;
+    let params = resolve_params(&name, &source, &overrides)?;
     let (target, tmeta) = load_model(&to)?;
     if smeta.dataset != tmeta.dataset {
         return Err(Error::param(
