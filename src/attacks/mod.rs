@@ -360,11 +360,22 @@ pub trait Attack: Send + Sync {
     fn is_bounded(&self, _params: &AttackParams) -> bool {
         true
     }
-    /// The attack proper, on validated input; `η > 0` here.
+    /// Iterations planned ([`Progress::total`]): `params.steps` unless the attack counts otherwise.
+    fn total_steps(&self, ctx: &Context) -> usize {
+        ctx.params.steps
+    }
+    /// The attack proper, on validated input: `η > 0`, the clean image does not reach the goal yet, and step 0 has
+    /// been reported (so `craft` reports steps ≥ 1 only).
     fn craft(&self, ctx: &Context, rng: &mut ChaCha8Rng, progress: &mut dyn FnMut(Progress) -> bool)
         -> Result<Crafted>;
 
-    /// Validates, runs [`Attack::craft`] and measures the result. `η = 0` returns `x` untouched.
+    /// The driver: validates, reports step 0, runs [`Attack::craft`] and measures the result.
+    ///
+    /// * `η = 0` returns `x` untouched (one query, no progress report);
+    /// * otherwise step 0 is reported (`queries: 1`, `success` of the clean image); a `false` from the callback
+    ///   cancels before any work;
+    /// * a clean image that already reaches the goal (an untargeted goal on a label the model gets wrong) is
+    ///   returned as it is: one query, zero steps, `flipped`.
     fn run(
         &self,
         model: &dyn Classifier,
@@ -384,12 +395,27 @@ pub trait Attack: Send + Sync {
                 format!("{} does not support the {} norm", self.name(), params.norm.as_str()),
             ));
         }
-        let crafted = if params.eta == 0.0 {
-            Crafted {
-                adversarial: ctx.x.clone(),
+        let untouched = |ctx: &Context| Crafted {
+            adversarial: ctx.x.clone(),
+            queries: 1,
+            steps: 0,
+        };
+        if params.eta == 0.0 {
+            let crafted = untouched(&ctx);
+            return Ok(finish(&ctx, crafted));
+        }
+        let success = ctx.goal.is_success_logits(&ctx.clean_logits);
+        report(
+            progress,
+            Progress {
+                step: 0,
+                total: self.total_steps(&ctx),
                 queries: 1,
-                steps: 0,
-            }
+                success,
+            },
+        )?;
+        let crafted = if success {
+            untouched(&ctx)
         } else {
             self.craft(&ctx, rng, progress)?
         };
