@@ -134,40 +134,9 @@ impl Classifier for crate::nn::Model {
     }
 }
 
-/// Numerically stable softmax of one row, in place.
-pub fn softmax_in_place(z: &mut [f32]) {
-    let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut s = 0.0f32;
-    for v in z.iter_mut() {
-        *v = (*v - m).exp();
-        s += *v;
-    }
-    for v in z.iter_mut() {
-        *v /= s;
-    }
-}
-
-/// Index of the largest value (first on ties; NaN never wins).
-pub fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] || v[best].is_nan() {
-            best = i;
-        }
-    }
-    best
-}
-
-/// Arg-max over all classes but `skip`.
-pub fn argmax_except(v: &[f32], skip: usize) -> usize {
-    let mut best = usize::MAX;
-    for (i, &x) in v.iter().enumerate() {
-        if i != skip && (best == usize::MAX || x > v[best]) {
-            best = i;
-        }
-    }
-    best
-}
+/// Arg-max, softmax and sign live in [`crate::nn::ops`] (one NaN rule: NaN never wins an arg-max, a row with NaN
+/// softmaxes to NaN, `sign(0) = sign(NaN) = 0`); re-exported here for the attacks and the lessons.
+pub use crate::nn::ops::{argmax, argmax_except, softmax_in_place};
 
 /// The norm that bounds a perturbation: `‖δ‖∞ ≤ η` or `‖δ‖₂ ≤ η`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
