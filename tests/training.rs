@@ -311,21 +311,13 @@ fn stepwise_is_the_batch_loop_bit_for_bit() {
         let mut batch = Model::init(&small_cnn(), [1, 8, 8], 9).unwrap();
         let report = match &adv {
             None => train(&mut batch, x.view(), &y, &c, &mut |_, _| true).unwrap(),
-            Some(a) => train_with(
-                &mut batch,
-                x.view(),
-                &y,
-                &c,
-                &mut adversarial(a.clone()),
-                &mut |_, _| true,
-            )
-            .unwrap(),
+            Some(a) => train_with(&mut batch, x.view(), &y, &c, &mut adversarial(*a), &mut |_, _| true).unwrap(),
         };
         let steps = report.epochs.last().unwrap().steps;
         assert_eq!(steps, 3 * 150usize.div_ceil(48));
         for chunk in [1, 3, 5, 100] {
             let model = Model::init(&small_cnn(), [1, 8, 8], 9).unwrap();
-            let mut s = Stepwise::new(model, x.clone(), y.clone(), c.clone(), adv.clone()).unwrap();
+            let mut s = Stepwise::new(model, x.clone(), y.clone(), c.clone(), adv).unwrap();
             let mut last = None;
             while !s.is_done() {
                 last = Some(s.step(chunk).unwrap());
@@ -378,7 +370,7 @@ fn stepwise_rechecks_the_hooks_batch() {
         let mut k = 0usize;
         move |_: &Model, b: Batch, _: &mut ChaCha8Rng| {
             k += 1;
-            Ok(if k % 3 == 0 {
+            Ok(if k.is_multiple_of(3) {
                 Batch {
                     images: Array4::zeros((0, 1, 8, 8)),
                     labels: vec![],
