@@ -197,6 +197,19 @@ impl AttackParams {
     /// CLI (see the module docs for the rules). `overrides` is a JSON object of [`AttackParams`] fields (or
     /// `null`, meaning `{}`); unknown fields, wrong types and out-of-range values are [`Error::InvalidParameter`].
     /// Resolving the result's [`AttackParams::to_json`] again gives the same parameters.
+    ///
+    /// ```
+    /// use advlab::attacks::{AttackParams, Norm};
+    /// use serde_json::json;
+    ///
+    /// // PGD-40 under L2 at ε = 2 on MNIST: the step is 2.5·ε/40.
+    /// let p = AttackParams::resolve("pgd", [1, 28, 28], &json!({"eta": 2.0, "norm": "l2"}))?;
+    /// assert_eq!((p.norm, p.steps, p.step_size), (Norm::L2, 40, 0.125));
+    /// // The L2 cap is √(C·H·W): 28 for MNIST, ≈ 388 for a 224×224 photo.
+    /// assert!(AttackParams::resolve("pgd", [1, 28, 28], &json!({"eta": 30.0, "norm": "l2"})).is_err());
+    /// assert!(AttackParams::resolve("pgd", [3, 224, 224], &json!({"eta": 30.0, "norm": "l2"})).is_ok());
+    /// # Ok::<(), advlab::Error>(())
+    /// ```
     pub fn resolve(attack: &str, input_shape: [usize; 3], overrides: &serde_json::Value) -> Result<AttackParams> {
         let a = by_name(attack)?;
         if let Some(reason) = a.refuses(input_shape) {
