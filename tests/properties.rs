@@ -361,3 +361,31 @@ proptest! {
         rgb_twice("one_pixel", &x, &params, t)?;
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// The one params entry point: any attack name, shape and JSON object gives parameters or a named error, never
+    /// a panic; what it accepts validates for that shape and resolves to itself again.
+    #[test]
+    fn resolve_never_panics_and_is_idempotent(
+        name in prop::sample::select(vec!["fgsm", "pgd", "deepfool", "cw", "jsma", "simba", "square", "one_pixel", "nope"]),
+        shape in prop::sample::select(vec![[1usize, 28, 28], [3, 16, 16], [3, 224, 224]]),
+        fields in prop::collection::vec((prop::sample::select(vec!["eta", "norm", "steps", "step_size", "max_queries", "pixels", "seed", "top_k", "basis", "bogus"]),
+            prop_oneof![(0.0f64..400.0).prop_map(|v| v.to_string()), (-3i64..50).prop_map(|v| v.to_string()), Just("\"l2\"".into()), Just("\"linf\"".into()), Just("\"dct\"".into()), Just("null".into())]), 0..5)
+    ) {
+        let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+        let json: serde_json::Value = serde_json::from_str(&format!("{{{}}}", body.join(", "))).unwrap();
+        match AttackParams::resolve(name, shape, &json) {
+            Ok(p) => {
+                prop_assert!(p.validate_for(shape).is_ok());
+                let caps = advlab::attacks::EtaCaps::for_shape(shape);
+                prop_assert!(p.eta >= 0.0 && p.eta <= caps.cap(p.norm));
+                let again: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
+                prop_assert_eq!(AttackParams::resolve(name, shape, &again).unwrap(), p);
+            }
+            Err(advlab::Error::InvalidParameter { name: field, reason }) => prop_assert!(!field.is_empty() && !reason.is_empty()),
+            Err(e) => prop_assert!(false, "{name} {json}: not a parameter error: {e:?}"),
+        }
+    }
+}
