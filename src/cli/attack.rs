@@ -1,7 +1,8 @@
 //! `advlab attack`: one image (a PNG through the preprocessing recipe, or a test-set sample), one attack.
 //!
 //! The untargeted goal is to change the model's *clean prediction* (for a sample that is usually its label): this
-//! is what the page does with a drawing, which has no label. For the direction attack (FGSM) the JSON also gives
+//! is what the page does with a drawing, which has no label. The parameters are [`crate::attacks::AttackParams::resolve`]'s,
+//! the page's. For a direction attack (FGSM, [`AttackKind::Direction`]) the JSON also gives
 //! `flip_eta`, the smallest η on the grid k·0.001 ≤ `--max-eta` (default 0.5, the page slider's end) at which the
 //! prediction flips; the page's `flip-eta` shows the same number.
 
@@ -9,7 +10,7 @@ use serde_json::json;
 
 use super::common::{attack_overrides, dataset_of, load_model, resolve_params, test_sample};
 use super::{jf, jfs, print_json, Args};
-use crate::attacks::{by_name, fgsm_direction, flip_eta, uses_direction, Goal, FLIP_STEP};
+use crate::attacks::{by_name, fgsm_direction, flip_eta, AttackKind, Goal, FLIP_STEP};
 use crate::data::image_io::{read_png, write_png_gray};
 use crate::data::{preprocess_rgba, Options};
 use crate::{Error, Result};
@@ -67,7 +68,7 @@ pub fn run(argv: &[String]) -> Result<()> {
     let attack = by_name(&name)?;
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     let r = attack.run(&model, x.view(), goal, &params, &mut rng, &mut |_| true)?;
-    let flip = if uses_direction(&name) {
+    let flip = if attack.kind() == AttackKind::Direction {
         let s = fgsm_direction(&model, x.view(), goal, params.norm)?;
         flip_eta(&model, x.view(), goal, s.view(), max_eta, FLIP_STEP)?
     } else {
