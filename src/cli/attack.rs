@@ -1,10 +1,10 @@
 //! `advlab attack`: one image (a PNG through the preprocessing recipe, or a test-set sample), one attack.
 //!
 //! The untargeted goal is to change the model's *clean prediction* (for a sample that is usually its label): this
-//! is what the page does with a drawing, which has no label. The parameters are [`crate::attacks::AttackParams::resolve`]'s,
-//! the page's. For a direction attack (FGSM, [`AttackKind::Direction`]) the JSON also gives
-//! `flip_eta`, the smallest η on the grid k·0.001 ≤ `--max-eta` (default 0.5, the page slider's end) at which the
-//! prediction flips; the page's `flip-eta` shows the same number.
+//! is what the page does with a drawing, which has no label. The parameters are
+//! [`crate::attacks::AttackParams::resolve`]'s, as on the page. For a direction attack (FGSM,
+//! [`AttackKind::Direction`]) the JSON also gives `flip_eta`, the smallest η on the grid k·0.001 ≤ `--max-eta`
+//! (default 0.5, the page slider's end) at which the prediction flips; the page's `flip-eta` shows the same number.
 
 use serde_json::json;
 
