@@ -19,8 +19,8 @@ import { paintGray, blank } from './panels.js';
 import { paintPerturbation } from './noise-map.js';
 import { renderBars } from './bars.js';
 import { loadSamples, toPixels } from './samples.js';
-import { loadIndex, modelTitle } from './models.js';
-import { FALLBACK, fillAttackSelect, fillTargetSelect, attackParams } from './attacks.js';
+import { loadIndex, modelTitle, ensureModel } from './models.js';
+import { fillAttackSelect, fillTargetSelect, attackParams } from './attacks.js';
 
 /** The controls a `controls` list may name (the page's classroom links use the same names, see classroom.js). */
 export const CONTROLS = ['model', 'attack', 'target', 'eta', 'sample', 'lang'];
@@ -45,23 +45,10 @@ let shared = null;
 /** The one worker, the model index, the attack list and the model files, fetched once per page. */
 function sharedState() {
   if (!shared) {
-    const engine = new Engine('adversarial-lab', { url: new URL('./widget-worker.js', import.meta.url), timeout: 20000 });
-    const files = new Map();
+    const engine = new Engine('adversarial-lab', { timeout: 20000 });
     shared = {
       engine,
       index: loadIndex(),
-      attacks: engine.call('attackNames', { inst: '_' }).catch(() => FALLBACK),
-      model(file) {
-        if (!files.has(file)) {
-          const p = fetch(new URL(`./models/${file}`, import.meta.url)).then((r) => {
-            if (!r.ok) throw new Error(`error.model_missing: ${file} (HTTP ${r.status})`);
-            return r.arrayBuffer();
-          });
-          p.catch(() => files.delete(file));
-          files.set(file, p);
-        }
-        return files.get(file);
-      },
     };
   }
   return shared;
@@ -194,8 +181,7 @@ export class AdversarialLab extends HTMLElement {
     // Moved within the page: reconnected at once, keep everything. Removed: free this widget's wasm Session.
     setTimeout(() => {
       if (this.isConnected || !this.engine) return;
-      if (this.loadedKey) this.engine.models.delete(this.loadedKey);
-      this.engine.call('dispose', { inst: this.inst }).catch(() => {});
+      this.engine.dispose(this.inst);
       this.loadedKey = null;
       this.info = null;
       this.started = false;
@@ -279,7 +265,8 @@ export class AdversarialLab extends HTMLElement {
       await Promise.all([loadLanguage('en'), loadLanguage(this.uiLang)]);
       this.translate();
       this.slider.set(this.eta, this.norm);
-      [this.index, this.attacks] = await Promise.all([S.index, S.attacks]);
+      this.index = await S.index;
+      this.attacks = [];
       this.slider.set(this.eta, this.norm);
       this.stale = false;
       await this.chooseModel();
@@ -318,7 +305,7 @@ export class AdversarialLab extends HTMLElement {
   fillMenus() {
     const sel = this.$('.model');
     sel.replaceChildren(...this.index.models.map((m) => new Option(modelTitle(m), m.id)));
-    if (this.info) sel.value = this.info.id.split('/')[1];
+    if (this.info) sel.value = this.info.id;
     fillAttackSelect(this.$('.attack'), this.attacks, this.attack);
     if (this.info) fillTargetSelect(this.$('.target'), this.names(), this.target);
   }
@@ -362,11 +349,11 @@ export class AdversarialLab extends HTMLElement {
     if (!entry) throw new Error('error.model_missing: models/index.json');
     const want = this.getAttribute('model');
     this.modelWarning = want && want !== entry.id ? want : null;
-    const key = `${this.inst}/${entry.id}`;
+    const key = entry.id;
     if (this.loadedKey === key) return;
-    const bytes = await sharedState().model(entry.file);
-    const info = await this.engine.loadModel(key, bytes);
-    if (this.loadedKey && this.loadedKey !== key) this.engine.unloadModel(this.loadedKey);
+    const info = await ensureModel(this.engine, key, entry.file, this.inst);
+    this.attacks = await this.engine.call('attackCatalog', [key], { session: this.inst });
+    if (this.loadedKey && this.loadedKey !== key) this.engine.unloadModel(this.loadedKey, this.inst);
     this.loadedKey = key;
     this.info = info;
     this.fillMenus();
@@ -407,7 +394,7 @@ export class AdversarialLab extends HTMLElement {
     const pixels = this.pixels;
     const t0 = performance.now();
     try {
-      const pred = await this.engine.call('predict', { id, pixels });
+      const pred = await this.engine.call('predict', [id, pixels], { session: this.inst });
       if (g !== this.gen) return;
       this.clean = pred;
       // For the benchmark: ms since the page's navigation started, and the predict call's own time.
@@ -418,13 +405,8 @@ export class AdversarialLab extends HTMLElement {
       }
       this.render();
       this.dispatchEvent(new CustomEvent('prediction', { detail: { class: pred.class, confidence: pred.confidence } }));
-      const dir = await this.engine.call('prepareDirection', {
-        id,
-        pixels,
-        norm: this.norm,
-        target: this.target,
-        maxEta: Math.min(1, maxEta(this.norm)),
-        seed: this.seed,
+      const dir = await this.engine.call('prepareDirection', [id, pixels, this.norm, this.target, Math.min(1, maxEta(this.norm)), BigInt(this.seed)], {
+        session: this.inst,
       });
       if (g !== this.gen) return;
       this.flipInfo = { ...dir, flipEta: dir.flipEta === null || dir.flipEta === undefined ? null : Number(dir.flipEta.toFixed(6)) };
@@ -439,7 +421,7 @@ export class AdversarialLab extends HTMLElement {
   }
 
   async advAt(eta, g = this.gen) {
-    const r = await this.engine.call('adversarialAt', { inst: this.inst, eta });
+    const r = await this.engine.call('adversarialAt', [eta], { session: this.inst });
     if (g !== this.gen) return;
     this.adv = { ...r, eta };
     this.render();
@@ -447,13 +429,8 @@ export class AdversarialLab extends HTMLElement {
 
   async runJob(g = this.gen) {
     const eta = this.slider.eta;
-    const r = await this.engine.call('runAttack', {
-      id: this.loadedKey,
-      pixels: this.pixels,
-      attack: this.attack,
-      params: attackParams(this.attack, { eta, norm: this.norm, seed: this.seed }),
-      target: this.target,
-    });
+    const params = attackParams({ eta, norm: this.norm, seed: this.seed });
+    const r = await this.engine.call('runAttack', [this.loadedKey, this.pixels, this.attack, params, this.target], { session: this.inst, onProgress: () => {} });
     if (g !== this.gen) return;
     this.adv = { ...r, prediction: { class: r.predAfter, confidence: r.probsAfter[r.predAfter], probs: r.probsAfter }, eta };
     this.render();

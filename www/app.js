@@ -11,15 +11,15 @@ import { loadSamples, toPixels } from './samples.js';
 import { Gallery } from './gallery.js';
 import { paintGray, paintInto, blank } from './panels.js';
 import { paintLegend } from './noise-map.js';
-import { curveEtas, curveTop } from './curve.js';
-import { loadIndex, fillModelSelect } from './models.js';
-import { FALLBACK, fillAttackSelect, fillNormSelect, fillTargetSelect, attackParams } from './attacks.js';
+import { curveEtas, curveTop } from './chart.js';
+import { loadIndex, fillModelSelect, modelBytes, ensureModel } from './models.js';
+import { fillAttackSelect, fillNormSelect, fillTargetSelect, attackParams } from './attacks.js';
 import { setRegion, announce } from './announce.js';
 import { downloadResult } from './download.js';
 import * as view from './view.js';
 import { initClassroom } from './classroom.js';
 import { registerOffline } from './offline.js';
-import { lessonOf } from './defences/route.js';
+import { ownsHash } from './lessons/router.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -30,9 +30,8 @@ const S = { ...DEFAULTS };
 const R = {
   version: '',
   index: { default: null, models: [] },
-  attacks: FALLBACK,
+  attacks: [], // the engine's attack catalog for the loaded model (attackCatalog)
   model: null, // ModelInfo
-  bytes: new Map(), // model id → ArrayBuffer (re-sent to the job worker)
   input: null, // { source: 'draw'|'upload'|'sample', pixels, label?, upload? }
   clean: null, // Prediction of the input
   dir: null, // { trueClass, flipEta } or { error }
@@ -75,23 +74,12 @@ const ctx = () => ({ S, R, names: names(), isDirection: isDirection(), maxEta: f
 let hashTimer = 0;
 function saveHash(now = false) {
   clearTimeout(hashTimer);
-  if (lessonOf(location.hash)) return; // a lesson owns the hash (defences/route.js)
+  if (ownsHash(location.hash)) return; // a page lesson owns the hash (lessons/router.js)
   if (now) writeHash(S);
   else hashTimer = setTimeout(() => writeHash(S), 200);
 }
 
 // ---------------------------------------------------------------- models
-
-async function fetchModel(entry) {
-  let res;
-  try {
-    res = await fetch(new URL(`./models/${entry.file}`, import.meta.url));
-  } catch (e) {
-    throw new Error(`error.model_missing: ${entry.file}`);
-  }
-  if (!res.ok) throw new Error(`error.model_missing: ${entry.file} (HTTP ${res.status})`);
-  return res.arrayBuffer();
-}
 
 /** Loads a model by id (index.json's default if unknown); on failure keeps the old one, or falls back. */
 async function selectModel(id) {
@@ -102,16 +90,15 @@ async function selectModel(id) {
   if (!entry) {
     info = await live.loadPlaceholder('placeholder', 1);
   } else {
-    const bytes = await fetchModel(entry);
-    R.bytes.set(entry.id, bytes.slice(0));
-    info = await live.loadModel(entry.id, bytes);
+    info = await live.loadModel(entry.id, await modelBytes(entry.file));
   }
   if (previous && previous.id !== info.id) {
     live.unloadModel(previous.id);
     job?.unloadModel(previous.id);
-    R.bytes.delete(previous.id);
   }
   R.model = info;
+  R.attacks = await live.call('attackCatalog', [info.id]);
+  fillAttackSelect($('attack-select'), R.attacks, S.attack);
   S.model = entry ? entry.id : null;
   $('model-select').value = entry ? entry.id : 'placeholder';
   if (S.target >= info.classNames.length) {
@@ -182,7 +169,7 @@ function clearInput() {
 async function onDrawn() {
   try {
     const img = pad.image();
-    const pre = await live.call('preprocess', { ...img, invert: 'no' }, { transfer: [img.rgba] });
+    const pre = await live.call('preprocess', [img.rgba, img.width, img.height, 'no'], { transfer: [img.rgba] });
     if (pre.empty) return;
     S.sample = null;
     gallery.mark(null);
@@ -197,7 +184,7 @@ async function onDrawn() {
 
 async function preprocessUpload(upload) {
   const rgba = upload.rgba.slice(0);
-  const pre = await live.call('preprocess', { rgba, width: upload.width, height: upload.height, invert: S.invert }, { transfer: [rgba] });
+  const pre = await live.call('preprocess', [rgba, upload.width, upload.height, S.invert], { transfer: [rgba] });
   if (pre.empty) throw Object.assign(new Error('upload.noInk'), { i18nKey: 'upload.noInk' });
   view.inputNote($('input-note'), { inverted: pre.inverted, mode: S.invert });
   return pre;
@@ -300,7 +287,7 @@ async function analyze() {
   const id = R.model.id;
   const pixels = R.input.pixels;
   try {
-    const pred = await live.call('predict', { id, pixels });
+    const pred = await live.call('predict', [id, pixels]);
     if (stale()) return;
     R.clean = pred;
     view.clean(ctx());
@@ -308,7 +295,7 @@ async function analyze() {
     announce(t('result.announce', { label: names()[pred.class], confidence: formatPercent(pred.confidence) }), 600);
     view.flip(ctx(), slider, 'pending');
     try {
-      const dir = await live.call('prepareDirection', { id, pixels, norm: S.norm, target: S.target, maxEta: flipMax(), seed: S.seed });
+      const dir = await live.call('prepareDirection', [id, pixels, S.norm, S.target, flipMax(), BigInt(S.seed)]);
       // The engine's f32 grid value (0.011 arrives as 0.010999999…): back to the decimal it stands for.
       R.dir = { ...dir, flipEta: dir.flipEta === null || dir.flipEta === undefined ? null : Number(dir.flipEta.toFixed(6)) };
     } catch (e) {
@@ -325,7 +312,7 @@ async function analyze() {
     }
     if (R.dir.error) return;
     const etas = curveEtas(curveTop(S.norm, R.dir.flipEta, maxEta(S.norm)));
-    const curve = await live.call('confidenceCurve', { etas });
+    const curve = await live.call('confidenceCurve', [etas]);
     if (stale()) return;
     R.curve = { etas, ...curve };
     view.curve(ctx());
@@ -351,7 +338,7 @@ async function sendAdv() {
   }
   advBusy = true;
   try {
-    const r = await live.call('adversarialAt', { eta: want.eta });
+    const r = await live.call('adversarialAt', [want.eta]);
     if (want.gen === R.gen && isDirection()) {
       R.adv = { ...r, eta: want.eta };
       view.adv(ctx());
@@ -384,9 +371,10 @@ function jobEngine() {
 
 async function ensureJobModel(eng) {
   const id = R.model.id;
-  if (eng.models.has(id)) return;
-  if (R.model.untrained && !R.bytes.has(id)) await eng.loadPlaceholder(id, 1);
-  else await eng.loadModel(id, R.bytes.get(id).slice(0));
+  if (eng.hasModel(id)) return;
+  const entry = R.index.models.find((m) => m.id === id);
+  if (R.model.untrained || !entry) await eng.loadPlaceholder(id, 1);
+  else await ensureModel(eng, id, entry.file);
 }
 
 const jobKey = () => [R.gen, R.model?.id, S.attack, S.norm, etaString(S.eta), S.target, S.seed].join('|');
@@ -410,7 +398,7 @@ async function startJob() {
     await ensureJobModel(eng);
     const r = await eng.call(
       'runAttack',
-      { id: R.model.id, pixels: R.input.pixels, attack: S.attack, params: attackParams(S.attack, S), target: S.target },
+      [R.model.id, R.input.pixels, S.attack, attackParams(S), S.target],
       { onProgress: (p) => view.jobProgress(ctx(), p) },
     );
     if (g !== R.gen || key !== jobKey()) return;
@@ -615,7 +603,7 @@ async function download() {
 
 /** A hash typed or pasted by hand: apply whatever changed. */
 async function onHashChange() {
-  if (lessonOf(location.hash)) return;
+  if (ownsHash(location.hash)) return;
   const { state, problems } = parseHash(location.hash);
   reportHashProblems(problems);
   const langChanged = state.lang && state.lang !== S.lang && LANGS.includes(state.lang);
@@ -638,7 +626,8 @@ async function onHashChange() {
   else analyze();
 }
 
-function validateAgainstData(problems) {
+/** The link's attack, norm and η against the loaded model's catalog and the slider's range (adds to `problems`). */
+function checkAttack(problems) {
   if (!attackInfo(S.attack)) {
     problems.push({ key: 'attack', value: S.attack });
     S.attack = 'fgsm';
@@ -649,13 +638,19 @@ function validateAgainstData(problems) {
     problems.push({ key: 'eta', value: etaString(S.eta) });
     S.eta = Math.min(DEFAULTS.eta, maxEta(S.norm));
   }
+}
+
+function validateAgainstData(problems) {
+  checkAttack(problems);
   reportHashProblems(problems);
 }
 
-function reportHashProblems(problems) {
+/** Says the link's problems; `append`: after the warning already shown (e.g. the model's), not instead of it. */
+function reportHashProblems(problems, append = false) {
   if (!problems.length) return;
   const list = problems.slice();
-  say(() => list.map((p) => t(`hash.${p.key}`, { value: p.value ?? '' })).join(' '), 'warning');
+  const prev = append && R.message?.kind === 'warning' ? R.message.render : null;
+  say(() => (prev ? prev() + ' ' : '') + list.map((p) => t(`hash.${p.key}`, { value: p.value ?? '' })).join(' '), 'warning');
 }
 
 // ---------------------------------------------------------------- start
@@ -681,13 +676,9 @@ async function main() {
     R.version = await live.call('version');
     $('engine-version').textContent = t('app.engine', { version: R.version });
     R.index = await loadIndex();
-    R.attacks = await live.call('attackNames').catch(() => FALLBACK);
-    validateAgainstData(problems);
     const wanted = S.model;
-    if (wanted && !R.index.models.some((m) => m.id === wanted)) {
-      problems.push({ key: 'model', value: wanted });
-      reportHashProblems(problems);
-    }
+    if (wanted && !R.index.models.some((m) => m.id === wanted)) problems.push({ key: 'model', value: wanted });
+    reportHashProblems(problems);
     try {
       await selectModel(wanted);
     } catch (e) {
@@ -702,6 +693,10 @@ async function main() {
         await selectModel(null);
       }
     }
+    // The attack is checked against the catalog of the model that loaded.
+    const more = [];
+    checkAttack(more);
+    reportHashProblems(more, true);
     fillSelects();
     slider.set(S.eta, S.norm);
     await refreshGallery();
