@@ -21,9 +21,10 @@ import { renderBars } from './bars.js';
 import { loadSamples, toPixels } from './samples.js';
 import { loadIndex, modelTitle, ensureModel } from './models.js';
 import { fillAttackSelect, fillTargetSelect, attackParams } from './attacks.js';
+import { STATE, WIDGET_CONTROLS, readAttribute } from './state.js';
 
-/** The controls a `controls` list may name (the page's classroom links use the same names, see classroom.js). */
-export const CONTROLS = ['model', 'attack', 'target', 'eta', 'sample', 'lang'];
+/** The controls a `controls` list may name (state.js's table; the page's classroom links use the same names). */
+export const CONTROLS = WIDGET_CONTROLS;
 
 /** The widget's default model: the linear MNIST model, 32 KB gzip, which keeps an embed within its size budget. */
 export const WIDGET_DEFAULT = 'mnist-linear';
@@ -97,7 +98,7 @@ const TEMPLATE = `
 
 export class AdversarialLab extends HTMLElement {
   static get observedAttributes() {
-    return ['model', 'attack', 'eta', 'target', 'sample', 'lang', 'controls', 'height', 'theme', 'norm', 'seed'];
+    return [...STATE.filter((r) => r.attr).map((r) => r.key), 'height'];
   }
 
   constructor() {
@@ -128,33 +129,30 @@ export class AdversarialLab extends HTMLElement {
     return LANGS.includes(a) ? a : pickLanguage(document.documentElement.lang);
   }
 
+  // The attributes mean what the page's link keys mean (state.js reads both), so embed.html shows what index.html
+  // shows.
   get eta() {
-    const v = Number(this.getAttribute('eta'));
-    return this.hasAttribute('eta') && Number.isFinite(v) && v >= 0 ? Math.min(v, maxEta(this.norm)) : 0.1;
+    return Math.min(readAttribute(this, 'eta'), maxEta(this.norm));
   }
 
-  /** `norm` (linf | l2) and `seed`: as in the page's links, so embed.html shows what index.html shows. */
   get norm() {
-    return this.getAttribute('norm') === 'l2' ? 'l2' : 'linf';
+    return readAttribute(this, 'norm');
   }
 
   get seed() {
-    const v = this.getAttribute('seed');
-    return v !== null && /^[0-9]{1,15}$/.test(v) ? Number(v) : 7;
+    return readAttribute(this, 'seed');
   }
 
   get target() {
-    const v = this.getAttribute('target');
-    return v !== null && /^[0-9]{1,3}$/.test(v) ? Number(v) : -1;
+    return readAttribute(this, 'target');
   }
 
   get sample() {
-    const v = this.getAttribute('sample');
-    return v !== null && /^[0-9]{1,6}$/.test(v) ? Number(v) : 0;
+    return readAttribute(this, 'sample');
   }
 
   get attack() {
-    return this.getAttribute('attack') || 'fgsm';
+    return readAttribute(this, 'attack');
   }
 
   connectedCallback() {
