@@ -47,6 +47,9 @@ impl Attack for CarliniWagner {
     fn kind(&self) -> AttackKind {
         AttackKind::Iterative
     }
+    fn total_steps(&self, ctx: &Context) -> usize {
+        ctx.params.binary_search_steps * ctx.params.cw_steps
+    }
     fn craft(
         &self,
         ctx: &Context,
@@ -89,15 +92,17 @@ impl Attack for CarliniWagner {
             let mut prev_loss = f64::INFINITY;
             let check_every = (p.cw_steps / 10).max(1);
             for it in 0..p.cw_steps {
-                report(
-                    progress,
-                    Progress {
-                        step: steps,
-                        total,
-                        queries,
-                        success: best_in_cap.is_some(),
-                    },
-                )?;
+                if steps > 0 {
+                    report(
+                        progress,
+                        Progress {
+                            step: steps,
+                            total,
+                            queries,
+                            success: best_in_cap.is_some(),
+                        },
+                    )?;
+                }
                 steps += 1;
                 // x'(w) and δ.
                 let a = adv.as_slice_mut().expect("standard layout");

@@ -77,15 +77,17 @@ impl Attack for DeepFool {
             if ctx.goal.is_success_logits(&z) {
                 break;
             }
-            report(
-                progress,
-                Progress {
-                    step: steps,
-                    total: p.steps,
-                    queries,
-                    success: false,
-                },
-            )?;
+            if steps > 0 {
+                report(
+                    progress,
+                    Progress {
+                        step: steps,
+                        total: p.steps,
+                        queries,
+                        success: false,
+                    },
+                )?;
+            }
             steps += 1;
             // (f, w) of the boundary to cross.
             let f = match ctx.goal {

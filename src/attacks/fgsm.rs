@@ -17,10 +17,10 @@ use ndarray::{Array2, Array4, ArrayView4};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use super::Progress;
 use super::{
     argmax, argmax_except, check_image, norms, std_layout, Attack, AttackKind, Classifier, Context, Crafted, Goal, Norm,
 };
-use super::{report, Progress};
 use crate::error::{Error, Result};
 
 /// FGSM (`"fgsm"`), L∞ or L2. One gradient.
@@ -95,21 +95,15 @@ impl Attack for Fgsm {
     fn kind(&self) -> AttackKind {
         AttackKind::Direction
     }
+    fn total_steps(&self, _ctx: &Context) -> usize {
+        1
+    }
     fn craft(
         &self,
         ctx: &Context,
         _rng: &mut ChaCha8Rng,
-        progress: &mut dyn FnMut(Progress) -> bool,
+        _progress: &mut dyn FnMut(Progress) -> bool,
     ) -> Result<Crafted> {
-        report(
-            progress,
-            Progress {
-                step: 0,
-                total: 1,
-                queries: 1,
-                success: false,
-            },
-        )?;
         let p = ctx.params;
         let s = direction_unchecked(ctx.model, ctx.x.view(), ctx.goal, p.norm);
         let adversarial = apply_direction(ctx.x.view(), s.view(), p.eta);

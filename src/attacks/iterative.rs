@@ -44,15 +44,17 @@ fn iterate(
     let mut velocity = momentum.map(|_| vec![0.0f32; x.len()]);
     let mut step_dir = vec![0.0f32; x.len()];
     for t in 0..p.steps {
-        report(
-            progress,
-            Progress {
-                step: t,
-                total: p.steps,
-                queries: 1 + t,
-                success: false,
-            },
-        )?;
+        if t > 0 {
+            report(
+                progress,
+                Progress {
+                    step: t,
+                    total: p.steps,
+                    queries: 1 + t,
+                    success: false,
+                },
+            )?;
+        }
         let g = std_layout(ctx.model.ce_gradient(adv.view(), &label));
         let g = g.as_slice().expect("standard layout");
         match (&mut velocity, momentum) {

@@ -48,6 +48,9 @@ impl Attack for Jsma {
         (n > JSMA_MAX_INPUTS)
             .then(|| format!("JSMA scores every pair of pixels: too slow for {n} inputs (at most {JSMA_MAX_INPUTS})"))
     }
+    fn total_steps(&self, ctx: &Context) -> usize {
+        ((ctx.x.len() as f32 * ctx.params.gamma) / 2.0).floor() as usize
+    }
     fn craft(
         &self,
         ctx: &Context,
@@ -68,7 +71,7 @@ impl Attack for Jsma {
         let hi: Vec<f32> = x.iter().map(|&v| (v + p.eta).min(1.0)).collect();
         let movable = |i: usize, v: f32| if up { v < hi[i] } else { v > lo[i] };
         let mut domain: Vec<usize> = (0..n).filter(|&i| movable(i, x[i])).collect();
-        let max_iters = ((n as f32 * p.gamma) / 2.0).floor() as usize;
+        let max_iters = self.total_steps(ctx);
         let mut d = Array2::<f32>::ones((2, k));
         d.row_mut(0).fill(0.0);
         d[[0, t]] = 1.0;
@@ -82,15 +85,17 @@ impl Attack for Jsma {
             if ctx.goal.is_success_logits(z.row(0).as_slice().expect("contiguous")) {
                 break;
             }
-            report(
-                progress,
-                Progress {
-                    step: steps,
-                    total: max_iters,
-                    queries,
-                    success: false,
-                },
-            )?;
+            if steps > 0 {
+                report(
+                    progress,
+                    Progress {
+                        step: steps,
+                        total: max_iters,
+                        queries,
+                        success: false,
+                    },
+                )?;
+            }
             steps += 1;
             let g = std_layout(g);
             let g = g.as_slice().expect("standard layout");

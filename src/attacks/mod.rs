@@ -134,40 +134,9 @@ impl Classifier for crate::nn::Model {
     }
 }
 
-/// Numerically stable softmax of one row, in place.
-pub fn softmax_in_place(z: &mut [f32]) {
-    let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut s = 0.0f32;
-    for v in z.iter_mut() {
-        *v = (*v - m).exp();
-        s += *v;
-    }
-    for v in z.iter_mut() {
-        *v /= s;
-    }
-}
-
-/// Index of the largest value (first on ties; NaN never wins).
-pub fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] || v[best].is_nan() {
-            best = i;
-        }
-    }
-    best
-}
-
-/// Arg-max over all classes but `skip`.
-pub fn argmax_except(v: &[f32], skip: usize) -> usize {
-    let mut best = usize::MAX;
-    for (i, &x) in v.iter().enumerate() {
-        if i != skip && (best == usize::MAX || x > v[best]) {
-            best = i;
-        }
-    }
-    best
-}
+/// Arg-max, softmax and sign live in [`crate::nn::ops`] (one NaN rule: NaN never wins an arg-max, a row with NaN
+/// softmaxes to NaN, `sign(0) = sign(NaN) = 0`); re-exported here for the attacks and the lessons.
+pub use crate::nn::ops::{argmax, argmax_except, softmax_in_place};
 
 /// The norm that bounds a perturbation: `‖δ‖∞ ≤ η` or `‖δ‖₂ ≤ η`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -360,11 +329,22 @@ pub trait Attack: Send + Sync {
     fn is_bounded(&self, _params: &AttackParams) -> bool {
         true
     }
-    /// The attack proper, on validated input; `η > 0` here.
+    /// Iterations planned ([`Progress::total`]): `params.steps` unless the attack counts otherwise.
+    fn total_steps(&self, ctx: &Context) -> usize {
+        ctx.params.steps
+    }
+    /// The attack proper, on validated input: `η > 0`, the clean image does not reach the goal yet, and step 0 has
+    /// been reported (so `craft` reports steps ≥ 1 only).
     fn craft(&self, ctx: &Context, rng: &mut ChaCha8Rng, progress: &mut dyn FnMut(Progress) -> bool)
         -> Result<Crafted>;
 
-    /// Validates, runs [`Attack::craft`] and measures the result. `η = 0` returns `x` untouched.
+    /// The driver: validates, reports step 0, runs [`Attack::craft`] and measures the result.
+    ///
+    /// * `η = 0` returns `x` untouched (one query, no progress report);
+    /// * otherwise step 0 is reported (`queries: 1`, `success` of the clean image); a `false` from the callback
+    ///   cancels before any work;
+    /// * a clean image that already reaches the goal (an untargeted goal on a label the model gets wrong) is
+    ///   returned as it is: one query, zero steps, `flipped`.
     fn run(
         &self,
         model: &dyn Classifier,
@@ -384,12 +364,27 @@ pub trait Attack: Send + Sync {
                 format!("{} does not support the {} norm", self.name(), params.norm.as_str()),
             ));
         }
-        let crafted = if params.eta == 0.0 {
-            Crafted {
-                adversarial: ctx.x.clone(),
+        let untouched = |ctx: &Context| Crafted {
+            adversarial: ctx.x.clone(),
+            queries: 1,
+            steps: 0,
+        };
+        if params.eta == 0.0 {
+            let crafted = untouched(&ctx);
+            return Ok(finish(&ctx, crafted));
+        }
+        let success = ctx.goal.is_success_logits(&ctx.clean_logits);
+        report(
+            progress,
+            Progress {
+                step: 0,
+                total: self.total_steps(&ctx),
                 queries: 1,
-                steps: 0,
-            }
+                success,
+            },
+        )?;
+        let crafted = if success {
+            untouched(&ctx)
         } else {
             self.craft(&ctx, rng, progress)?
         };

@@ -27,17 +27,8 @@ pub fn l0(d: &[f32]) -> usize {
     d.iter().filter(|&&v| v != 0.0).count()
 }
 
-/// `sign(v)` with `sign(0) = 0`.
-#[inline]
-pub fn sign(v: f32) -> f32 {
-    if v > 0.0 {
-        1.0
-    } else if v < 0.0 {
-        -1.0
-    } else {
-        0.0
-    }
-}
+/// `sign(v)` with `sign(0) = sign(NaN) = 0` ([`crate::nn::ops::sign`]).
+pub use crate::nn::ops::sign;
 
 /// `g / ‖g‖₂` in place (left at zero when `g = 0`).
 pub fn normalize_l2(g: &mut [f32]) {

@@ -40,6 +40,12 @@ impl Attack for OnePixel {
     fn supported_norms(&self) -> &'static [Norm] {
         &[Norm::Linf]
     }
+    /// Generations: `(max_queries − 1 − P) / P` for a population of `P = min(population, max_queries − 1)`.
+    fn total_steps(&self, ctx: &Context) -> usize {
+        let p = ctx.params;
+        let pop = p.population.min(p.max_queries.saturating_sub(1)).max(1);
+        p.max_queries.saturating_sub(1 + pop) / pop
+    }
     fn craft(
         &self,
         ctx: &Context,
@@ -116,15 +122,6 @@ impl Attack for OnePixel {
             .collect();
         let mut fit = vec![0.0f32; pop_size];
         let mut ok = vec![false; pop_size];
-        report(
-            progress,
-            Progress {
-                step: 0,
-                total: p.max_queries,
-                queries,
-                success: false,
-            },
-        )?;
         evaluate(&pop, &mut fit, &mut ok, &mut queries);
         let mut children = vec![0.0f32; pop_size * dim];
         let mut cfit = vec![0.0f32; pop_size];
@@ -133,15 +130,17 @@ impl Attack for OnePixel {
         let mut winner = best_successful(&fit, &ok);
         let generations = (p.max_queries - queries) / pop_size;
         while winner.is_none() && steps < generations {
-            report(
-                progress,
-                Progress {
-                    step: steps,
-                    total: generations,
-                    queries,
-                    success: false,
-                },
-            )?;
+            if steps > 0 {
+                report(
+                    progress,
+                    Progress {
+                        step: steps,
+                        total: generations,
+                        queries,
+                        success: false,
+                    },
+                )?;
+            }
             steps += 1;
             for i in 0..pop_size {
                 let mut r = [i; 3];

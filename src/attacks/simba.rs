@@ -53,6 +53,9 @@ impl Attack for SimBA {
     fn kind(&self) -> AttackKind {
         AttackKind::Query
     }
+    fn total_steps(&self, ctx: &Context) -> usize {
+        ctx.params.max_queries
+    }
     fn craft(
         &self,
         ctx: &Context,
@@ -70,16 +73,7 @@ impl Attack for SimBA {
         let mut queries = 1;
         let mut steps = 0;
         let mut l2sq = 0.0f64;
-        let mut success = goal.is_success_logits(&ctx.clean_logits);
-        report(
-            progress,
-            Progress {
-                step: 0,
-                total: p.max_queries,
-                queries,
-                success,
-            },
-        )?;
+        let mut success = false;
         'passes: while !success && queries < p.max_queries {
             let mut improved = false;
             for i in norms::permutation(rng, n) {

@@ -66,6 +66,9 @@ impl Attack for Square {
     fn supported_norms(&self) -> &'static [Norm] {
         &[Norm::Linf]
     }
+    fn total_steps(&self, ctx: &Context) -> usize {
+        ctx.params.max_queries
+    }
     fn craft(
         &self,
         ctx: &Context,
@@ -78,18 +81,8 @@ impl Attack for Square {
         let eps = p.eta;
         let goal = ctx.goal;
         let mut queries = 1;
-        let mut success = goal.is_success_logits(&ctx.clean_logits);
-        report(
-            progress,
-            Progress {
-                step: 0,
-                total: p.max_queries,
-                queries,
-                success,
-            },
-        )?;
         let mut best = ctx.x.clone();
-        if success || queries >= p.max_queries {
+        if queries >= p.max_queries {
             return Ok(Crafted {
                 adversarial: best,
                 queries,
@@ -112,14 +105,14 @@ impl Attack for Square {
         let z = ctx.model.logits(best.view()).row(0).to_vec();
         queries += 1;
         let (mut loss_min, _) = loss(goal, &z);
-        success = goal.is_success_logits(&z);
+        let mut success = goal.is_success_logits(&z);
         let n_iters = p.max_queries;
         let n_features = c * h * w;
         let mut cand = best.clone();
         let mut window_delta = vec![0.0f32; c];
         let mut steps = 0;
         while !success && queries < p.max_queries {
-            if steps % 16 == 0 {
+            if steps % 16 == 0 && steps > 0 {
                 report(
                     progress,
                     Progress {

@@ -26,14 +26,16 @@ pub mod kernels;
 pub mod loss;
 pub mod maxpool;
 pub(crate) mod model;
+pub mod ops;
 pub(crate) mod par;
 pub mod relu;
 pub mod winograd;
 
 use serde::{Deserialize, Serialize};
 
-pub use loss::{argmax_rows, softmax_cross_entropy, softmax_rows};
+pub use loss::softmax_cross_entropy;
 pub use model::{BatchGradient, ForwardCache, Model, CHUNK, MAX_PARAMS};
+pub use ops::{argmax, argmax_rows, sign, softmax_in_place, softmax_rows};
 
 /// One layer's architecture, as stored in the weight file's metadata (`"architecture": [...]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

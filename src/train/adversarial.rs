@@ -116,16 +116,8 @@ pub fn signed_step(model: &Model, adv: &mut Array4<f32>, x: &Array4<f32>, labels
     project(adv, x, eps);
 }
 
-/// `sign` with `sign(0) = 0` (a flat pixel is not moved).
-pub fn sign(v: f32) -> f32 {
-    if v > 0.0 {
-        1.0
-    } else if v < 0.0 {
-        -1.0
-    } else {
-        0.0
-    }
-}
+/// `sign` with `sign(0) = 0` (a flat pixel is not moved): [`crate::nn::ops::sign`].
+pub use crate::nn::ops::sign;
 
 /// `x + U[-ε, ε]`, projected onto `[0, 1]`.
 pub fn uniform_start(x: &Array4<f32>, eps: f32, rng: &mut ChaCha8Rng) -> Array4<f32> {
