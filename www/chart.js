@@ -4,6 +4,7 @@
 // (svgEl, svgRoot): an <svg> made with document.createElement is an HTML element and renders 0 px tall.
 import { t, formatEta, formatPercent, formatNumber } from './i18n.js';
 import { el } from './dom.js';
+import { save } from './download.js';
 
 export const NS = 'http://www.w3.org/2000/svg';
 
@@ -247,14 +248,6 @@ export function renderPlot(fig, spec) {
   );
   fig.append(el('figcaption', { text: spec.title }));
   fig.dataset.points = JSON.stringify(spec.series);
-}
-
-function save(blob, name) {
-  const a = el('a', { href: URL.createObjectURL(blob), download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
 /** The plot's data as CSV: one row per (series, x). */

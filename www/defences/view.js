@@ -8,20 +8,11 @@ import { paintGray } from '../panels.js';
 import { paintPerturbation } from '../noise-map.js';
 import { loadSamples, toPixels } from '../samples.js';
 import { ensureModel } from '../models.js';
+import { h as el, tx } from '../dom.js';
 import { lineChart, svgRoot } from '../chart.js';
 
 const STANDARD = 'mnist-cnn';
 const ROBUST = ['mnist-cnn-adv', 'mnist-cnn-ens'];
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'i18n') e.dataset.i18n = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-};
-const tx = (key, tag = 'span', attrs = {}) => el(tag, { i18n: key, ...attrs }, t(key));
 
 function column(id) {
   const c = {

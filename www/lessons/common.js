@@ -67,18 +67,8 @@ export function paintSigned(canvas, values, side) {
   ctx.putImageData(img, 0, 0);
 }
 
-/** Paints a gray image in [0, 1] on a side×side canvas. */
-export function paintGray(canvas, values, side) {
-  canvas.width = side;
-  canvas.height = side;
-  const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(side, side);
-  for (let i = 0; i < side * side; i++) {
-    const g = Math.round(255 * Math.max(0, Math.min(1, values[i])));
-    img.data.set([g, g, g, 255], 4 * i);
-  }
-  ctx.putImageData(img, 0, 0);
-}
+/** Grey pixels in [0, 1] on a side×side canvas (the lab's panels.js). */
+export { paintGray } from '../panels.js';
 
 /** A number input for a test-image index, and a button that takes the lab's current image instead. */
 export function sampleInput(id, onChange) {

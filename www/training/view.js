@@ -8,20 +8,10 @@ import { paintPerturbation } from '../noise-map.js';
 import { loadSamples, toPixels } from '../samples.js';
 import { Engine } from '../engine.js';
 import { fetchBytes } from '../models.js';
+import { h as el, tx } from '../dom.js';
 import { lineChart, svgRoot } from '../chart.js';
 
 const HELDOUT = 1000;
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'i18n') e.dataset.i18n = v;
-    else if (k === 'text') e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-};
-const tx = (key, tag = 'span', attrs = {}) => el(tag, { i18n: key, ...attrs }, t(key));
 
 export function mount(root) {
   const arch = el('select', { id: 'train-arch', 'data-testid': 'train-arch' },
