@@ -7,6 +7,10 @@
 //! `pixels` changed pixels), the input is unchanged, and the same seed gives the bitwise same output.
 //! Preprocessing of arbitrary RGBA buffers and sizes never panics (errors allowed) and yields 784 values in `[0,1]`;
 //! `AttackParams::from_json` never panics on arbitrary strings or JSON-like objects.
+//!
+//! The same contract on colour images: a random conv model on `[3, 16, 16]` (conv 3→4, ReLU, max-pool, dense → 20
+//! classes) under FGSM, PGD and MI-FGSM (L∞ and L2), SimBA in both bases, Square and one-pixel (k ≤ 5, a pixel
+//! being one (h, w) position across the three channels).
 
 use advlab::attacks::{self, AttackParams, Goal, Norm};
 use advlab::data::{preprocess_rgba, Invert, Options};
@@ -221,6 +225,167 @@ proptest! {
             prop_assert!(p.eta.is_finite() && p.eta >= 0.0);
             let again = AttackParams::from_json(&p.to_json());
             prop_assert!(again.is_ok(), "{} → {} does not parse back", json, p.to_json());
+        }
+    }
+}
+
+const RGB: [usize; 3] = [3, 16, 16];
+const RGB_N: usize = 3 * 16 * 16;
+
+fn rgb_model() -> &'static Model {
+    static M: OnceLock<Model> = OnceLock::new();
+    M.get_or_init(|| {
+        use advlab::nn::LayerSpec::*;
+        let spec = vec![
+            Conv2d {
+                in_channels: 3,
+                out_channels: 4,
+                kernel: 3,
+                stride: 1,
+                padding: 1,
+            },
+            Relu,
+            MaxPool2d { size: 2 },
+            Flatten,
+            Dense {
+                inputs: 4 * 8 * 8,
+                outputs: 20,
+            },
+        ];
+        Model::init(&spec, RGB, 13).unwrap()
+    })
+}
+
+fn rgb_image() -> impl Strategy<Value = Vec<f32>> {
+    prop_oneof![
+        prop::collection::vec(0.0f32..=1.0, RGB_N),
+        prop::collection::vec(
+            prop_oneof![2 => Just(0.0f32), 2 => Just(1.0f32), 1 => 0.0f32..=1.0],
+            RGB_N
+        ),
+    ]
+}
+
+/// The contract on a colour image; returns the adversarial bits for the determinism check.
+fn check_rgb(name: &str, x: &[f32], params: &AttackParams, target: Option<usize>) -> Result<Vec<u32>, TestCaseError> {
+    let m = rgb_model();
+    let xa = Array4::from_shape_vec((1, 3, 16, 16), x.to_vec()).unwrap();
+    let before = xa.clone();
+    let pred = m.predict(xa.view())[0];
+    let target = target.filter(|&t| t != pred);
+    let r = attacks::run(name, m, xa.view(), Goal::new(pred, target), params, &mut |_| true)
+        .map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+    prop_assert_eq!(&xa, &before, "{} changed its input", name);
+    let adv = r.adversarial.as_slice().unwrap();
+    prop_assert!(
+        adv.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)),
+        "{} left [0,1]",
+        name
+    );
+    let d: Vec<f32> = adv.iter().zip(x).map(|(a, b)| a - b).collect();
+    if name == "one_pixel" {
+        let positions = (0..256).filter(|&q| (0..3).any(|c| d[c * 256 + q] != 0.0)).count();
+        prop_assert!(
+            positions <= params.pixels,
+            "one_pixel changed {} positions > {}",
+            positions,
+            params.pixels
+        );
+    }
+    match params.norm {
+        Norm::Linf => {
+            let linf = d.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            prop_assert!(
+                linf <= params.eta + 1e-6,
+                "{} ‖δ‖∞ = {} > η = {}",
+                name,
+                linf,
+                params.eta
+            );
+        }
+        Norm::L2 => {
+            let l2 = d.iter().map(|&v| (v as f64).powi(2)).sum::<f64>().sqrt();
+            prop_assert!(
+                l2 <= params.eta as f64 + 1e-5,
+                "{} ‖δ‖₂ = {} > η = {}",
+                name,
+                l2,
+                params.eta
+            );
+        }
+    }
+    if params.eta == 0.0 {
+        prop_assert_eq!(adv, x, "{} with η = 0 must return x", name);
+    }
+    Ok(adv.iter().map(|v| v.to_bits()).collect())
+}
+
+fn rgb_twice(name: &str, x: &[f32], params: &AttackParams, target: Option<usize>) -> Result<(), TestCaseError> {
+    let a = check_rgb(name, x, params, target)?;
+    let b = check_rgb(name, x, params, target)?;
+    prop_assert!(a == b, "{}: same seed, different output", name);
+    Ok(())
+}
+
+fn rgb_target() -> impl Strategy<Value = Option<usize>> {
+    prop_oneof![Just(None), (0usize..20).prop_map(Some)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn gradient_attacks_on_colour(x in rgb_image(), eta in eta(), t in rgb_target(), seed in any::<u64>(), l2 in any::<bool>(),
+                                  name in prop::sample::select(vec!["fgsm", "pgd", "mifgsm", "bim"])) {
+        let norm = if l2 { Norm::L2 } else { Norm::Linf };
+        let eta = if l2 { eta * 8.0 } else { eta };
+        let params = AttackParams { eta, norm, seed, steps: 3, step_size: if l2 { 0.5 } else { 0.02 }, ..AttackParams::default() };
+        rgb_twice(name, &x, &params, t)?;
+    }
+
+    #[test]
+    fn simba_on_colour_both_bases(x in rgb_image(), eta in eta(), t in rgb_target(), seed in any::<u64>(), q in 1usize..80,
+                                  l2 in any::<bool>(), dct in any::<bool>()) {
+        let norm = if l2 { Norm::L2 } else { Norm::Linf };
+        let eta = if l2 { eta * 4.0 } else { eta };
+        let basis = if dct { advlab::attacks::SimbaBasis::Dct } else { advlab::attacks::SimbaBasis::Auto };
+        let params = AttackParams { eta, norm, seed, max_queries: q, step_size: 0.3, basis, ..AttackParams::default() };
+        rgb_twice("simba", &x, &params, t)?;
+    }
+
+    #[test]
+    fn square_and_one_pixel_on_colour(x in rgb_image(), eta in eta(), t in rgb_target(), seed in any::<u64>(), pixels in 1usize..=5, q in 1usize..60) {
+        let params = AttackParams { eta, seed, max_queries: q, ..AttackParams::default() };
+        rgb_twice("square", &x, &params, t)?;
+        let params = AttackParams { eta, seed, pixels, population: 6, max_queries: 40, ..AttackParams::default() };
+        rgb_twice("one_pixel", &x, &params, t)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// The one params entry point: any attack name, shape and JSON object gives parameters or a named error, never
+    /// a panic; what it accepts validates for that shape and resolves to itself again.
+    #[test]
+    fn resolve_never_panics_and_is_idempotent(
+        name in prop::sample::select(vec!["fgsm", "pgd", "deepfool", "cw", "jsma", "simba", "square", "one_pixel", "nope"]),
+        shape in prop::sample::select(vec![[1usize, 28, 28], [3, 16, 16], [3, 224, 224]]),
+        fields in prop::collection::vec((prop::sample::select(vec!["eta", "norm", "steps", "step_size", "max_queries", "pixels", "seed", "top_k", "basis", "bogus"]),
+            prop_oneof![(0.0f64..400.0).prop_map(|v| v.to_string()), (-3i64..50).prop_map(|v| v.to_string()), Just("\"l2\"".into()), Just("\"linf\"".into()), Just("\"dct\"".into()), Just("null".into())]), 0..5)
+    ) {
+        let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+        let json: serde_json::Value = serde_json::from_str(&format!("{{{}}}", body.join(", "))).unwrap();
+        match AttackParams::resolve(name, shape, &json) {
+            Ok(p) => {
+                prop_assert!(p.validate_for(shape).is_ok());
+                let caps = advlab::attacks::EtaCaps::for_shape(shape);
+                prop_assert!(p.eta >= 0.0 && p.eta <= caps.cap(p.norm));
+                let again: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
+                prop_assert_eq!(AttackParams::resolve(name, shape, &again).unwrap(), p);
+            }
+            Err(advlab::Error::InvalidParameter { name: field, reason }) => prop_assert!(!field.is_empty() && !reason.is_empty()),
+            Err(e) => prop_assert!(false, "{name} {json}: not a parameter error: {e:?}"),
         }
     }
 }

@@ -298,3 +298,96 @@ fn recommended_recipes_exist_and_are_valid() {
     }
     assert!(TrainConfig::recommended("cnn", "cifar").is_none());
 }
+
+/// The page's chunked trainer (`Stepwise`) and the CLI's epoch loop (`train_with`) are one loop: on a seed, with
+/// or without an adversarial hook, and whatever the chunk size, they end with bit-identical weights.
+#[test]
+fn stepwise_is_the_batch_loop_bit_for_bit() {
+    use advlab::train::adversarial::{adversarial, AdvConfig};
+    use advlab::train::stepwise::Stepwise;
+    let (x, y) = dataset(150, 1);
+    let c = TrainConfig { epochs: 3, ..cfg() };
+    for adv in [None, Some(AdvConfig::fgsm_rs(0.1))] {
+        let mut batch = Model::init(&small_cnn(), [1, 8, 8], 9).unwrap();
+        let report = match &adv {
+            None => train(&mut batch, x.view(), &y, &c, &mut |_, _| true).unwrap(),
+            Some(a) => train_with(&mut batch, x.view(), &y, &c, &mut adversarial(*a), &mut |_, _| true).unwrap(),
+        };
+        let steps = report.epochs.last().unwrap().steps;
+        assert_eq!(steps, 3 * 150usize.div_ceil(48));
+        for chunk in [1, 3, 5, 100] {
+            let model = Model::init(&small_cnn(), [1, 8, 8], 9).unwrap();
+            let mut s = Stepwise::new(model, x.clone(), y.clone(), c.clone(), adv).unwrap();
+            let mut last = None;
+            while !s.is_done() {
+                last = Some(s.step(chunk).unwrap());
+            }
+            let last = last.unwrap();
+            assert!(last.done && last.steps == steps && last.epoch == 3, "{last:?}");
+            assert_eq!(
+                weights(&s.model),
+                weights(&batch),
+                "adversarial {adv:?}, chunks of {chunk}"
+            );
+        }
+    }
+}
+
+/// Both drivers re-check the hook's batch against the model and skip an empty one, the same way.
+#[test]
+fn stepwise_rechecks_the_hooks_batch() {
+    use advlab::train::stepwise::Stepwise;
+    let (x, y) = dataset(60, 2);
+    let c = TrainConfig {
+        epochs: 2,
+        batch_size: 16,
+        ..cfg()
+    };
+    let model = || Model::init(&small_cnn(), [1, 8, 8], 3).unwrap();
+    // A hook that breaks the shape: a named error, not a panic.
+    let wrong = |_: &Model, b: Batch, _: &mut ChaCha8Rng| {
+        Ok(Batch {
+            images: Array4::zeros((b.labels.len(), 1, 8, 7)),
+            labels: b.labels,
+        })
+    };
+    let mut s = Stepwise::with_hook(model(), x.clone(), y.clone(), c.clone(), Some(Box::new(wrong))).unwrap();
+    assert!(matches!(s.step(1), Err(Error::Shape(_))));
+    let mut m = model();
+    assert!(matches!(
+        train_with(&mut m, x.view(), &y, &c, &mut { wrong }, &mut |_, _| true),
+        Err(Error::Shape(_))
+    ));
+    // A label out of range: a parameter error in both.
+    let bad_label = |_: &Model, mut b: Batch, _: &mut ChaCha8Rng| {
+        b.labels[0] = 99;
+        Ok(b)
+    };
+    let mut s = Stepwise::with_hook(model(), x.clone(), y.clone(), c.clone(), Some(Box::new(bad_label))).unwrap();
+    assert!(s.step(1).is_err());
+    // Every third batch emptied: skipped by both, with the same weights and step counts after.
+    let drop_some = || {
+        let mut k = 0usize;
+        move |_: &Model, b: Batch, _: &mut ChaCha8Rng| {
+            k += 1;
+            Ok(if k.is_multiple_of(3) {
+                Batch {
+                    images: Array4::zeros((0, 1, 8, 8)),
+                    labels: vec![],
+                }
+            } else {
+                b
+            })
+        }
+    };
+    let mut a = model();
+    let r = train_with(&mut a, x.view(), &y, &c, &mut drop_some(), &mut |_, _| true).unwrap();
+    let mut s = Stepwise::with_hook(model(), x.clone(), y.clone(), c.clone(), Some(Box::new(drop_some()))).unwrap();
+    let mut last = s.step(2).unwrap();
+    while !s.is_done() {
+        last = s.step(2).unwrap();
+    }
+    assert_eq!(last.steps, r.epochs.last().unwrap().steps);
+    assert_eq!(last.steps, 2 * 4 - 2, "8 batches, 2 of them empty");
+    assert_eq!(weights(&s.model), weights(&a));
+}

@@ -146,6 +146,16 @@ pub(crate) fn budget_of(name: &str) -> Option<BudgetInfo> {
 }
 
 /// Every attack of [`ATTACK_NAMES`], in order, as it applies to inputs of shape `[C, H, W]`.
+///
+/// ```
+/// use advlab::attacks::{catalog, AttackKind};
+///
+/// let photo = catalog([3, 224, 224]);
+/// let fgsm = photo.iter().find(|a| a.name == "fgsm").unwrap();
+/// assert_eq!((fgsm.kind, fgsm.default_eta), (AttackKind::Direction, 0.007));
+/// assert!(photo.iter().find(|a| a.name == "jsma").unwrap().refused.is_some());
+/// assert!(catalog([1, 28, 28]).iter().all(|a| a.refused.is_none()));
+/// ```
 pub fn catalog(input_shape: [usize; 3]) -> Vec<AttackInfo> {
     ATTACK_NAMES
         .iter()

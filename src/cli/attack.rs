@@ -104,6 +104,8 @@ pub fn run(argv: &[String]) -> Result<()> {
         "steps": r.steps,
         "flip_eta": flip.map(jf),
         "out": out,
+        // Every parameter the attack ran with, as AttackParams::resolve made them (the page asks the same).
+        "params": serde_json::to_value(&params).map_err(|e| Error::param("params", e.to_string()))?,
     });
     if json_out {
         print_json(&doc)

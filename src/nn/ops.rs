@@ -11,6 +11,16 @@
 //! * [`softmax_in_place`]: `p_k = exp(z_k − m) / Σⱼ exp(z_j − m)` with `m = maxₖ z_k` (no `exp` overflows).
 //!   A row that has no distribution (a NaN entry, a `+∞` entry, or only `−∞` entries) becomes **all NaN**, so
 //!   the caller sees it is not a prediction; otherwise a `−∞` entry gets probability 0.
+//!
+//! ```
+//! use advlab::nn::ops::{argmax, sign, softmax_in_place};
+//!
+//! assert_eq!(argmax(&[f32::NAN, 0.2, 0.7, 0.7]), 2);
+//! assert_eq!([-3.0, 0.0, f32::NAN].map(sign), [-1.0, 0.0, 0.0]);
+//! let mut z = [0.0f32, f32::NAN];
+//! softmax_in_place(&mut z);
+//! assert!(z.iter().all(|p| p.is_nan()));
+//! ```
 
 use ndarray::{Array2, ArrayView2};
 

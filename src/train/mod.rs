@@ -6,8 +6,9 @@
 //! - [`augment`]: ready-made batch transforms (random shifts).
 //! - [`adversarial`]: adversarial training hooks, FGSM with random start (Wong 2020) and PGD (Madry 2018).
 //! - [`ensemble`]: ensemble adversarial training with static source models and R+FGSM (Tramèr 2018).
-//! - [`stepwise`]: the same loop a few batches at a time (the page's training worker yields between chunks).
-//! - [`trainer`]: the epoch loop ([`train`], [`train_with`]) and evaluation ([`accuracy`], [`evaluate`]).
+//! - [`trainer`]: the one training loop, [`TrainLoop`] (one batch at a time), driven epoch by epoch by [`train`] /
+//!   [`train_with`] (the CLI), and evaluation ([`accuracy`], [`evaluate`]).
+//! - [`stepwise`]: the same [`TrainLoop`] a few batches at a time (the page's training worker yields between chunks).
 //!
 //! Determinism: the shuffle and the batch-transform hook draw from two ChaCha8 streams of the config's seed, and
 //! the model's batched gradient sums fixed-size chunks in order, so the same seed and data give bit-identical
@@ -42,5 +43,6 @@ pub mod trainer;
 pub use optim::{Optimizer, OptimizerState};
 pub use schedule::Schedule;
 pub use trainer::{
-    accuracy, evaluate, train, train_with, Batch, BatchTransform, EpochReport, Evaluation, TrainConfig, TrainReport,
+    accuracy, evaluate, train, train_with, Batch, BatchStats, BatchTransform, EpochReport, Evaluation, TrainConfig,
+    TrainLoop, TrainReport,
 };

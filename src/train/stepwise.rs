@@ -1,20 +1,18 @@
 //! A training run that advances a few batches at a time, for callers that must yield between chunks (the page's
 //! training worker, which answers "pause" and "stop" between two chunks and reports a live loss curve).
 //!
-//! It does what [`train_with`](super::train_with) does — ChaCha8 shuffle per epoch (stream 0 of the seed), a
-//! batch hook drawing from stream 1, Adam with the config's schedule — but keeps the loop state in a struct.
-//! With `adversarial` set, each batch is replaced by FGSM-RS examples on the current model
-//! ([`super::adversarial`], Wong et al. 2020), i.e. adversarial training.
+//! It is [`train_with`](super::train_with)'s loop, not a copy: both drive one [`TrainLoop`] batch by batch (the
+//! ChaCha8 shuffle per epoch on stream 0 of the seed, the batch hook on stream 1, the re-check of the hook's batch,
+//! the config's optimiser and schedule), so a run stepped in chunks ends with bit-identical weights
+//! (`tests/training.rs` pins it). With `adversarial` set, each batch is replaced by FGSM-RS examples on the
+//! current model ([`super::adversarial`], Wong et al. 2020), i.e. adversarial training.
 
 use ndarray::{Array4, Axis};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::adversarial::{adversarial, AdvConfig};
-use super::optim::OptimizerState;
-use super::trainer::{evaluate, Batch, Evaluation, TrainConfig};
+use super::trainer::{evaluate, Batch, Evaluation, TrainConfig, TrainLoop};
 use crate::error::{Error, Result};
 use crate::nn::Model;
 
@@ -34,23 +32,16 @@ pub struct ChunkReport {
     pub done: bool,
 }
 
-type Hook = Box<dyn FnMut(&Model, Batch, &mut ChaCha8Rng) -> Result<Batch>>;
+/// A batch hook the run owns (see [`super::BatchTransform`]).
+pub type Hook = Box<dyn FnMut(&Model, Batch, &mut ChaCha8Rng) -> Result<Batch>>;
 
 /// The state of an incremental training run.
 pub struct Stepwise {
     pub model: Model,
     images: Array4<f32>,
     labels: Vec<usize>,
-    cfg: TrainConfig,
-    opt: OptimizerState,
-    shuffle_rng: ChaCha8Rng,
-    hook_rng: ChaCha8Rng,
+    run: TrainLoop,
     hook: Option<Hook>,
-    order: Vec<usize>,
-    /// Next position in `order`.
-    pos: usize,
-    epoch: usize,
-    step: usize,
 }
 
 impl Stepwise {
@@ -62,98 +53,71 @@ impl Stepwise {
         cfg: TrainConfig,
         adversarial_cfg: Option<AdvConfig>,
     ) -> Result<Stepwise> {
+        let mut run = Stepwise::with_hook(model, images, labels, cfg, None)?;
+        if let Some(a) = &adversarial_cfg {
+            a.validate()?;
+        }
+        run.hook = adversarial_cfg.map(|a| Box::new(adversarial(a)) as Hook);
+        Ok(run)
+    }
+
+    /// [`Stepwise::new`] with any batch hook (or none).
+    pub fn with_hook(
+        model: Model,
+        images: Array4<f32>,
+        labels: Vec<usize>,
+        cfg: TrainConfig,
+        hook: Option<Hook>,
+    ) -> Result<Stepwise> {
         cfg.validate()?;
         if cfg.epochs == 0 {
             return Err(Error::param("epochs", "must be at least 1"));
         }
-        model.check_input(images.view())?;
-        let n = images.len_of(Axis(0));
-        model.check_labels(&labels, n)?;
-        if n == 0 {
-            return Err(Error::param("images", "the training set is empty"));
-        }
-        if let Some(a) = &adversarial_cfg {
-            a.validate()?;
-        }
-        let shuffle_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-        let mut hook_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-        hook_rng.set_stream(1);
-        let opt = OptimizerState::new(&cfg.optimizer, &model);
+        let run = TrainLoop::new(&model, images.view(), &labels, &cfg)?;
         Ok(Stepwise {
             model,
             images,
             labels,
-            opt,
-            shuffle_rng,
-            hook_rng,
-            hook: adversarial_cfg.map(|a| Box::new(adversarial(a)) as Hook),
-            order: (0..n).collect(),
-            pos: n, // forces a shuffle before the first batch
-            epoch: 0,
-            step: 0,
-            cfg,
+            run,
+            hook,
         })
     }
 
-    fn per_epoch(&self) -> usize {
-        self.labels.len().div_ceil(self.cfg.batch_size)
-    }
-
-    fn total(&self) -> usize {
-        self.per_epoch() * self.cfg.epochs
-    }
-
     pub fn is_done(&self) -> bool {
-        self.step >= self.total()
+        self.run.is_done()
     }
 
     pub fn progress(&self) -> f32 {
-        self.step as f32 / self.total().max(1) as f32
+        self.run.batches() as f32 / self.run.total().max(1) as f32
     }
 
     /// Trains up to `n_batches` more batches (fewer at the end of the run).
     pub fn step(&mut self, n_batches: usize) -> Result<ChunkReport> {
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
-        let n = self.labels.len();
-        let mut done_here = 0;
-        while done_here < n_batches && !self.is_done() {
-            if self.pos >= n {
-                self.order.shuffle(&mut self.shuffle_rng);
-                self.pos = 0;
-                self.epoch += 1;
+        let mut identity = |_: &Model, b: Batch, _: &mut ChaCha8Rng| Ok(b);
+        for _ in 0..n_batches {
+            if self.run.is_done() {
+                break;
             }
-            let end = (self.pos + self.cfg.batch_size).min(n);
-            let idx = &self.order[self.pos..end];
-            let mut batch = Batch {
-                images: self.images.select(Axis(0), idx),
-                labels: idx.iter().map(|&i| self.labels[i]).collect(),
+            let hook: &mut super::BatchTransform = match self.hook.as_mut() {
+                Some(h) => h.as_mut(),
+                None => &mut identity,
             };
-            self.pos = end;
-            if let Some(h) = self.hook.as_mut() {
-                batch = h(&self.model, batch, &mut self.hook_rng)?;
+            if let Some(b) = self
+                .run
+                .next_batch(&mut self.model, self.images.view(), &self.labels, hook)?
+            {
+                loss_sum += b.loss_sum;
+                correct += b.correct;
+                seen += b.images;
             }
-            let g = self.model.loss_and_gradients(batch.images.view(), &batch.labels);
-            if !g.loss.is_finite() {
-                return Err(Error::param("lr", "training diverged; lower the learning rate"));
-            }
-            let lr = self
-                .cfg
-                .schedule
-                .lr(self.cfg.lr, self.step, self.total(), self.per_epoch());
-            self.opt.step(&mut self.model, &g.grads, lr, self.cfg.weight_decay);
-            let b = batch.labels.len();
-            loss_sum += f64::from(g.loss) * b as f64;
-            correct += g.correct;
-            seen += b;
-            self.step += 1;
-            done_here += 1;
         }
         Ok(ChunkReport {
             loss: (loss_sum / seen.max(1) as f64) as f32,
             accuracy: correct as f32 / seen.max(1) as f32,
             progress: self.progress(),
-            epoch: self.epoch.max(1),
-            steps: self.step,
+            epoch: self.run.epoch().max(1),
+            steps: self.run.steps(),
             done: self.is_done(),
         })
     }
@@ -164,7 +128,7 @@ impl Stepwise {
     }
 
     pub fn config(&self) -> &TrainConfig {
-        &self.cfg
+        self.run.config()
     }
 }
 

@@ -146,6 +146,7 @@ pub fn train(
 ///
 /// Each epoch shuffles the index order with ChaCha8 (stream 0 of `cfg.seed`); the hook draws from stream 1.
 /// Errors: invalid config, data that does not fit the model, a hook error, or a diverging loss (NaN/∞).
+/// The batches are [`TrainLoop::next_batch`]'s, the one loop the page's [`super::stepwise::Stepwise`] runs too.
 pub fn train_with(
     model: &mut Model,
     images: ArrayView4<f32>,
@@ -154,59 +155,22 @@ pub fn train_with(
     batch_transform: &mut BatchTransform,
     on_epoch: &mut dyn FnMut(&Model, &EpochReport) -> bool,
 ) -> Result<TrainReport> {
-    cfg.validate()?;
-    model.check_input(images)?;
-    let n = images.len_of(Axis(0));
-    model.check_labels(labels, n)?;
-    if n == 0 {
-        return Err(Error::param("images", "the training set is empty"));
-    }
-    let mut shuffle_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    let mut hook_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    hook_rng.set_stream(1);
-    let mut opt = OptimizerState::new(&cfg.optimizer, model);
-    let per_epoch = n.div_ceil(cfg.batch_size);
-    let total = per_epoch.saturating_mul(cfg.epochs);
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut run = TrainLoop::new(model, images, labels, cfg)?;
     let mut report = TrainReport {
         epochs: Vec::new(),
         stopped_early: false,
     };
-    let mut step = 0;
     for epoch in 0..cfg.epochs {
         #[cfg(not(target_arch = "wasm32"))]
         let start = std::time::Instant::now();
-        order.shuffle(&mut shuffle_rng);
         let (mut loss_sum, mut correct, mut seen, mut lr) = (0.0f64, 0usize, 0usize, cfg.lr);
-        for idx in order.chunks(cfg.batch_size) {
-            let clean = Batch {
-                images: images.select(Axis(0), idx),
-                labels: idx.iter().map(|&i| labels[i]).collect(),
-            };
-            let batch = batch_transform(model, clean, &mut hook_rng)?;
-            model.check_input(batch.images.view())?;
-            model.check_labels(&batch.labels, batch.images.len_of(Axis(0)))?;
-            if batch.labels.is_empty() {
-                continue;
+        for _ in 0..run.per_epoch() {
+            if let Some(b) = run.next_batch(model, images, labels, batch_transform)? {
+                loss_sum += b.loss_sum;
+                correct += b.correct;
+                seen += b.images;
+                lr = b.lr;
             }
-            let g = model.loss_and_gradients(batch.images.view(), &batch.labels);
-            if !g.loss.is_finite() {
-                return Err(Error::param(
-                    "lr",
-                    format!(
-                        "training diverged at epoch {} step {step} (loss {}); lower the learning rate",
-                        epoch + 1,
-                        g.loss
-                    ),
-                ));
-            }
-            lr = cfg.schedule.lr(cfg.lr, step, total, per_epoch);
-            opt.step(model, &g.grads, lr, cfg.weight_decay);
-            let b = batch.labels.len();
-            loss_sum += f64::from(g.loss) * b as f64;
-            correct += g.correct;
-            seen += b;
-            step += 1;
         }
         #[cfg(not(target_arch = "wasm32"))]
         let seconds = Some(start.elapsed().as_secs_f64());
@@ -218,7 +182,7 @@ pub fn train_with(
             loss: (loss_sum / seen.max(1) as f64) as f32,
             accuracy: correct as f32 / seen.max(1) as f32,
             lr,
-            steps: step,
+            steps: run.steps(),
             seconds,
         };
         let go_on = on_epoch(model, &r);
@@ -229,6 +193,161 @@ pub fn train_with(
         }
     }
     Ok(report)
+}
+
+/// What one batch of [`TrainLoop::next_batch`] did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchStats {
+    /// `Σ` of the per-image losses (the batch's mean loss × its size), in f64.
+    pub loss_sum: f64,
+    /// Images classified correctly before the step.
+    pub correct: usize,
+    /// Images trained on (after the hook).
+    pub images: usize,
+    /// The step's learning rate.
+    pub lr: f32,
+}
+
+/// The state of one training run, independent of who drives it: the epoch loop of [`train_with`] (the CLI) and
+/// the chunked [`super::stepwise::Stepwise`] (the page's trainer) both call [`TrainLoop::next_batch`], so the same
+/// seed gives the same weights whichever way the batches are grouped.
+///
+/// One batch: at the start of an epoch the index order is shuffled (ChaCha8 stream 0 of the seed); the next
+/// `batch_size` indices (fewer at the end of an epoch) are selected; the hook turns them into the batch to train
+/// on (stream 1); that batch is checked against the model again (shape, labels); an empty batch is skipped;
+/// otherwise `(L, ∇θL)` on it, a divergence check, and one optimiser step at `lr = schedule(step)`.
+pub struct TrainLoop {
+    cfg: TrainConfig,
+    opt: OptimizerState,
+    shuffle_rng: ChaCha8Rng,
+    hook_rng: ChaCha8Rng,
+    order: Vec<usize>,
+    /// Next position in `order`.
+    pos: usize,
+    /// Epochs started (1-based number of the current epoch once a batch ran).
+    epoch: usize,
+    /// Batches consumed (skipped empty batches included): the run is done at `per_epoch · epochs`.
+    batches: usize,
+    /// Optimiser steps taken (the schedule's clock).
+    step: usize,
+}
+
+impl TrainLoop {
+    /// Validates `cfg` and the data against `model`, and seeds the two streams.
+    pub fn new(model: &Model, images: ArrayView4<f32>, labels: &[usize], cfg: &TrainConfig) -> Result<TrainLoop> {
+        cfg.validate()?;
+        model.check_input(images)?;
+        let n = images.len_of(Axis(0));
+        model.check_labels(labels, n)?;
+        if n == 0 {
+            return Err(Error::param("images", "the training set is empty"));
+        }
+        let shuffle_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        let mut hook_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        hook_rng.set_stream(1);
+        Ok(TrainLoop {
+            cfg: cfg.clone(),
+            opt: OptimizerState::new(&cfg.optimizer, model),
+            shuffle_rng,
+            hook_rng,
+            order: (0..n).collect(),
+            pos: n, // forces a shuffle before the first batch
+            epoch: 0,
+            batches: 0,
+            step: 0,
+        })
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.cfg
+    }
+    /// Batches per epoch, `⌈N / batch_size⌉`.
+    pub fn per_epoch(&self) -> usize {
+        self.order.len().div_ceil(self.cfg.batch_size)
+    }
+    /// Batches in the whole run.
+    pub fn total(&self) -> usize {
+        self.per_epoch().saturating_mul(self.cfg.epochs)
+    }
+    /// Batches consumed so far.
+    pub fn batches(&self) -> usize {
+        self.batches
+    }
+    /// Optimiser steps so far.
+    pub fn steps(&self) -> usize {
+        self.step
+    }
+    /// The 1-based epoch of the last batch (0 before the first).
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+    pub fn is_done(&self) -> bool {
+        self.batches >= self.total()
+    }
+
+    /// Trains the next batch of the run on `images`/`labels` (the data given to [`TrainLoop::new`]). `Ok(None)`
+    /// when the run is done or the hook returned an empty batch.
+    pub fn next_batch(
+        &mut self,
+        model: &mut Model,
+        images: ArrayView4<f32>,
+        labels: &[usize],
+        hook: &mut BatchTransform,
+    ) -> Result<Option<BatchStats>> {
+        if self.is_done() {
+            return Ok(None);
+        }
+        let n = self.order.len();
+        if images.len_of(Axis(0)) != n || labels.len() != n {
+            return Err(Error::Shape(format!(
+                "the run was set up for {n} images, got {} images and {} labels",
+                images.len_of(Axis(0)),
+                labels.len()
+            )));
+        }
+        if self.pos >= n {
+            self.order.shuffle(&mut self.shuffle_rng);
+            self.pos = 0;
+            self.epoch += 1;
+        }
+        let end = (self.pos + self.cfg.batch_size).min(n);
+        let idx = &self.order[self.pos..end];
+        let clean = Batch {
+            images: images.select(Axis(0), idx),
+            labels: idx.iter().map(|&i| labels[i]).collect(),
+        };
+        self.pos = end;
+        self.batches += 1;
+        let batch = hook(model, clean, &mut self.hook_rng)?;
+        model.check_input(batch.images.view())?;
+        model.check_labels(&batch.labels, batch.images.len_of(Axis(0)))?;
+        if batch.labels.is_empty() {
+            return Ok(None);
+        }
+        let g = model.loss_and_gradients(batch.images.view(), &batch.labels);
+        if !g.loss.is_finite() {
+            return Err(Error::param(
+                "lr",
+                format!(
+                    "training diverged at epoch {} step {} (loss {}); lower the learning rate",
+                    self.epoch, self.step, g.loss
+                ),
+            ));
+        }
+        let lr = self
+            .cfg
+            .schedule
+            .lr(self.cfg.lr, self.step, self.total(), self.per_epoch());
+        self.opt.step(model, &g.grads, lr, self.cfg.weight_decay);
+        self.step += 1;
+        let b = batch.labels.len();
+        Ok(Some(BatchStats {
+            loss_sum: f64::from(g.loss) * b as f64,
+            correct: g.correct,
+            images: b,
+            lr,
+        }))
+    }
 }
 
 /// Mean loss and accuracy of a model on a labelled set.
