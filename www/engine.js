@@ -153,14 +153,3 @@ export class Engine extends EventTarget {
 }
 
 const modelKey = (session, id) => `${session ?? 'main'}/${id}`;
-
-/** The one engine per role of a page, created on first use ("live", "job", "lessons", "adversarial-lab", …). */
-const engines = new Map();
-export function engineFor(name, opts) {
-  let e = engines.get(name);
-  if (!e || e.dead) {
-    e = new Engine(name, opts);
-    engines.set(name, e);
-  }
-  return e;
-}

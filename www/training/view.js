@@ -107,28 +107,24 @@ export function mount(root) {
   }
 
   function onDone(m) {
-    {
-      setRunning(false);
-      trained = true;
-      root.dataset.heldout = String(m.heldout.accuracy);
-      result.textContent = t(m.stopped ? 'train.stoppedResult' : 'train.result', { acc: formatPercent(m.heldout.accuracy), n: m.heldout.total });
-      etaIn.disabled = false;
-      sampleBtn.disabled = false;
-      attack();
-    }
+    setRunning(false);
+    trained = true;
+    root.dataset.heldout = String(m.heldout.accuracy);
+    result.textContent = t(m.stopped ? 'train.stoppedResult' : 'train.result', { acc: formatPercent(m.heldout.accuracy), n: m.heldout.total });
+    etaIn.disabled = false;
+    sampleBtn.disabled = false;
+    attackNow();
   }
 
   function onAttacked(m) {
-    {
-      paintGray(cOrig, toPixels(samples.image(sample)));
-      paintPerturbation(cNoise, m.perturbation);
-      paintGray(cAdv, m.adversarial);
-      attackOut.textContent = t('train.attackResult', {
-        before: m.before.class, after: m.after.class, eta: formatNumber(Number(etaIn.value), 2),
-        flip: m.flipEta == null ? t('train.noFlip') : formatNumber(m.flipEta, 3),
-      });
-      root.dataset.attacked = String(m.after.class !== m.before.class);
-    }
+    paintGray(cOrig, toPixels(samples.image(sample)));
+    paintPerturbation(cNoise, m.perturbation);
+    paintGray(cAdv, m.adversarial);
+    attackOut.textContent = t('train.attackResult', {
+      before: m.before.class, after: m.after.class, eta: formatNumber(Number(etaIn.value), 2),
+      flip: m.flipEta == null ? t('train.noFlip') : formatNumber(m.flipEta, 3),
+    });
+    root.dataset.attacked = String(m.after.class !== m.before.class);
   }
 
   /** FGSM on the model just trained (loaded as "trained" in the training engine's session when training ended). */
