@@ -40,7 +40,7 @@ function jobEngine(create) {
   return job;
 }
 
-/** How far the flip point is searched: the slider's end, at most 1 (the engine's limit, L2 included). */
+/** How far the flip point is searched (the page's choice, and the CLI's `--max-eta`): the slider's end, at most 1. */
 const flipMax = () => Math.min(1, maxEta(S.norm));
 
 const lab = new LabController({
