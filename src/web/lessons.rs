@@ -9,7 +9,7 @@ use super::dto::JsObject;
 use super::errors::{to_js, IntoJs};
 use super::session::{image_view, resolve_params, throttled};
 use super::Session;
-use crate::attacks::{by_name, FLIP_STEP};
+use crate::attacks::{by_name, EtaCaps, FLIP_STEP};
 use crate::lessons;
 use crate::Error;
 
@@ -95,7 +95,9 @@ impl Session {
     #[wasm_bindgen(js_name = flipEtas)]
     pub fn flip_etas(&self, id: &str, images: &[f32], max_eta: f32) -> JsResult<Float32Array> {
         let l = self.get(id).js()?;
-        crate::error::check_range("maxEta", max_eta, 0.0, 1.0).js()?;
+        // The flip search is FGSM's L∞ direction: its cap for the model's input shape.
+        let cap = EtaCaps::for_shape(l.model.input_shape()).linf;
+        crate::error::check_range("maxEta", max_eta, 0.0, cap).js()?;
         let x = batch(images, [1, 28, 28]).js()?;
         let [_, h, _] = l.model.input_shape();
         let small: Array4<f32> = lessons::downsample(x, h).js()?;
@@ -130,8 +132,10 @@ impl Session {
             return Err(to_js(Error::param("labels", format!("label {bad} of {k} classes"))));
         }
         let labels: Vec<usize> = labels.iter().map(|&y| y as usize).collect();
+        // Each η is the attack's bound in its (resolved) norm: that norm's cap for the model's input shape.
+        let cap = EtaCaps::for_shape(l.model.input_shape()).cap(params.norm);
         for &e in etas {
-            crate::error::check_range("eta", e, 0.0, 1.0).js()?;
+            crate::error::check_range("eta", e, 0.0, cap).js()?;
         }
         let n = labels.len();
         let mut post = throttled(progress);
