@@ -128,6 +128,8 @@ build_wasm() {
   simd_ops=$(wasm-dis www/pkg/advlab_compat_bg.wasm | grep -c -E "$SIMD_TEXT" || true)
   [ "$simd_ops" -eq 0 ] || die "advlab_compat_bg.wasm still has $simd_ops SIMD instructions"
   say "www/pkg/advlab_bg.wasm: $(du -k www/pkg/advlab_bg.wasm | cut -f1) KiB; advlab_compat_bg.wasm: $(du -k www/pkg/advlab_compat_bg.wasm | cut -f1) KiB"
+  # The service worker's precache list: the files this checkout serves (sw.js holds no list of its own).
+  node scripts/precache.mjs "$ROOT" >&2
 }
 
 cmd_serve() {
@@ -221,8 +223,10 @@ cmd_dist() {
   mkdir -p "$out"
   # The page, the embed page and the service worker sit together: the worker's scope covers both pages.
   cp index.html embed.html sw.js "$out/"
-  # The page's runtime files only: no tests, no benchmarks, no dev scripts.
-  rsync -a --exclude 'bench*' --exclude 'dist-README.txt' www/ "$out/www/" 2>/dev/null || { cp -r www "$out/"; rm -f "$out"/www/bench* "$out/www/dist-README.txt"; }
+  # The page's runtime files only: no tests, no benchmarks (www/bench/), no dev scripts, no precache list of the
+  # repository's files (dist/ gets its own below).
+  rsync -a --exclude '/bench/' --exclude 'dist-README.txt' --exclude '/pkg/precache.json' www/ "$out/www/" 2>/dev/null ||
+    { cp -r www "$out/"; rm -rf "$out/www/bench" "$out/www/dist-README.txt" "$out/www/pkg/precache.json"; }
   [ -f www/dist-README.txt ] && cp www/dist-README.txt "$out/README.txt"
   [ $compat -eq 1 ] || rm -f "$out/www/pkg/advlab_compat_bg.wasm"
   # www/ ships readable source (no build step while developing); the deployable copy is minified file by file
@@ -232,6 +236,8 @@ cmd_dist() {
   find "$out/www" -type f \( -name '*.js' -o -name '*.css' \) -print0 |
     xargs -0 -I{} node_modules/.bin/esbuild {} --minify --legal-comments=none --log-level=warning \
       --outfile={} --allow-overwrite
+  # The service worker's precache list, from the files dist/ really ships (minified, so the list is written last).
+  node scripts/precache.mjs "$out" >&2
   # A new release gets a new offline cache: the worker's VERSION is a hash of everything it serves.
   local version
   version=$(cd "$out" && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)

@@ -18,76 +18,12 @@ function hasWasmSimd() {
   }
 }
 
-// Paths relative to this file. Missing files are skipped (a checkout without trained models still installs).
-const SHELL = [
-  './',
-  'index.html',
-  'embed.html',
-  'www/styles.css',
-  'www/embed.css',
-  'www/adversarial-lab.css',
-  'www/icon.svg',
-  'www/app.js',
-  'www/announce.js',
-  'www/attacks.js',
-  'www/bars.js',
-  'www/curve.js',
-  'www/download.js',
-  'www/draw.js',
-  'www/engine.js',
-  'www/gallery.js',
-  'www/i18n.js',
-  'www/models.js',
-  'www/noise-map.js',
-  'www/panels.js',
-  'www/samples.js',
-  'www/slider.js',
-  'www/state.js',
-  'www/upload.js',
-  'www/view.js',
-  'www/worker.js',
-  'www/widget-worker.js',
-  'www/adversarial-lab.js',
-  'www/embed.js',
-  'www/offline.js',
-  'www/classroom.js',
-  'www/figure.js',
-  'www/lessons/router.js',
-  'www/lessons/common.js',
-  'www/lessons/plot.js',
-  'www/lessons/pool.js',
-  'www/lessons/worker.js',
-  'www/lessons/linear.js',
-  'www/lessons/blackbox.js',
-  'www/lessons/onepixel.js',
-  'www/lessons/curves.js',
-  'www/lessons/lessons.css',
-  'www/lessons/data.json',
-  // The lessons (index.html and app.js load their entry modules on every visit).
-  'www/defences/chart.js',
-  'www/defences/defences.css',
-  'www/defences/route.js',
-  'www/defences/view.js',
-  'www/lessons/bench.js',
-  'www/training/view.js',
-  'www/training/worker.js',
-  'www/models/lessons/mnist-linear-7.safetensors',
-  'www/models/lessons/mnist-linear-14.safetensors',
-  'www/models/lessons/mnist-linear-28.safetensors',
-  'www/i18n/en.json',
-  'www/i18n/nl.json',
-  'www/wasm-simd.js',
-  'www/pkg/advlab.js',
-  // The one wasm build this browser runs (the choice of www/wasm-simd.js; its probe repeated here, because a
-  // classic service worker cannot import an ES module): never both, a classroom's Wi-Fi pays for every byte.
-  hasWasmSimd() ? 'www/pkg/advlab_bg.wasm' : 'www/pkg/advlab_compat_bg.wasm',
-  'www/models/index.json',
-  'www/models/mnist-linear.safetensors',
-  'www/samples/mnist-test-images.idx',
-  'www/samples/mnist-test-labels.idx',
-  'www/samples/fashion-test-images.idx',
-  'www/samples/fashion-test-labels.idx',
-];
+// What to precache is not listed here: `./build.sh build` and `./build.sh dist` write it into www/pkg/precache.json
+// from the files really shipped (scripts/precache.mjs). Paths are relative to this file; missing files are skipped.
+const LIST = 'www/pkg/precache.json';
+// The one wasm build this browser runs (the choice of www/wasm-simd.js; its probe repeated here, because a classic
+// service worker cannot import an ES module): never both, a classroom's Wi-Fi pays for every byte.
+const WASM = () => (hasWasmSimd() ? 'www/pkg/advlab_bg.wasm' : 'www/pkg/advlab_compat_bg.wasm');
 
 const here = (p) => new URL(p, self.registration.scope).href;
 
@@ -100,9 +36,20 @@ async function put(cache, url) {
   }
 }
 
+async function shell() {
+  try {
+    const res = await fetch(here(LIST), { cache: 'reload' });
+    const list = res.ok ? (await res.json()).files : [];
+    return Array.isArray(list) ? list.filter((f) => typeof f === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 async function precache() {
   const cache = await caches.open(CACHE);
-  await Promise.all(SHELL.map((p) => put(cache, here(p))));
+  const files = [...(await shell()), WASM()];
+  await Promise.all(files.map((p) => put(cache, here(p))));
   // The page's default model, whatever index.json names.
   try {
     const idx = await (await cache.match(here('www/models/index.json'))).clone().json();

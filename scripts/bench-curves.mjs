@@ -1,4 +1,4 @@
-// Headless browser benchmark of the robustness-curve worker pool (www/bench-curves.html): prints images/s with
+// Headless browser benchmark of the robustness-curve worker pool (www/bench/bench-curves.html): prints images/s with
 // 1 and 2 workers and their ratio. Usage: node scripts/bench-curves.mjs [n] [model] [attack] [repeat].
 // Run it on a quiet machine: the ratio measures the cores the browser actually gets.
 import { launch } from '../tests/e2e/helpers.mjs';
@@ -7,7 +7,7 @@ const [n = '500', model = 'mnist-cnn', attack = 'fgsm', repeat = '2'] = process.
 const env = await launch();
 try {
   const page = await env.browser.newPage();
-  await page.goto(`${env.url}www/bench-curves.html#n=${n}&model=${model}&attack=${attack}&repeat=${repeat}`);
+  await page.goto(`${env.url}www/bench/bench-curves.html#n=${n}&model=${model}&attack=${attack}&repeat=${repeat}`);
   await page.waitForSelector('body[data-done="true"]', { timeout: 600000 });
   const err = await page.getAttribute('body', 'data-error');
   if (err) throw new Error(err);

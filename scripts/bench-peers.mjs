@@ -1,4 +1,4 @@
-// Runs www/bench.html in headless Chromium (issue 9): our wasm engine against TensorFlow.js (wasm SIMD and cpu
+// Runs www/bench/bench.html in headless Chromium (issue 9): our wasm engine against TensorFlow.js (wasm SIMD and cpu
 // backends) on the same weights, in the same page and the same run, and prints the tables with the ratios.
 // Usage: node scripts/bench-peers.mjs [--quick]   (ROUNDS=, BUDGET_MS=, MODELS=mnist-cnn,mnist-mlp)
 import os from 'node:os';
@@ -19,7 +19,7 @@ const env = await launch();
 let res;
 let leaked;
 try {
-  const page = await openPage(env, { path: 'www/bench.html' });
+  const page = await openPage(env, { path: 'www/bench/bench.html' });
   page.setDefaultTimeout(30 * 60 * 1000);
   res = await page.evaluate((o) => window.runBench(o), opts);
   leaked = offOrigin(page, env.origin);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Browser benchmark of the <adversarial-lab> widget (www/bench-widget.html, default model, one test image):
+// Browser benchmark of the <adversarial-lab> widget (www/bench/bench-widget.html, default model, one test image):
 // the time from navigation start to the first prediction on screen, cold (a fresh browser context: nothing
 // cached, the wasm compiled from scratch) and warm (a reload in the same context). Acceptance: within 1 s on
 // localhost. Prints the figures; exit status 1 if the cold median exceeds the limit.
@@ -25,7 +25,7 @@ try {
       await page.waitForSelector('#w[data-first-prediction]', { timeout: 30000 });
       return page.locator('#w').evaluate((el) => ({ at: Number(el.dataset.firstPrediction), predict: Number(el.dataset.predictMs) }));
     };
-    await page.goto(`${env.url}www/bench-widget.html`);
+    await page.goto(`${env.url}www/bench/bench-widget.html`);
     const c = await read();
     cold.push(c.at);
     predict.push(c.predict);

@@ -3,7 +3,7 @@
 //! A tiny, invisible perturbation flips a neural network's prediction. This crate holds the whole engine, in plain
 //! Rust on [`ndarray`], and compiles both to a native CLI (`advlab`) and to WebAssembly for the page.
 //!
-//! The map, in the order data flows (the README has the whole picture):
+//! The map, in the order data flows (the repository's `README.md` has the whole layout, `www/README.md` the page's):
 //!
 //! | module | what it does |
 //! |---|---|
@@ -14,7 +14,7 @@
 //! | [`attacks`] | FGSM, PGD, DeepFool, C&W, JSMA, SimBA, Square, one-pixel …, behind one trait |
 //! | [`lessons`] | the guided lessons' math: linear decomposition Δ = η·Σ|w_t − w_y|, resolution, robustness counts |
 //! | `cli` (native only) | the `advlab` command line: train, eval, transfer, attack |
-//! | `web` (wasm32 only) | the only place with `#[wasm_bindgen]`: the session object the page's worker drives |
+//! | `web` (wasm32 only) | the only place with `#[wasm_bindgen]`: the session object the page's one worker (`www/worker.js`) drives |
 //!
 //! Conventions: `f32` throughout, tensors NCHW, pixels and η in `[0, 1]`. Errors are one [`Error`] enum.
 //!

@@ -13,17 +13,19 @@
 // page's modules: engine.js (RPC), slider.js (η positions, flip mark), panels.js, noise-map.js, bars.js, i18n.js,
 // samples.js, models.js, attacks.js.
 import { Engine } from './engine.js';
-import { loadLanguage, pickLanguage, t, className, formatPercent, formatEta, translateError, LANGS } from './i18n.js';
+import { loadTable, inLang, applyTranslations, pickLanguage, t, className, formatPercent, formatEta, translateError, LANGS } from './i18n.js';
 import { EtaSlider, maxEta } from './slider.js';
 import { paintGray, blank } from './panels.js';
 import { paintPerturbation } from './noise-map.js';
 import { renderBars } from './bars.js';
 import { loadSamples, toPixels } from './samples.js';
 import { loadIndex, modelTitle } from './models.js';
-import { FALLBACK, fillAttackSelect, fillTargetSelect, attackParams } from './attacks.js';
+import { fillAttackSelect, fillTargetSelect } from './attacks.js';
+import { LabController } from './lab/controller.js';
+import { STATE, WIDGET_CONTROLS, readAttribute } from './state.js';
 
-/** The controls a `controls` list may name (the page's classroom links use the same names, see classroom.js). */
-export const CONTROLS = ['model', 'attack', 'target', 'eta', 'sample', 'lang'];
+/** The controls a `controls` list may name (state.js's table; the page's classroom links use the same names). */
+export const CONTROLS = WIDGET_CONTROLS;
 
 /** The widget's default model: the linear MNIST model, 32 KB gzip, which keeps an embed within its size budget. */
 export const WIDGET_DEFAULT = 'mnist-linear';
@@ -45,23 +47,10 @@ let shared = null;
 /** The one worker, the model index, the attack list and the model files, fetched once per page. */
 function sharedState() {
   if (!shared) {
-    const engine = new Engine('adversarial-lab', { url: new URL('./widget-worker.js', import.meta.url), timeout: 20000 });
-    const files = new Map();
+    const engine = new Engine('adversarial-lab', { timeout: 20000 });
     shared = {
       engine,
       index: loadIndex(),
-      attacks: engine.call('attackNames', { inst: '_' }).catch(() => FALLBACK),
-      model(file) {
-        if (!files.has(file)) {
-          const p = fetch(new URL(`./models/${file}`, import.meta.url)).then((r) => {
-            if (!r.ok) throw new Error(`error.model_missing: ${file} (HTTP ${r.status})`);
-            return r.arrayBuffer();
-          });
-          p.catch(() => files.delete(file));
-          files.set(file, p);
-        }
-        return files.get(file);
-      },
     };
   }
   return shared;
@@ -72,37 +61,37 @@ let nextInstance = 1;
 const TEMPLATE = `
 <div class="w" part="widget">
   <div class="bar-top">
-    <label class="field" data-control="model"><span data-t="settings.model"></span>
+    <label class="field" data-control="model"><span data-i18n="settings.model"></span>
       <select data-testid="model-select" class="model"></select></label>
-    <label class="field" data-control="attack"><span data-t="settings.attack"></span>
+    <label class="field" data-control="attack"><span data-i18n="settings.attack"></span>
       <select data-testid="attack-select" class="attack"></select></label>
-    <label class="field" data-control="target"><span data-t="settings.target"></span>
+    <label class="field" data-control="target"><span data-i18n="settings.target"></span>
       <select data-testid="target-select" class="target"></select></label>
-    <label class="field" data-control="lang"><span data-t="settings.language"></span>
+    <label class="field" data-control="lang"><span data-i18n="settings.language"></span>
       <select data-testid="lang-select" class="lang"><option value="en" lang="en">English</option><option value="nl" lang="nl">Nederlands</option></select></label>
   </div>
   <div class="panels">
-    <figure class="panel"><figcaption data-t="panels.original"></figcaption>
-      <canvas class="pixels orig" width="28" height="28" role="img" data-t-aria="panels.originalAlt"></canvas>
+    <figure class="panel"><figcaption data-i18n="panels.original"></figcaption>
+      <canvas class="pixels orig" width="28" height="28" role="img" data-i18n-aria="panels.originalAlt"></canvas>
       <div class="prediction" data-testid="prediction"><p class="verdict"></p><ol class="bars"></ol></div></figure>
-    <figure class="panel"><figcaption data-t="panels.noise"></figcaption>
-      <canvas class="pixels noise" data-testid="noise-canvas" width="28" height="28" role="img" data-t-aria="panels.noiseAlt"></canvas>
+    <figure class="panel"><figcaption data-i18n="panels.noise"></figcaption>
+      <canvas class="pixels noise" data-testid="noise-canvas" width="28" height="28" role="img" data-i18n-aria="panels.noiseAlt"></canvas>
       <p class="small scale"></p></figure>
-    <figure class="panel"><figcaption data-t="panels.adversarial"></figcaption>
-      <canvas class="pixels adv" data-testid="adv-canvas" width="28" height="28" role="img" data-t-aria="panels.advAlt"></canvas>
+    <figure class="panel"><figcaption data-i18n="panels.adversarial"></figcaption>
+      <canvas class="pixels adv" data-testid="adv-canvas" width="28" height="28" role="img" data-i18n-aria="panels.advAlt"></canvas>
       <div class="prediction adv-pred" data-testid="adv-prediction"><p class="verdict"></p><ol class="bars"></ol></div></figure>
   </div>
   <div class="eta-block" data-control="eta">
-    <label class="eta-label"><span data-t="slider.label"></span> <span class="eta-value">η = <output class="eta-out"></output></span>
+    <label class="eta-label"><span data-i18n="slider.label"></span> <span class="eta-value">η = <output class="eta-out"></output></span>
       <span class="slider-wrap"><input type="range" class="eta" data-testid="eta-slider"><span class="flip-mark" aria-hidden="true" hidden></span></span></label>
     <div class="ticks" aria-hidden="true"></div>
   </div>
   <p class="flip" data-testid="flip-eta"></p>
   <div class="row sample-row" data-control="sample">
-    <button type="button" class="secondary prev" data-t="gallery.prev"></button>
+    <button type="button" class="secondary prev" data-i18n="gallery.prev"></button>
     <span class="small sample-note"></span>
-    <button type="button" class="secondary next" data-t="gallery.next"></button>
-    <button type="button" class="secondary random" data-testid="sample-button" data-t="input.sample"></button>
+    <button type="button" class="secondary next" data-i18n="gallery.next"></button>
+    <button type="button" class="secondary random" data-testid="sample-button" data-i18n="input.sample"></button>
   </div>
   <p class="message" data-testid="message" role="alert" hidden></p>
   <p class="sr-only live" aria-live="polite" aria-atomic="true"></p>
@@ -110,7 +99,7 @@ const TEMPLATE = `
 
 export class AdversarialLab extends HTMLElement {
   static get observedAttributes() {
-    return ['model', 'attack', 'eta', 'target', 'sample', 'lang', 'controls', 'height', 'theme', 'norm', 'seed'];
+    return [...STATE.filter((r) => r.attr).map((r) => r.key), 'height'];
   }
 
   constructor() {
@@ -124,14 +113,30 @@ export class AdversarialLab extends HTMLElement {
     tpl.innerHTML = TEMPLATE;
     root.append(link, tpl.content.cloneNode(true));
     this.$ = (sel) => root.querySelector(sel);
-    this.gen = 0;
-    this.info = null; // ModelInfo of the loaded model
-    this.loadedKey = null;
+    this.lab = null; // the LabController (lab/controller.js) this widget renders, made at start
     this.pixels = null;
-    this.clean = null;
-    this.flipInfo = null;
-    this.adv = null;
     this.started = false;
+  }
+
+  // What the controller knows, as the renderer reads it.
+  get info() {
+    return this.lab?.model ?? null; // ModelInfo of the loaded model
+  }
+
+  get clean() {
+    return this.lab?.clean ?? null;
+  }
+
+  get flipInfo() {
+    return this.lab?.dir ?? null;
+  }
+
+  get adv() {
+    return this.lab?.adv ?? null;
+  }
+
+  get attacks() {
+    return this.lab?.attacks ?? [];
   }
 
   // ---------------------------------------------------------- attributes
@@ -141,33 +146,30 @@ export class AdversarialLab extends HTMLElement {
     return LANGS.includes(a) ? a : pickLanguage(document.documentElement.lang);
   }
 
+  // The attributes mean what the page's link keys mean (state.js reads both), so embed.html shows what index.html
+  // shows.
   get eta() {
-    const v = Number(this.getAttribute('eta'));
-    return this.hasAttribute('eta') && Number.isFinite(v) && v >= 0 ? Math.min(v, maxEta(this.norm)) : 0.1;
+    return Math.min(readAttribute(this, 'eta'), maxEta(this.norm));
   }
 
-  /** `norm` (linf | l2) and `seed`: as in the page's links, so embed.html shows what index.html shows. */
   get norm() {
-    return this.getAttribute('norm') === 'l2' ? 'l2' : 'linf';
+    return readAttribute(this, 'norm');
   }
 
   get seed() {
-    const v = this.getAttribute('seed');
-    return v !== null && /^[0-9]{1,15}$/.test(v) ? Number(v) : 7;
+    return readAttribute(this, 'seed');
   }
 
   get target() {
-    const v = this.getAttribute('target');
-    return v !== null && /^[0-9]{1,3}$/.test(v) ? Number(v) : -1;
+    return readAttribute(this, 'target');
   }
 
   get sample() {
-    const v = this.getAttribute('sample');
-    return v !== null && /^[0-9]{1,6}$/.test(v) ? Number(v) : 0;
+    return readAttribute(this, 'sample');
   }
 
   get attack() {
-    return this.getAttribute('attack') || 'fgsm';
+    return readAttribute(this, 'attack');
   }
 
   connectedCallback() {
@@ -194,10 +196,8 @@ export class AdversarialLab extends HTMLElement {
     // Moved within the page: reconnected at once, keep everything. Removed: free this widget's wasm Session.
     setTimeout(() => {
       if (this.isConnected || !this.engine) return;
-      if (this.loadedKey) this.engine.models.delete(this.loadedKey);
-      this.engine.call('dispose', { inst: this.inst }).catch(() => {});
-      this.loadedKey = null;
-      this.info = null;
+      this.engine.dispose(this.inst);
+      this.lab.model = null;
       this.started = false;
       this.ready = false;
     });
@@ -215,10 +215,10 @@ export class AdversarialLab extends HTMLElement {
     else if (name === 'theme' || name === 'height') this.applyLook();
     else if (name === 'lang') this.setLanguage();
     else if (name === 'eta') {
-      this.slider.set(this.eta, this.norm);
+      this.sliderSet(this.eta);
       this.moved();
     } else if (name === 'norm') {
-      this.slider.set(this.eta, this.norm);
+      this.sliderSet(this.eta);
       this.analyze();
     } else if (name === 'model') this.chooseModel().then(() => this.pick(this.sample), (e) => this.say(e));
     else if (name === 'sample') this.pick(this.sample);
@@ -250,6 +250,8 @@ export class AdversarialLab extends HTMLElement {
       return;
     }
     this.engine = S.engine;
+    this.lab = new LabController({ engine: this.engine, session: this.inst, flipMax: () => Math.min(1, maxEta(this.norm)) });
+    this.wireLab();
     // A crashed worker is replaced and the models re-sent (engine.js); the cached directions must be redone.
     this.engine.addEventListener('restart', () => {
       if (this.ready && this.isConnected) this.analyze();
@@ -276,11 +278,11 @@ export class AdversarialLab extends HTMLElement {
     blank(this.$('.noise'), 28, '#fff');
     blank(this.$('.adv'));
     try {
-      await Promise.all([loadLanguage('en'), loadLanguage(this.uiLang)]);
+      await Promise.all([loadTable('en'), loadTable(this.uiLang)]);
       this.translate();
-      this.slider.set(this.eta, this.norm);
-      [this.index, this.attacks] = await Promise.all([S.index, S.attacks]);
-      this.slider.set(this.eta, this.norm);
+      this.sliderSet(this.eta);
+      this.index = await S.index;
+      this.sliderSet(this.eta);
       this.stale = false;
       await this.chooseModel();
       this.ready = true;
@@ -289,7 +291,7 @@ export class AdversarialLab extends HTMLElement {
       while (this.stale) {
         this.stale = false;
         await this.setLanguage();
-        this.slider.set(this.eta, this.norm);
+        this.sliderSet(this.eta);
         await this.chooseModel();
         await this.pick(this.sample);
       }
@@ -300,16 +302,13 @@ export class AdversarialLab extends HTMLElement {
     this.dataset.ready = 'true';
   }
 
-  useLang() {
-    // The table is loaded: loadLanguage switches synchronously, so what follows renders in this widget's language.
-    loadLanguage(this.uiLang);
+  /** The slider at η, its text in this widget's language. */
+  sliderSet(eta) {
+    this.slider.set(eta, this.norm);
   }
 
   translate() {
-    this.useLang();
-    const root = this.shadowRoot;
-    for (const el of root.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
-    for (const el of root.querySelectorAll('[data-t-aria]')) el.setAttribute('aria-label', t(el.dataset.tAria));
+    applyTranslations(this.shadowRoot);
     this.$('.lang').value = this.uiLang;
     this.$('.w').lang = this.uiLang;
     if (this.index) this.fillMenus();
@@ -318,25 +317,23 @@ export class AdversarialLab extends HTMLElement {
   fillMenus() {
     const sel = this.$('.model');
     sel.replaceChildren(...this.index.models.map((m) => new Option(modelTitle(m), m.id)));
-    if (this.info) sel.value = this.info.id.split('/')[1];
+    if (this.info) sel.value = this.info.id;
     fillAttackSelect(this.$('.attack'), this.attacks, this.attack);
     if (this.info) fillTargetSelect(this.$('.target'), this.names(), this.target);
   }
 
   async setLanguage() {
-    await loadLanguage(this.uiLang);
+    await loadTable(this.uiLang);
     this.translate();
-    this.slider.set(this.slider.eta, this.norm);
+    this.sliderSet(this.slider.eta);
     this.render();
   }
 
   names() {
-    this.useLang();
     return this.info ? this.info.classNames.map((n, i) => className(this.info.dataset, i, n)) : [];
   }
 
   say(err) {
-    this.useLang();
     const m = this.$('.message');
     // With no error, a model the attribute names but index.json lacks is still worth saying.
     const warn = !err && this.modelWarning ? t('hash.model', { value: this.modelWarning }) : '';
@@ -362,13 +359,8 @@ export class AdversarialLab extends HTMLElement {
     if (!entry) throw new Error('error.model_missing: models/index.json');
     const want = this.getAttribute('model');
     this.modelWarning = want && want !== entry.id ? want : null;
-    const key = `${this.inst}/${entry.id}`;
-    if (this.loadedKey === key) return;
-    const bytes = await sharedState().model(entry.file);
-    const info = await this.engine.loadModel(key, bytes);
-    if (this.loadedKey && this.loadedKey !== key) this.engine.unloadModel(this.loadedKey);
-    this.loadedKey = key;
-    this.info = info;
+    if (this.info?.id === entry.id) return;
+    await this.lab.loadModel(entry);
     this.fillMenus();
   }
 
@@ -393,106 +385,62 @@ export class AdversarialLab extends HTMLElement {
   }
 
   isDirection() {
-    return (this.attacks.find((a) => a.name === this.attack) || {}).kind === 'direction';
+    return this.lab.isDirection;
   }
 
-  /** Prediction, FGSM direction and flip point for the current image, then the adversarial view at η. */
-  async analyze() {
-    const g = ++this.gen;
-    this.clean = null;
-    this.flipInfo = null;
-    this.adv = null;
-    if (!this.pixels || !this.info) return;
-    const id = this.loadedKey;
-    const pixels = this.pixels;
-    const t0 = performance.now();
-    try {
-      const pred = await this.engine.call('predict', { id, pixels });
-      if (g !== this.gen) return;
-      this.clean = pred;
+  /** The controller's events, rendered in this widget's language. */
+  wireLab() {
+    const lab = this.lab;
+    lab.addEventListener('clean', ({ detail: { prediction: pred } }) => {
       // For the benchmark: ms since the page's navigation started, and the predict call's own time.
       if (this.firstPredictionAt === undefined) {
         this.firstPredictionAt = performance.now();
         this.dataset.firstPrediction = this.firstPredictionAt.toFixed(1);
-        this.dataset.predictMs = (this.firstPredictionAt - t0).toFixed(1);
+        this.dataset.predictMs = (this.firstPredictionAt - this.analyzeStart).toFixed(1);
       }
       this.render();
       this.dispatchEvent(new CustomEvent('prediction', { detail: { class: pred.class, confidence: pred.confidence } }));
-      const dir = await this.engine.call('prepareDirection', {
-        id,
-        pixels,
-        norm: this.norm,
-        target: this.target,
-        maxEta: Math.min(1, maxEta(this.norm)),
-        seed: this.seed,
-      });
-      if (g !== this.gen) return;
-      this.flipInfo = { ...dir, flipEta: dir.flipEta === null || dir.flipEta === undefined ? null : Number(dir.flipEta.toFixed(6)) };
-      this.useLang();
-      this.slider.setFlip(this.flipInfo.flipEta);
-      if (this.isDirection()) await this.advAt(this.slider.eta, g);
-      else await this.runJob(g);
-      this.say(null);
-    } catch (e) {
-      if (g === this.gen) this.say(e);
-    }
-  }
-
-  async advAt(eta, g = this.gen) {
-    const r = await this.engine.call('adversarialAt', { inst: this.inst, eta });
-    if (g !== this.gen) return;
-    this.adv = { ...r, eta };
-    this.render();
-  }
-
-  async runJob(g = this.gen) {
-    const eta = this.slider.eta;
-    const r = await this.engine.call('runAttack', {
-      id: this.loadedKey,
-      pixels: this.pixels,
-      attack: this.attack,
-      params: attackParams(this.attack, { eta, norm: this.norm, seed: this.seed }),
-      target: this.target,
     });
-    if (g !== this.gen) return;
-    this.adv = { ...r, prediction: { class: r.predAfter, confidence: r.probsAfter[r.predAfter], probs: r.probsAfter }, eta };
-    this.render();
+    lab.addEventListener('flip', ({ detail: { dir } }) => inLang(this.uiLang, () => this.slider.setFlip(dir.error ? null : dir.flipEta)));
+    const shown = () => {
+      this.render();
+      this.say(null);
+    };
+    lab.addEventListener('adv', shown);
+    lab.addEventListener('job-done', shown);
+    lab.addEventListener('error', ({ detail: { error } }) => this.say(error));
   }
 
-  /** A slider move: one forward pass on clip(x + η·s), coalesced so at most one is in flight. */
+  /** Prediction, FGSM direction and flip point for the current image, then the adversarial view at η. */
+  async analyze() {
+    if (!this.pixels || !this.info) return;
+    this.analyzeStart = performance.now();
+    this.lab.set({ attack: this.attack, norm: this.norm, target: this.target, seed: this.seed, eta: this.slider.eta });
+    this.lab.setInput(this.pixels);
+    await this.lab.analyze();
+  }
+
+  /** A slider move: one forward pass on clip(x + η·s), coalesced by the controller (one in flight). */
   moved() {
-    this.useLang();
     this.slider.refresh();
     if (!this.flipInfo || !this.isDirection()) {
+      this.lab.set({ eta: this.slider.eta });
       this.render();
       return;
     }
-    this.wanted = this.slider.eta;
-    if (this.busy) return;
-    this.busy = true;
-    const loop = async () => {
-      while (this.wanted !== null && this.wanted !== undefined) {
-        const eta = this.wanted;
-        this.wanted = null;
-        try {
-          await this.advAt(eta);
-        } catch (e) {
-          this.say(e);
-        }
-      }
-      this.busy = false;
-    };
-    loop();
+    this.lab.setEta(this.slider.eta);
   }
 
   settled() {
-    if (this.flipInfo && !this.isDirection()) this.runJob().catch((e) => this.say(e));
+    if (this.flipInfo && !this.isDirection()) {
+      this.lab.set({ eta: this.slider.eta });
+      this.lab.runJob();
+    }
     this.announce();
   }
 
   announce() {
     if (!this.clean || !this.adv) return;
-    this.useLang();
     const n = this.names();
     const from = this.clean.class;
     const to = this.adv.prediction.class;
@@ -505,7 +453,6 @@ export class AdversarialLab extends HTMLElement {
   // ---------------------------------------------------------- rendering
 
   render() {
-    this.useLang();
     if (this.ticksLang !== this.uiLang) {
       this.slider.renderTicks();
       this.ticksLang = this.uiLang;
@@ -554,6 +501,15 @@ export class AdversarialLab extends HTMLElement {
       this.$('.sample-note').textContent = t('input.sampleNote', { index: this.sampleIndex, label: n[this.label] ?? this.label });
     }
   }
+}
+
+// Translation per root: everything the widget writes is in its own `lang`, never by switching the page's language
+// (i18n.js inLang runs each of these in the widget's language and restores the page's after).
+for (const name of ['translate', 'fillMenus', 'names', 'say', 'render', 'announce', 'moved', 'sliderSet']) {
+  const f = AdversarialLab.prototype[name];
+  AdversarialLab.prototype[name] = function inWidgetLang(...args) {
+    return inLang(this.uiLang, () => f.apply(this, args));
+  };
 }
 
 if (!customElements.get('adversarial-lab')) customElements.define('adversarial-lab', AdversarialLab);

@@ -1,6 +1,7 @@
-// The page's entry point: owns the state (mirrored in the URL hash), the two engine workers and the flow
-//   input (drawing | upload | test image) → 28×28 → prediction → FGSM direction + flip point → adversarial view.
-// Rendering lives in view.js; each widget in its own module.
+// The page's entry point: owns the state (mirrored in the URL hash), the two engine workers and the inputs
+// (drawing | upload | test image → 28×28). The flow prediction → FGSM direction + flip point → adversarial view
+// (slider, jobs) is lab/controller.js's, shared with the <adversarial-lab> widget; this file renders its events
+// through view.js and wires every control.
 import { Engine } from './engine.js';
 import { DrawPad } from './draw.js';
 import { pickLanguage, loadLanguage, applyTranslations, t, translateError, className, formatPercent, LANGS } from './i18n.js';
@@ -11,42 +12,78 @@ import { loadSamples, toPixels } from './samples.js';
 import { Gallery } from './gallery.js';
 import { paintGray, paintInto, blank } from './panels.js';
 import { paintLegend } from './noise-map.js';
-import { curveEtas, curveTop } from './curve.js';
+import { curveEtas, curveTop } from './chart.js';
 import { loadIndex, fillModelSelect } from './models.js';
-import { FALLBACK, fillAttackSelect, fillNormSelect, fillTargetSelect, attackParams } from './attacks.js';
+import { fillAttackSelect, fillNormSelect, fillTargetSelect } from './attacks.js';
+import { LabController } from './lab/controller.js';
 import { setRegion, announce } from './announce.js';
 import { downloadResult } from './download.js';
 import * as view from './view.js';
 import { initClassroom } from './classroom.js';
 import { registerOffline } from './offline.js';
-import { lessonOf } from './defences/route.js';
+import { ownsHash } from './lessons/router.js';
 
 const $ = (id) => document.getElementById(id);
 
 /** The state that the URL hash holds. */
 const S = { ...DEFAULTS };
 
-/** Everything else the page knows. */
-const R = {
-  version: '',
-  index: { default: null, models: [] },
-  attacks: FALLBACK,
-  model: null, // ModelInfo
-  bytes: new Map(), // model id → ArrayBuffer (re-sent to the job worker)
-  input: null, // { source: 'draw'|'upload'|'sample', pixels, label?, upload? }
-  clean: null, // Prediction of the input
-  dir: null, // { trueClass, flipEta } or { error }
-  adv: null, // { adversarial, perturbation, prediction, linf, l2, l0?, queries?, steps?, eta }
-  curve: null, // { etas, adversarial, random }
-  gen: 0, // bumps whenever the input, model or goal changes: late answers for an older generation are dropped
-  message: null, // { render: () => string, kind }
-  jobCache: new Map(),
-  latencies: [],
-};
-
 // The live worker answers in milliseconds; one that is silent for 20 s is hung and gets replaced.
 const live = new Engine('live', { timeout: 20000 });
 let job = null;
+
+function jobEngine(create) {
+  if (!job && create) {
+    job = new Engine('job');
+    job.addEventListener('restart', () => sayKey('error.worker'));
+  }
+  return job;
+}
+
+/** How far the flip point is searched (the page's choice, and the CLI's `--max-eta`): the slider's end, at most 1. */
+const flipMax = () => Math.min(1, maxEta(S.norm));
+
+const lab = new LabController({
+  engine: live,
+  jobEngine,
+  flipMax,
+  curveEtas: (flipEta) => curveEtas(curveTop(S.norm, flipEta, maxEta(S.norm))),
+});
+
+/** Everything else the page knows; the analysis (model, catalog, clean, dir, adv, curve, …) is the controller's. */
+const R = {
+  version: '',
+  index: { default: null, models: [] },
+  input: null, // { source: 'draw'|'upload'|'sample', pixels, label?, upload? }
+  message: null, // { render: () => string, kind }
+  get attacks() {
+    return lab.attacks; // the engine's attack catalog for the loaded model (attackCatalog)
+  },
+  get model() {
+    return lab.model; // ModelInfo
+  },
+  get clean() {
+    return lab.clean; // Prediction of the input
+  },
+  get dir() {
+    return lab.dir; // { trueClass, flipEta } or { error }
+  },
+  get adv() {
+    return lab.adv; // { adversarial, perturbation, prediction, linf, l2, l0?, queries?, steps?, eta }
+  },
+  get curve() {
+    return lab.curve; // { etas, adversarial, random }
+  },
+  get gen() {
+    return lab.gen;
+  },
+  get jobCache() {
+    return lab.jobCache;
+  },
+  get latencies() {
+    return lab.latencies;
+  },
+};
 let pad;
 let slider;
 let gallery;
@@ -63,11 +100,9 @@ const clearMessage = () => say(null);
 
 // ---------------------------------------------------------------- names
 
-const attackInfo = (name) => R.attacks.find((a) => a.name === name);
+const attackInfo = (name) => lab.attackInfo(name);
 const isDirection = () => attackInfo(S.attack)?.kind === 'direction';
 const names = () => (R.model ? R.model.classNames.map((n, i) => className(R.model.dataset, i, n)) : []);
-/** How far the flip point is searched: the slider's end, at most 1 (the engine's limit, L2 included). */
-const flipMax = () => Math.min(1, maxEta(S.norm));
 const ctx = () => ({ S, R, names: names(), isDirection: isDirection(), maxEta: flipMax() });
 
 // ---------------------------------------------------------------- hash
@@ -75,43 +110,19 @@ const ctx = () => ({ S, R, names: names(), isDirection: isDirection(), maxEta: f
 let hashTimer = 0;
 function saveHash(now = false) {
   clearTimeout(hashTimer);
-  if (lessonOf(location.hash)) return; // a lesson owns the hash (defences/route.js)
+  if (ownsHash(location.hash)) return; // a page lesson owns the hash (lessons/router.js)
   if (now) writeHash(S);
   else hashTimer = setTimeout(() => writeHash(S), 200);
 }
 
 // ---------------------------------------------------------------- models
 
-async function fetchModel(entry) {
-  let res;
-  try {
-    res = await fetch(new URL(`./models/${entry.file}`, import.meta.url));
-  } catch (e) {
-    throw new Error(`error.model_missing: ${entry.file}`);
-  }
-  if (!res.ok) throw new Error(`error.model_missing: ${entry.file} (HTTP ${res.status})`);
-  return res.arrayBuffer();
-}
-
 /** Loads a model by id (index.json's default if unknown); on failure keeps the old one, or falls back. */
 async function selectModel(id) {
   const models = R.index.models;
   const entry = models.find((m) => m.id === id) || models.find((m) => m.id === R.index.default) || models[0];
-  const previous = R.model;
-  let info;
-  if (!entry) {
-    info = await live.loadPlaceholder('placeholder', 1);
-  } else {
-    const bytes = await fetchModel(entry);
-    R.bytes.set(entry.id, bytes.slice(0));
-    info = await live.loadModel(entry.id, bytes);
-  }
-  if (previous && previous.id !== info.id) {
-    live.unloadModel(previous.id);
-    job?.unloadModel(previous.id);
-    R.bytes.delete(previous.id);
-  }
-  R.model = info;
+  const info = await lab.loadModel(entry || null);
+  fillAttackSelect($('attack-select'), R.attacks, S.attack);
   S.model = entry ? entry.id : null;
   $('model-select').value = entry ? entry.id : 'placeholder';
   if (S.target >= info.classNames.length) {
@@ -123,7 +134,6 @@ async function selectModel(id) {
   }
   view.modelNote($('model-note'), info);
   fillTargets();
-  R.jobCache.clear();
   return info;
 }
 
@@ -164,7 +174,7 @@ function fillSelects() {
 
 function setInput(input) {
   R.input = input;
-  R.jobCache.clear();
+  lab.setInput(input.pixels);
   paintGray($('orig-canvas'), input.pixels);
   analyze();
 }
@@ -172,6 +182,7 @@ function setInput(input) {
 function clearInput() {
   pad.clear();
   R.input = null;
+  lab.setInput(null);
   S.sample = null;
   gallery.mark(null);
   view.inputNote($('input-note'), null);
@@ -182,7 +193,7 @@ function clearInput() {
 async function onDrawn() {
   try {
     const img = pad.image();
-    const pre = await live.call('preprocess', { ...img, invert: 'no' }, { transfer: [img.rgba] });
+    const pre = await live.call('preprocess', [img.rgba, img.width, img.height, 'no'], { transfer: [img.rgba] });
     if (pre.empty) return;
     S.sample = null;
     gallery.mark(null);
@@ -197,7 +208,7 @@ async function onDrawn() {
 
 async function preprocessUpload(upload) {
   const rgba = upload.rgba.slice(0);
-  const pre = await live.call('preprocess', { rgba, width: upload.width, height: upload.height, invert: S.invert }, { transfer: [rgba] });
+  const pre = await live.call('preprocess', [rgba, upload.width, upload.height, S.invert], { transfer: [rgba] });
   if (pre.empty) throw Object.assign(new Error('upload.noInk'), { i18nKey: 'upload.noInk' });
   view.inputNote($('input-note'), { inverted: pre.inverted, mode: S.invert });
   return pre;
@@ -286,85 +297,24 @@ async function randomSample() {
 
 // ---------------------------------------------------------------- the analysis
 
-async function analyze() {
-  const g = ++R.gen;
-  const stale = () => g !== R.gen;
-  if (job?.busy) job.cancel();
-  view.jobIdle(ctx());
-  R.clean = null;
-  R.dir = null;
-  R.adv = null;
-  R.curve = null;
-  renderAll();
-  if (!R.input || !R.model) return;
-  const id = R.model.id;
-  const pixels = R.input.pixels;
-  try {
-    const pred = await live.call('predict', { id, pixels });
-    if (stale()) return;
-    R.clean = pred;
-    view.clean(ctx());
-    view.adv(ctx());
-    announce(t('result.announce', { label: names()[pred.class], confidence: formatPercent(pred.confidence) }), 600);
-    view.flip(ctx(), slider, 'pending');
-    try {
-      const dir = await live.call('prepareDirection', { id, pixels, norm: S.norm, target: S.target, maxEta: flipMax(), seed: S.seed });
-      // The engine's f32 grid value (0.011 arrives as 0.010999999…): back to the decimal it stands for.
-      R.dir = { ...dir, flipEta: dir.flipEta === null || dir.flipEta === undefined ? null : Number(dir.flipEta.toFixed(6)) };
-    } catch (e) {
-      if (stale()) return;
-      R.dir = { error: e };
-      sayError(e);
-    }
-    if (stale()) return;
-    view.flip(ctx(), slider);
-    if (isDirection()) {
-      if (!R.dir.error) requestAdv(performance.now());
-    } else {
-      startJob();
-    }
-    if (R.dir.error) return;
-    const etas = curveEtas(curveTop(S.norm, R.dir.flipEta, maxEta(S.norm)));
-    const curve = await live.call('confidenceCurve', { etas });
-    if (stale()) return;
-    R.curve = { etas, ...curve };
-    view.curve(ctx());
-  } catch (e) {
-    if (!stale()) sayError(e);
-  }
+/** The page's settings, handed to the controller before it works. */
+function sync() {
+  lab.set({ attack: S.attack, norm: S.norm, target: S.target, seed: S.seed, eta: S.eta });
 }
 
-/** The slider's live path: one adversarialAt (one forward pass) in flight at most; newer η values coalesce. */
-let advBusy = false;
-let advWanted = null;
+function analyze() {
+  sync();
+  return lab.analyze();
+}
+
 function requestAdv(t0) {
-  advWanted = { eta: S.eta, gen: R.gen, t0: advWanted?.t0 ?? t0 };
-  if (!advBusy) sendAdv();
+  sync();
+  lab.setEta(S.eta, t0);
 }
 
-async function sendAdv() {
-  const want = advWanted;
-  advWanted = null;
-  if (!want) {
-    advBusy = false;
-    return;
-  }
-  advBusy = true;
-  try {
-    const r = await live.call('adversarialAt', { eta: want.eta });
-    if (want.gen === R.gen && isDirection()) {
-      R.adv = { ...r, eta: want.eta };
-      view.adv(ctx());
-      const ms = performance.now() - want.t0;
-      R.latencies.push(ms);
-      if (R.latencies.length > 200) R.latencies.shift();
-      document.body.dataset.latency = ms.toFixed(1);
-    }
-  } catch (e) {
-    if (want.gen === R.gen) sayError(e);
-  }
-  if (advWanted) sendAdv();
-  else advBusy = false;
+function startJob(opts) {
+  sync();
+  return lab.runJob(opts);
 }
 
 function announceResult() {
@@ -372,73 +322,36 @@ function announceResult() {
   announce(view.resultSentence(ctx()));
 }
 
-// ---------------------------------------------------------------- jobs (iterative and black-box attacks)
-
-function jobEngine() {
-  if (!job) {
-    job = new Engine('job');
-    job.addEventListener('restart', () => sayKey('error.worker'));
-  }
-  return job;
-}
-
-async function ensureJobModel(eng) {
-  const id = R.model.id;
-  if (eng.models.has(id)) return;
-  if (R.model.untrained && !R.bytes.has(id)) await eng.loadPlaceholder(id, 1);
-  else await eng.loadModel(id, R.bytes.get(id).slice(0));
-}
-
-const jobKey = () => [R.gen, R.model?.id, S.attack, S.norm, etaString(S.eta), S.target, S.seed].join('|');
-
-async function startJob() {
-  if (!R.input || !R.model || isDirection()) return;
-  const key = jobKey();
-  const cached = R.jobCache.get(key);
-  if (cached) {
-    R.adv = cached;
+/** The controller's events, rendered. */
+function wireLab() {
+  lab.addEventListener('reset', () => {
+    view.jobIdle(ctx());
+    renderAll();
+  });
+  lab.addEventListener('clean', ({ detail: { prediction } }) => {
+    view.clean(ctx());
     view.adv(ctx());
-    view.jobDone(ctx(), cached);
-    return;
-  }
-  const eng = jobEngine();
-  if (eng.busy) eng.cancel();
-  const g = R.gen;
-  const eta = S.eta;
-  view.jobStart(ctx());
-  try {
-    await ensureJobModel(eng);
-    const r = await eng.call(
-      'runAttack',
-      { id: R.model.id, pixels: R.input.pixels, attack: S.attack, params: attackParams(S.attack, S), target: S.target },
-      { onProgress: (p) => view.jobProgress(ctx(), p) },
-    );
-    if (g !== R.gen || key !== jobKey()) return;
-    const pred = r.predAfter;
-    R.adv = {
-      adversarial: r.adversarial,
-      perturbation: r.perturbation,
-      prediction: { class: pred, confidence: r.probsAfter[pred], probs: r.probsAfter },
-      linf: r.linf,
-      l2: r.l2,
-      l0: r.l0,
-      queries: r.queries,
-      steps: r.steps,
-      flipped: r.flipped,
-      eta,
-    };
-    R.jobCache.set(key, R.adv);
+    announce(t('result.announce', { label: names()[prediction.class], confidence: formatPercent(prediction.confidence) }), 600);
+    view.flip(ctx(), slider, 'pending');
+  });
+  lab.addEventListener('flip', () => view.flip(ctx(), slider));
+  lab.addEventListener('curve', () => view.curve(ctx()));
+  lab.addEventListener('adv', ({ detail: { latency } }) => {
     view.adv(ctx());
-    view.jobDone(ctx(), R.adv);
-    announceResult();
-  } catch (e) {
-    if (g !== R.gen) return;
-    if (/^error\.cancelled/.test(e.message)) view.jobCancelled(ctx());
-    else {
-      view.jobIdle(ctx());
-      sayError(e);
-    }
-  }
+    document.body.dataset.latency = latency.toFixed(1);
+  });
+  lab.addEventListener('job-start', () => view.jobStart(ctx()));
+  lab.addEventListener('job-progress', ({ detail: { p } }) => view.jobProgress(ctx(), p));
+  lab.addEventListener('job-done', ({ detail: { adv, cached } }) => {
+    view.adv(ctx());
+    view.jobDone(ctx(), adv);
+    if (!cached) announceResult();
+  });
+  lab.addEventListener('job-cancelled', () => view.jobCancelled(ctx()));
+  lab.addEventListener('error', ({ detail: { error, during } }) => {
+    if (during === 'job') view.jobIdle(ctx());
+    sayError(error);
+  });
 }
 
 // ---------------------------------------------------------------- rendering all (language change, new input)
@@ -472,6 +385,7 @@ async function setLanguage(l) {
 // ---------------------------------------------------------------- wiring
 
 function wire() {
+  wireLab();
   setRegion($('announcer'));
   paintLegend($('legend-canvas'));
   blank($('orig-canvas'));
@@ -550,21 +464,15 @@ function wire() {
   $('model-select').addEventListener('change', (e) => onModelChosen(e.target.value));
   $('lang-select').addEventListener('change', (e) => setLanguage(e.target.value));
 
-  $('run-button').addEventListener('click', () => {
-    R.jobCache.delete(jobKey());
-    startJob();
-  });
-  $('cancel-button').addEventListener('click', () => {
-    job?.cancel();
-  });
+  $('run-button').addEventListener('click', () => startJob({ fresh: true }));
+  $('cancel-button').addEventListener('click', () => lab.cancelJob());
 
   $('copy-button').addEventListener('click', copyLink);
   $('download-button').addEventListener('click', download);
 
   live.addEventListener('restart', () => {
     sayKey('error.worker');
-    advBusy = false;
-    advWanted = null;
+    lab.resetLive();
     // Models are re-sent by the engine; redo the view for the same input (the drawing stays).
     if (live.restarts <= 3) analyze();
   });
@@ -615,7 +523,7 @@ async function download() {
 
 /** A hash typed or pasted by hand: apply whatever changed. */
 async function onHashChange() {
-  if (lessonOf(location.hash)) return;
+  if (ownsHash(location.hash)) return;
   const { state, problems } = parseHash(location.hash);
   reportHashProblems(problems);
   const langChanged = state.lang && state.lang !== S.lang && LANGS.includes(state.lang);
@@ -638,7 +546,8 @@ async function onHashChange() {
   else analyze();
 }
 
-function validateAgainstData(problems) {
+/** The link's attack, norm and η against the loaded model's catalog and the slider's range (adds to `problems`). */
+function checkAttack(problems) {
   if (!attackInfo(S.attack)) {
     problems.push({ key: 'attack', value: S.attack });
     S.attack = 'fgsm';
@@ -649,13 +558,19 @@ function validateAgainstData(problems) {
     problems.push({ key: 'eta', value: etaString(S.eta) });
     S.eta = Math.min(DEFAULTS.eta, maxEta(S.norm));
   }
+}
+
+function validateAgainstData(problems) {
+  checkAttack(problems);
   reportHashProblems(problems);
 }
 
-function reportHashProblems(problems) {
+/** Says the link's problems; `append`: after the warning already shown (e.g. the model's), not instead of it. */
+function reportHashProblems(problems, append = false) {
   if (!problems.length) return;
   const list = problems.slice();
-  say(() => list.map((p) => t(`hash.${p.key}`, { value: p.value ?? '' })).join(' '), 'warning');
+  const prev = append && R.message?.kind === 'warning' ? R.message.render : null;
+  say(() => (prev ? prev() + ' ' : '') + list.map((p) => t(`hash.${p.key}`, { value: p.value ?? '' })).join(' '), 'warning');
 }
 
 // ---------------------------------------------------------------- start
@@ -681,13 +596,9 @@ async function main() {
     R.version = await live.call('version');
     $('engine-version').textContent = t('app.engine', { version: R.version });
     R.index = await loadIndex();
-    R.attacks = await live.call('attackNames').catch(() => FALLBACK);
-    validateAgainstData(problems);
     const wanted = S.model;
-    if (wanted && !R.index.models.some((m) => m.id === wanted)) {
-      problems.push({ key: 'model', value: wanted });
-      reportHashProblems(problems);
-    }
+    if (wanted && !R.index.models.some((m) => m.id === wanted)) problems.push({ key: 'model', value: wanted });
+    reportHashProblems(problems);
     try {
       await selectModel(wanted);
     } catch (e) {
@@ -702,6 +613,10 @@ async function main() {
         await selectModel(null);
       }
     }
+    // The attack is checked against the catalog of the model that loaded.
+    const more = [];
+    checkAttack(more);
+    reportHashProblems(more, true);
     fillSelects();
     slider.set(S.eta, S.norm);
     await refreshGallery();
@@ -716,6 +631,6 @@ async function main() {
 }
 
 // For the end-to-end tests and curious readers of the console.
-globalThis.advlab = { S, R, live, get job() { return job; } };
+globalThis.advlab = { S, R, lab, live, get job() { return job; } };
 
 main();

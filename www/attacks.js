@@ -1,15 +1,15 @@
-// The attack menu: every attack the engine reports, each with a translated name and a one-line explanation, and the
-// parameters the page sends with it.
+// The attack, norm and goal menus. The attacks are the engine's catalog for the loaded model (the Session's
+// attackCatalog: name, kind, norms, caps, budget, refusal), each with a translated name and a one-line explanation.
+// No engine rule lives here: the page sends only what the user chose ({eta, norm, seed}) and the engine resolves
+// the rest (AttackParams::resolve, the same entry point as `advlab attack`).
 import { t } from './i18n.js';
-
-/** Used only if the engine cannot list its attacks: FGSM alone, the one the slider needs. */
-export const FALLBACK = [{ name: 'fgsm', kind: 'direction', norms: ['linf', 'l2'] }];
 
 export function fillAttackSelect(select, attacks, current) {
   select.replaceChildren(
     ...attacks.map((a) => {
       const o = new Option(t('attack.option', { name: t(`attack.${a.name}.name`), desc: t(`attack.${a.name}.short`) }), a.name);
-      o.title = t(`attack.${a.name}.desc`);
+      o.title = a.refused ? a.refused : t(`attack.${a.name}.desc`);
+      o.disabled = !!a.refused;
       return o;
     }),
   );
@@ -29,13 +29,9 @@ export function fillTargetSelect(select, names, current) {
 }
 
 /**
- * The JSON parameters for runAttack: η, the norm and the seed; everything else keeps the engine's defaults (40
- * steps of 0.01, random start, 10 000 queries, one pixel), so the page's numbers are the CLI's
- * (`advlab attack --eta E --norm N --seed S`). Under L2 a step of 0.01 could not cross a ball of radius 2 in
- * 40 steps, so there the step is 2.5·η/40 (Madry et al.'s rule).
+ * runAttack's parameters: what the user chose and nothing else, as JSON. The engine fills in the rest for the
+ * model's input shape (steps, the L2 step rule, budgets), exactly as `advlab attack --eta E --norm N --seed S`.
  */
-export function attackParams(name, { eta, norm, seed }) {
-  const p = { eta, norm, seed };
-  if (norm === 'l2') p.step_size = Number(((2.5 * eta) / 40).toFixed(6)) || 0.001;
-  return p;
+export function attackParams({ eta, norm, seed }) {
+  return JSON.stringify({ eta, norm, seed });
 }

@@ -8,10 +8,13 @@
 // - "Embed": the iframe snippet and the web-component snippet for the current state;
 // - figure export (figure.js): the view as a 2× PNG and the curve as SVG, captioned.
 import { t, applyTranslations } from './i18n.js';
-import { parseHash, etaString } from './state.js';
+import { CONTROL_KEYS, STATE, parseHash, snippetAttributes } from './state.js';
 import { exportPng, exportSvg } from './figure.js';
 
-/** Every control a classroom link may name, and the parts of index.html each one stands for. */
+/**
+ * The parts of index.html each control a classroom link may name stands for: the state keys that are controls
+ * (state.js's table, CONTROL_KEYS) and three page-only parts (draw, upload, share).
+ */
 export const PAGE_CONTROLS = {
   model: ['#model-select'],
   lang: ['#lang-select'],
@@ -24,7 +27,8 @@ export const PAGE_CONTROLS = {
   upload: ['.file-button', '#invert-select', '[data-i18n="input.dropHint"]', '#input-note'],
   share: ['.actions', '#share-status'],
 };
-export const CONTROL_NAMES = Object.keys(PAGE_CONTROLS);
+export const CONTROL_NAMES = [...CONTROL_KEYS, ...Object.keys(PAGE_CONTROLS).filter((k) => !CONTROL_KEYS.includes(k))];
+const controlLabel = (name) => STATE.find((r) => r.key === name)?.label ?? `control.${name}`;
 
 const STEPS = [
   { key: 'draw', focus: '.input-card' },
@@ -94,18 +98,7 @@ function baseUrl() {
 export function snippets(S) {
   const hash = location.hash || '';
   const iframe = `<iframe src="${baseUrl()}embed.html${hash}" title="Adversarial Lab" width="100%" height="560" style="border:0" loading="lazy"></iframe>`;
-  const attrs = [
-    ['model', S.model],
-    ['attack', S.attack],
-    ['norm', S.norm === 'l2' ? 'l2' : null],
-    ['eta', etaString(S.eta)],
-    ['target', S.target >= 0 ? String(S.target) : null],
-    ['sample', S.sample !== null && S.sample !== undefined ? String(S.sample) : null],
-    ['seed', S.seed !== 7 ? String(S.seed) : null],
-    ['lang', S.lang],
-    ['controls', S.controls],
-  ]
-    .filter(([, v]) => v !== null && v !== undefined)
+  const attrs = snippetAttributes(S)
     .map(([k, v]) => ` ${k}="${String(v).replace(/"/g, '&quot;')}"`)
     .join('');
   const component = `<script type="module" src="${baseUrl()}www/adversarial-lab.js"></script>\n<adversarial-lab${attrs}></adversarial-lab>`;
@@ -139,7 +132,7 @@ export function initClassroom({ S, save, figureState }) {
 
   // Teacher panel: one checkbox per control, the link, a copy button.
   const boxes = CONTROL_NAMES.map((name) =>
-    h('label', { class: 'check' }, h('input', { type: 'checkbox', value: name, 'data-testid': `control-${name}` }), ' ', h('span', { i18n: `control.${name}` })),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', value: name, 'data-testid': `control-${name}` }), ' ', h('span', { i18n: controlLabel(name) })),
   );
   const presentBox = h('input', { type: 'checkbox', id: 'teacher-present', 'data-testid': 'teacher-present' });
   const link = h('input', { type: 'text', readonly: '', class: 'link', id: 'classroom-link', 'data-testid': 'classroom-link', 'aria-labelledby': 'teacher-title' });

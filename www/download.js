@@ -2,7 +2,8 @@
 // of the settings and numbers that reproduce them.
 import { t } from './i18n.js';
 
-function save(blob, name) {
+/** Saves a blob as a download named `name` (every PNG, JSON, CSV and SVG the page offers goes through here). */
+export function save(blob, name) {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   a.download = name;

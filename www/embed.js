@@ -1,7 +1,7 @@
 // embed.html: the iframe embedding. The hash is index.html's (#model=…&attack=…&eta=…&target=…&sample=…&lang=…,
-// see state.js) plus `controls=` (the widget's list) and `theme=dark`; it is mapped onto one <adversarial-lab>.
+// plus `controls=` and `theme=dark`: state.js's table); it is mapped onto one <adversarial-lab> by the same table.
 // A hash without a model means index.json's default, as on the full page, so both show the same prediction.
-import { parseHash } from './state.js';
+import { parseHash, toAttributes } from './state.js';
 import { loadIndex } from './models.js';
 import { loadLanguage, pickLanguage, t } from './i18n.js';
 import { registerOffline } from './offline.js';
@@ -11,21 +11,8 @@ const lab = document.getElementById('lab');
 /** The widget's attributes for a hash. */
 export async function attributesFor(hash) {
   const { state } = parseHash(hash);
-  const q = new URLSearchParams(String(hash || '').replace(/^#/, ''));
   const index = await loadIndex();
-  const attrs = {
-    model: state.model || index.default,
-    attack: state.attack,
-    eta: String(state.eta),
-    target: state.target >= 0 ? String(state.target) : null,
-    sample: String(state.sample ?? 0),
-    lang: state.lang,
-    controls: q.has('controls') ? q.get('controls') : null,
-    theme: q.get('theme') === 'dark' ? 'dark' : null,
-    norm: state.norm === 'l2' ? 'l2' : null,
-    seed: String(state.seed),
-  };
-  return attrs;
+  return toAttributes(state, { model: index.default });
 }
 
 async function apply() {

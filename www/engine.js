@@ -1,6 +1,8 @@
-// Main-thread client of one engine worker: a promise per request (matched by id), progress callbacks, cancel by
-// termination, and restart after a crash. Every model loaded through it is remembered and re-sent to a fresh
-// worker, so a restart (crash or cancel) never loses the user's model.
+// Main-thread client of one engine worker (worker.js; this is the only file in www/ that starts one): a promise
+// per request (matched by id), progress callbacks, cancel by termination, and restart after a crash. Every model
+// loaded through it is remembered and re-sent to a fresh worker, so a restart (crash or cancel) never loses the
+// user's model. The protocol (see worker.js): {id, op, args: [...], session?, progress?} → {id, progress} |
+// {id, ok, value | error}.
 
 /** Error messages that mean the wasm instance is dead or poisoned: the worker must be replaced. */
 const FATAL = /RuntimeError|unreachable|memory access out of bounds|recursive use of an object|already borrowed|null pointer passed to rust|out of memory/i;
@@ -9,14 +11,14 @@ const MAX_CRASHES = 3;
 
 export class Engine extends EventTarget {
   /** timeout: ms after which a call counts as a hung worker (crash + restart); 0 = wait forever (jobs). */
-  constructor(name, { url = new URL('./worker.js', import.meta.url), timeout = 0 } = {}) {
+  constructor(name, { timeout = 0 } = {}) {
     super();
     this.name = name;
     this.timeout = timeout;
-    this.url = url;
+    this.url = new URL('./worker.js', import.meta.url);
     this.nextId = 1;
     this.pending = new Map();
-    this.models = new Map(); // id → {op: 'loadModel'|'loadPlaceholder', args}
+    this.models = new Map(); // "session/id" → {op: 'loadModel'|'loadPlaceholder', args, session}
     this.restarts = 0;
     this.crashTimes = [];
     this.dead = false;
@@ -27,7 +29,7 @@ export class Engine extends EventTarget {
     const worker = new Worker(this.url, { type: 'module', name: this.name });
     this.worker = worker;
     worker.onmessage = (ev) => {
-      const { id, ok, result, error, progress, fatal } = ev.data || {};
+      const { id, ok, value, error, progress, fatal } = ev.data || {};
       const p = this.pending.get(id);
       if (!p) return;
       if (progress) {
@@ -35,7 +37,7 @@ export class Engine extends EventTarget {
         return;
       }
       this.pending.delete(id);
-      if (ok) p.resolve(result);
+      if (ok) p.resolve(value);
       else if (fatal || FATAL.test(error)) {
         p.reject(new Error(`error.worker: ${error}`));
         this.crash(error);
@@ -49,7 +51,7 @@ export class Engine extends EventTarget {
       if (this.worker === worker) this.crash('message could not be read');
     };
     // Models first: every later call queues behind them.
-    const replays = [...this.models.entries()].map(([id, m]) => this.post(m.op, structuredCopy(m.args)).catch(() => {}));
+    const replays = [...this.models.values()].map((m) => this.post(m.op, m.args, { session: m.session }).catch(() => {}));
     this.boot = Promise.all(replays);
   }
 
@@ -94,7 +96,7 @@ export class Engine extends EventTarget {
     return this.pending.size > 0;
   }
 
-  post(op, args = {}, { transfer = [], onProgress } = {}) {
+  post(op, args = [], { transfer = [], onProgress, session } = {}) {
     const id = this.nextId++;
     const worker = this.worker;
     return new Promise((resolve, reject) => {
@@ -109,33 +111,45 @@ export class Engine extends EventTarget {
           if (this.pending.has(id) && this.worker === worker) this.crash(`${op} did not answer within ${this.timeout} ms`);
         }, this.timeout);
       }
-      worker.postMessage({ id, op, args }, transfer);
+      const msg = { id, op, args: Array.isArray(args) ? args : [args] };
+      if (session) msg.session = session;
+      if (onProgress) msg.progress = true;
+      worker.postMessage(msg, transfer);
     });
   }
 
-  async call(op, args = {}, opts = {}) {
+  /** Runs `op` (a Session method or one of worker.js's own) with positional `args`. */
+  async call(op, args = [], opts = {}) {
     if (this.dead) throw new Error('error.worker: stopped after repeated crashes');
     await this.boot;
     return this.post(op, args, opts);
   }
 
-  /** Loads a model (safetensors bytes) and remembers it for restarts. */
-  loadModel(id, bytes) {
-    this.models.set(id, { op: 'loadModel', args: { id, bytes } });
-    return this.call('loadModel', { id, bytes: structuredCopy({ bytes }).bytes });
+  /** Loads a model (safetensors bytes) into `session` (default: the worker's main one) and remembers it for restarts. */
+  loadModel(id, bytes, session) {
+    this.models.set(modelKey(session, id), { op: 'loadModel', args: [id, bytes], session });
+    return this.call('loadModel', [id, bytes], { session });
   }
 
-  loadPlaceholder(id, seed) {
-    this.models.set(id, { op: 'loadPlaceholder', args: { id, seed } });
-    return this.call('loadPlaceholder', { id, seed });
+  loadPlaceholder(id, seed, session) {
+    this.models.set(modelKey(session, id), { op: 'loadPlaceholder', args: [id, BigInt(seed)], session });
+    return this.call('loadPlaceholder', [id, BigInt(seed)], { session });
   }
 
-  unloadModel(id) {
-    this.models.delete(id);
-    return this.call('unloadModel', { id }).catch(() => {});
+  hasModel(id, session) {
+    return this.models.has(modelKey(session, id));
+  }
+
+  unloadModel(id, session) {
+    this.models.delete(modelKey(session, id));
+    return this.call('unloadModel', [id], { session }).catch(() => {});
+  }
+
+  /** Frees a whole session in the worker (a widget removed from its page) and forgets its models. */
+  dispose(session) {
+    for (const [k, m] of this.models) if (m.session === session) this.models.delete(k);
+    return this.call('dispose', [], { session }).catch(() => {});
   }
 }
 
-function structuredCopy(v) {
-  return structuredClone(v);
-}
+const modelKey = (session, id) => `${session ?? 'main'}/${id}`;

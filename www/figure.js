@@ -3,6 +3,7 @@
 // The PNG is painted from the card's own boxes (canvases, bars, text) with their computed colours and fonts, so it
 // is what the visitor sees, in their language, at twice the pixels.
 import { t, formatEta } from './i18n.js';
+import { save } from './download.js';
 
 export const SCALE = 2;
 /** Height of the caption band under the card, in CSS pixels. */
@@ -13,15 +14,6 @@ export function caption({ model, attack, eta, seed }) {
   return t('figure.caption', { model, attack: t(`attack.${attack}.name`), eta: formatEta(eta), seed });
 }
 
-function save(blob, name) {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-}
 
 const visible = (el) => {
   const cs = getComputedStyle(el);

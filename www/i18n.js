@@ -10,15 +10,37 @@ export function pickLanguage(requested) {
   return LANGS.includes(nav) ? nav : 'en';
 }
 
-export async function loadLanguage(lang) {
+/** Loads a language's table without making it the page's language (a widget in Dutch next to an English page). */
+export async function loadTable(lang) {
   if (!tables[lang]) {
     const url = new URL(`./i18n/${lang}.json`, import.meta.url);
     const res = await fetch(url);
     if (!res.ok) throw new Error(`i18n table ${lang}: HTTP ${res.status}`);
     tables[lang] = await res.json();
   }
+  return tables[lang];
+}
+
+/** Loads a language's table and makes it the page's language. */
+export async function loadLanguage(lang) {
+  await loadTable(lang);
   current = lang;
   return tables[lang];
+}
+
+/**
+ * Runs `fn` (synchronously) in language `lang`, whose table is loaded, and restores the page's language after:
+ * translation per root, so a component renders in its own language without switching the page's.
+ */
+export function inLang(lang, fn) {
+  if (lang === current || !tables[lang]) return fn();
+  const page = current;
+  current = lang;
+  try {
+    return fn();
+  } finally {
+    current = page;
+  }
 }
 
 export function lang() {
@@ -75,7 +97,10 @@ export function formatPercent(x, digits = 1) {
   return formatter('percent', digits).format(x);
 }
 
-/** Fills every [data-i18n] element's text and every [data-i18n-aria] element's aria-label under root. */
+/**
+ * The one translation pass: fills every [data-i18n] element's text, [data-i18n-aria] aria-label and
+ * [data-i18n-title] title under root (a document, a section or a shadow root), in the current language.
+ */
 export function applyTranslations(root = document) {
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));

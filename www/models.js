@@ -52,3 +52,53 @@ export function fillModelSelect(select, models, current) {
   }
   if (current) select.value = current;
 }
+
+// ---------------------------------------------------------------- model files (every view fetches through here)
+
+const bytesCache = new Map();
+
+/**
+ * The bytes of a file under www/ (e.g. "models/mnist-cnn.safetensors", "data/mnist-train-5000-labels.idx"),
+ * fetched once per page and shared by every view (the lab, the widgets, the lessons, the defences, training). A
+ * failed fetch is forgotten, so the next call tries again; it fails as `missing` ("error.<key>: file (HTTP …)").
+ * Callers get their own copy (bytes sent to a worker are not shared).
+ */
+export async function fetchBytes(path, missing = 'model_missing') {
+  if (!bytesCache.has(path)) {
+    const name = path.replace(/^models\//, '');
+    const p = fetch(new URL(`./${path}`, import.meta.url)).then(
+      async (r) => {
+        if (!r.ok) throw new Error(`error.${missing}: ${name} (HTTP ${r.status})`);
+        return new Uint8Array(await r.arrayBuffer());
+      },
+      () => {
+        throw new Error(`error.${missing}: ${name}`);
+      },
+    );
+    p.catch(() => bytesCache.delete(path));
+    bytesCache.set(path, p);
+  }
+  return (await bytesCache.get(path)).slice();
+}
+
+/** A model file under www/models/ ("mnist-cnn.safetensors", "lessons/mnist-linear-7.safetensors"). */
+export const modelBytes = (file) => fetchBytes(`models/${file}`);
+
+const loading = new WeakMap(); // engine → Map("session/id" → promise of ModelInfo)
+
+/**
+ * Loads model `id` from `file` into an engine's `session` once (the engine re-sends it after a restart); returns
+ * its ModelInfo.
+ */
+export function ensureModel(engine, id, file, session) {
+  if (!loading.has(engine)) loading.set(engine, new Map());
+  const mine = loading.get(engine);
+  const key = `${session ?? 'main'}/${id}`;
+  const known = mine.get(key);
+  if (!known || (known.settled && !engine.hasModel(id, session))) {
+    const p = modelBytes(file).then((b) => engine.loadModel(id, b, session));
+    p.then(() => (p.settled = true), () => mine.delete(key));
+    mine.set(key, p);
+  }
+  return mine.get(key);
+}

@@ -1,92 +1,115 @@
-// The whole page state lives in the URL hash (#model=mnist-cnn&attack=fgsm&eta=0.1&target=3&seed=7&lang=nl&sample=42).
-// parseHash checks the syntax of every value and reports problems as i18n keys; the page checks the values that
-// need loaded data (model ids, attack names, sample count) itself.
-
-export const DEFAULTS = Object.freeze({
-  model: null, // index.json's default
-  attack: 'fgsm',
-  norm: 'linf',
-  eta: 0.1,
-  target: -1, // untargeted
-  seed: 7,
-  lang: null, // navigator.language
-  sample: null, // test-set index, or null for a drawing / upload
-  invert: 'auto',
-  controls: null, // classroom links: the controls to show (null: all), see classroom.js
-  present: false, // classroom links: presentation mode
-});
+// The page state, described once. STATE is the one table of every key a link can carry: its type, default, bounds
+// and i18n label (the classroom's checkbox name, `control.<key>`; a bad value in a link is reported as
+// `hash.<key>`). Everything that reads or writes these keys goes through it:
+//   - the URL hash of index.html (#model=mnist-cnn&attack=fgsm&eta=0.1&target=3&seed=7&lang=nl&sample=42):
+//     parseHash / toHash / writeHash;
+//   - the <adversarial-lab> widget's attributes (rows with `attr`): readAttribute;
+//   - embed.html, which maps a hash onto one widget: toAttributes;
+//   - the Embed dialog's web-component snippet: snippetAttributes;
+//   - the classroom controls a link may show or hide (rows with `control`): CONTROL_KEYS, WIDGET_CONTROLS.
+// Adding a key is one row here (plus its i18n strings); its readers follow. parseHash checks the syntax of every
+// value; the page checks the values that need loaded data (model ids, attack names, sample count) itself.
 
 const ID = /^[a-z0-9][a-z0-9_.-]{0,63}$/i;
-const NORMS = ['linf', 'l2'];
-const INVERT = ['auto', 'yes', 'no'];
-
-/** Parses a hash ("#a=b&…") into { state, problems: [{ key, value }] }. Unknown keys are ignored. */
-export function parseHash(hash) {
-  const q = new URLSearchParams(String(hash || '').replace(/^#/, ''));
-  const state = { ...DEFAULTS };
-  const problems = [];
-  const bad = (key) => problems.push({ key, value: q.get(key) });
-
-  if (q.has('model')) {
-    const v = q.get('model');
-    ID.test(v) ? (state.model = v) : bad('model');
-  }
-  if (q.has('attack')) {
-    const v = q.get('attack');
-    ID.test(v) ? (state.attack = v) : bad('attack');
-  }
-  if (q.has('norm')) {
-    const v = q.get('norm');
-    NORMS.includes(v) ? (state.norm = v) : bad('norm');
-  }
-  if (q.has('eta')) {
-    const v = q.get('eta').trim();
-    const x = /^[0-9]*\.?[0-9]+(e-?[0-9]+)?$/i.test(v) ? Number(v) : NaN;
-    Number.isFinite(x) && x >= 0 && x <= 10 ? (state.eta = x) : bad('eta');
-  }
-  if (q.has('target')) {
-    const v = q.get('target');
-    if (v === 'none' || v === '-1' || v === '') state.target = -1;
-    else if (/^[0-9]{1,3}$/.test(v)) state.target = Number(v);
-    else bad('target');
-  }
-  if (q.has('seed')) {
-    const v = q.get('seed');
-    /^[0-9]{1,15}$/.test(v) ? (state.seed = Number(v)) : bad('seed');
-  }
-  if (q.has('lang')) state.lang = q.get('lang');
-  if (q.has('sample')) {
-    const v = q.get('sample');
-    /^[0-9]{1,6}$/.test(v) ? (state.sample = Number(v)) : bad('sample');
-  }
-  if (q.has('invert')) {
-    const v = q.get('invert');
-    INVERT.includes(v) ? (state.invert = v) : bad('invert');
-  }
-  if (q.has('controls')) state.controls = q.get('controls').toLowerCase().replace(/[^a-z,]/g, '');
-  if (q.has('present')) state.present = q.get('present') === '1';
-  return { state, problems };
-}
+const NUMBER = /^[0-9]*\.?[0-9]+(e-?[0-9]+)?$/i;
 
 /** η as it is written in links: at most six decimals, no float noise (0.1 stays "0.1"). */
 export function etaString(eta) {
   return String(Number(eta.toFixed(6)));
 }
 
+/**
+ * Value types: parse(text) → value, or undefined when the text is not a value of the type (a problem to report);
+ * write(value) → text.
+ */
+const TYPES = {
+  id: { parse: (v) => (ID.test(v) ? v : undefined), write: String },
+  enum: { parse: (v, row) => (row.values.includes(v) ? v : undefined), write: String },
+  number: {
+    parse: (v, row) => {
+      const x = NUMBER.test(v.trim()) ? Number(v.trim()) : NaN;
+      return Number.isFinite(x) && x >= row.min && x <= row.max ? x : undefined;
+    },
+    write: etaString,
+  },
+  int: { parse: (v, row) => (new RegExp(`^[0-9]{1,${row.digits}}$`).test(v) ? Number(v) : undefined), write: String },
+  /** A class index, or untargeted (-1) for "none", "-1" or nothing. */
+  class: {
+    parse: (v, row) => (v === 'none' || v === '-1' || v === '' ? -1 : new RegExp(`^[0-9]{1,${row.digits}}$`).test(v) ? Number(v) : undefined),
+    write: String,
+  },
+  /** Free text the page validates itself (a language code). */
+  text: { parse: (v) => v, write: String },
+  /** A comma list of names, lower-cased, anything else dropped. */
+  list: { parse: (v) => v.toLowerCase().replace(/[^a-z,]/g, ''), write: String },
+  /** "1" is on, anything else off. */
+  flag: { parse: (v) => v === '1', write: () => '1' },
+};
+
+/**
+ * The table. Row order is the order of the keys in a link. Fields:
+ *   key, type, default, bounds (values | min/max | digits), label (i18n key of its classroom checkbox);
+ *   always: written even at its default (true: in links and attributes; "link": in links only);
+ *   attr: the widget has this attribute (widgetDefault: the widget's own default when it differs);
+ *   control: the classroom can show or hide it ("widget": in the widget too; "page": on the full page only);
+ *   setup: about how, not what, is shown (listed after the others in the Embed snippet);
+ *   lenient: a bad value falls back to the default without a problem.
+ */
+export const STATE = Object.freeze([
+  { key: 'model', type: 'id', default: null, label: 'control.model', attr: true, control: 'widget' },
+  { key: 'attack', type: 'id', default: 'fgsm', label: 'control.attack', always: true, attr: true, control: 'widget' },
+  { key: 'norm', type: 'enum', values: ['linf', 'l2'], default: 'linf', label: 'control.norm', attr: true, control: 'page' },
+  { key: 'eta', type: 'number', min: 0, max: 10, default: 0.1, label: 'control.eta', always: true, attr: true, control: 'widget' },
+  { key: 'target', type: 'class', digits: 3, default: -1, label: 'control.target', attr: true, control: 'widget' },
+  { key: 'seed', type: 'int', digits: 15, default: 7, label: 'state.seed', always: 'link', attr: true, setup: true },
+  { key: 'lang', type: 'text', default: null, label: 'control.lang', attr: true, control: 'widget', setup: true },
+  { key: 'sample', type: 'int', digits: 6, default: null, widgetDefault: 0, label: 'control.sample', attr: true, control: 'widget' },
+  { key: 'invert', type: 'enum', values: ['auto', 'yes', 'no'], default: 'auto', label: 'input.invert' },
+  { key: 'controls', type: 'list', default: null, label: 'classroom.title', attr: true, setup: true },
+  { key: 'present', type: 'flag', default: false, label: 'classroom.present' },
+  { key: 'theme', type: 'enum', values: ['light', 'dark'], default: null, label: 'state.theme', attr: true, setup: true, lenient: true },
+]);
+const ROW = Object.fromEntries(STATE.map((r) => [r.key, r]));
+
+/** The default of every key (model null: index.json's default; lang null: the browser's; sample null: no test image). */
+export const DEFAULTS = Object.freeze(Object.fromEntries(STATE.map((r) => [r.key, r.default])));
+
+/** The classroom controls backed by a state key; WIDGET_CONTROLS: those the widget has too. */
+export const CONTROL_KEYS = STATE.filter((r) => r.control).map((r) => r.key);
+export const WIDGET_CONTROLS = STATE.filter((r) => r.control === 'widget').map((r) => r.key);
+
+/** Whether a value is written: present, and not the default (unless the row is always written there). */
+function written(row, v, where) {
+  if (v === null || v === undefined || (row.type === 'flag' && !v)) return false;
+  return row.always === true || (row.always === where && where === 'link') || v !== row.default;
+}
+const text = (row, v) => TYPES[row.type].write(v);
+
+/** One key's text → {value}, or {value: default, problem: true} when it is not a value of the key's type. */
+export function parseValue(key, str) {
+  const row = ROW[key];
+  const v = TYPES[row.type].parse(String(str), row);
+  return v === undefined ? { value: row.default, problem: !row.lenient } : { value: v };
+}
+
+/** Parses a hash ("#a=b&…") into { state, problems: [{ key, value }] }. Unknown keys are ignored. */
+export function parseHash(hash) {
+  const q = new URLSearchParams(String(hash || '').replace(/^#/, ''));
+  const state = { ...DEFAULTS };
+  const problems = [];
+  for (const row of STATE) {
+    if (!q.has(row.key)) continue;
+    const { value, problem } = parseValue(row.key, q.get(row.key));
+    if (problem) problems.push({ key: row.key, value: q.get(row.key) });
+    else state[row.key] = value;
+  }
+  return { state, problems };
+}
+
 /** The hash for a state. Defaults that carry no information (untargeted, L∞, auto-invert) are left out. */
 export function toHash(s) {
   const q = new URLSearchParams();
-  if (s.model) q.set('model', s.model);
-  q.set('attack', s.attack);
-  if (s.norm !== 'linf') q.set('norm', s.norm);
-  q.set('eta', etaString(s.eta));
-  if (s.target >= 0) q.set('target', String(s.target));
-  q.set('seed', String(s.seed));
-  if (s.lang) q.set('lang', s.lang);
-  if (s.sample !== null && s.sample !== undefined) q.set('sample', String(s.sample));
-  if (s.invert !== 'auto') q.set('invert', s.invert);
-  if (s.controls !== null && s.controls !== undefined) q.set('controls', s.controls);
-  if (s.present) q.set('present', '1');
+  for (const row of STATE) if (written(row, s[row.key], 'link')) q.set(row.key, text(row, s[row.key]));
   return '#' + q.toString().replace(/%2C/g, ',');
 }
 
@@ -96,4 +119,34 @@ export function writeHash(s) {
   const lesson = new URLSearchParams(location.hash.replace(/^#/, '')).get('lesson');
   const h = toHash(s) + (lesson ? `&lesson=${encodeURIComponent(lesson)}` : '');
   if (location.hash !== h) history.replaceState(null, '', h);
+}
+
+/** The widget's value of attribute `key` (absent or bad: the widget's default). */
+export function readAttribute(el, key) {
+  const row = ROW[key];
+  const fallback = 'widgetDefault' in row ? row.widgetDefault : row.default;
+  const str = el.getAttribute(key);
+  if (str === null) return fallback;
+  const { value, problem } = parseValue(key, str);
+  return problem ? fallback : value;
+}
+
+/**
+ * The widget's attributes for a link's state (embed.html): every `attr` key, null where the attribute is to be
+ * absent. `model`: the model to name when the link names none (index.json's default, as on the full page).
+ */
+export function toAttributes(state, { model = null } = {}) {
+  const out = {};
+  for (const row of STATE.filter((r) => r.attr)) {
+    let v = state[row.key] ?? (row.key === 'model' ? model : null);
+    if (v === null && 'widgetDefault' in row) v = row.widgetDefault;
+    out[row.key] = v !== null && (row.always || 'widgetDefault' in row || written(row, v, 'attr')) ? text(row, v) : null;
+  }
+  return out;
+}
+
+/** The web component's attributes for the page's state, as [name, value] in snippet order: what, then how. */
+export function snippetAttributes(S) {
+  const rows = [...STATE.filter((r) => r.attr && !r.setup), ...STATE.filter((r) => r.attr && r.setup)];
+  return rows.filter((r) => written(r, S[r.key], 'attr')).map((r) => [r.key, text(r, S[r.key])]);
 }

@@ -4,7 +4,7 @@ import { t, formatEta, formatPercent, formatNumber, formatInt } from './i18n.js'
 import { renderBars } from './bars.js';
 import { paintGray, blank } from './panels.js';
 import { paintPerturbation } from './noise-map.js';
-import { renderCurve, renderCurveEmpty, setCurveEta } from './curve.js';
+import { renderCurve, renderCurveEmpty, setCurveEta } from './chart.js';
 
 const $ = (id) => document.getElementById(id);
 

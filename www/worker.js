@@ -1,101 +1,128 @@
-// The engine's thread: one wasm Session per worker. The page talks to it through engine.js (request/response by
-// id). Two of these run: "live" (predictions and the η slider, always responsive) and "job" (iterative and
-// black-box attacks, which post progress and are cancelled by terminating the worker).
-import init, { Session, version, selfTestPanic, selfTestOutOfMemory } from './pkg/advlab.js';
+// The engine's thread, the only one in www/ (engine.js is the only file that starts it). Every view talks to it
+// through engine.js with one protocol:
+//   request  {id, op, args: [...], session?, progress?}
+//   answers  {id, progress}   (any number, only when the request asked for progress)
+//            {id, ok: true, value} | {id, ok: false, error, fatal}
+// `op` is a method of the wasm `Session` (src/web/session.rs, lessons.rs), called with `args` as its positional
+// arguments; the list of ops is read from `Session.prototype` below, so a new Session method is an op with no JS.
+// `session` names the wasm Session the call runs in (default "main"): every <adversarial-lab> on a page has its own
+// in one shared worker, so its cached FGSM direction is its own. With `progress: true` the request's last argument
+// is a callback that posts `{id, progress}`; the engine throttles it (Rust, 50 ms), never this file.
+// A few ops are the worker's own (WORKER_OPS): the version, memory, free functions, failure drills, disposing a
+// session, and browser training (a Trainer that yields between chunks so pause and stop arrive).
+import init, { Session, Trainer, version, downsample, changedPixels, selfTestPanic, selfTestOutOfMemory } from './pkg/advlab.js';
 import { initWasm, asWasmError } from './wasm-simd.js';
 
-let session = null;
 let wasm = null; // the module's exports: its memory is reported to the soak test
 const ready = initWasm(init)
   .then((exports) => {
     wasm = exports;
-    session = new Session();
-    return version();
   })
   .catch((e) => {
     // No WebAssembly (or no SIMD and no fallback): every call says so, translated, instead of failing obscurely.
     throw asWasmError(e);
   });
 
-/** Typed arrays leave by transfer; a view into wasm memory is copied first (its buffer is not ours to give). */
-function transferables(value, out = []) {
-  if (ArrayBuffer.isView(value)) {
-    out.push(value);
-  } else if (value && typeof value === 'object') {
-    for (const k of Object.keys(value)) transferables(value[k], out);
-  }
-  return out;
-}
+/** The Session methods: every op that is not the worker's own. */
+export const SESSION_OPS = Object.getOwnPropertyNames(Session.prototype).filter(
+  (n) => n !== 'constructor' && n !== 'free' && !n.startsWith('__') && typeof Session.prototype[n] === 'function',
+);
 
-function detach(result) {
-  const views = transferables(result);
-  const buffers = new Set();
-  for (const v of views) {
-    if (v.byteOffset !== 0 || v.byteLength !== v.buffer.byteLength || buffers.has(v.buffer)) continue;
-    buffers.add(v.buffer);
-  }
-  return [...buffers];
-}
-
-function f32(a) {
-  return a instanceof Float32Array ? a : Float32Array.from(a);
+const sessions = new Map();
+function session(name = 'main') {
+  if (!sessions.has(name)) sessions.set(name, new Session());
+  return sessions.get(name);
 }
 
 /** serde-wasm-bindgen turns JSON objects into Maps; the page wants plain objects. */
 function plain(v) {
   if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [k, plain(x)]));
   if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === 'object' && !ArrayBuffer.isView(v) && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const k of Object.keys(v)) v[k] = plain(v[k]);
+  }
   return v;
 }
 
-function need(name) {
-  if (typeof session[name] !== 'function') throw new Error(`error.unsupported: ${name}`);
+/** Typed arrays leave by transfer: each whole buffer once (a view into a larger buffer is left to be copied). */
+function transferables(value, out = new Set()) {
+  if (ArrayBuffer.isView(value)) {
+    if (value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) out.add(value.buffer);
+  } else if (value && typeof value === 'object') {
+    for (const k of Object.keys(value)) transferables(value[k], out);
+  }
+  return out;
 }
 
-const ops = {
-  version: () => ready,
+/** Bytes may arrive as an ArrayBuffer: wasm-bindgen's `&[u8]` wants a typed array. */
+const arg = (a) => (a instanceof ArrayBuffer ? new Uint8Array(a) : a);
+
+// ---------------------------------------------------------------- browser training (#lesson=train)
+
+let training = null; // {trainer, paused, stopped, wake}
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+async function train(args, post, name) {
+  const { arch, hidden, seed, adversarial, eta, epochs, batch, lr, heldout, chunk, images, labels } = args;
+  training?.trainer.free();
+  const run = {
+    trainer: new Trainer(arch, hidden, BigInt(seed), adversarial, eta, arg(images), arg(labels), heldout, epochs, batch, lr),
+    paused: false,
+    stopped: false,
+    wake: null,
+  };
+  training = run;
+  while (!run.stopped) {
+    if (run.paused) {
+      post({ paused: true });
+      await new Promise((r) => (run.wake = r));
+      continue;
+    }
+    const t0 = performance.now();
+    const r = plain(run.trainer.step(chunk));
+    post({ ...r, ms: performance.now() - t0 });
+    if (r.done) break;
+    await tick();
+  }
+  if (training !== run) throw new Error('error.cancelled: training');
+  const held = plain(run.trainer.evaluate());
+  const bytes = run.trainer.export();
+  session(name).loadModel('trained', bytes);
+  return { heldout: held, stopped: run.stopped, bytes: bytes.length };
+}
+
+function trainControl(what) {
+  const run = training;
+  if (!run) return false;
+  if (what === 'pause') run.paused = true;
+  else if (what === 'resume') run.paused = false;
+  else if (what === 'stop') {
+    run.stopped = true;
+    run.paused = false;
+  }
+  else throw new Error(`error.internal: training ${what}`);
+  if (!run.paused && run.wake) {
+    run.wake();
+    run.wake = null;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- the worker's own ops
+
+const WORKER_OPS = {
+  version: () => version(),
   memory: () => wasm.memory.buffer.byteLength,
-  loadModel: ({ id, bytes }) => session.loadModel(id, new Uint8Array(bytes)),
-  loadPlaceholder: ({ id, seed }) => session.loadPlaceholder(id, BigInt(seed)),
-  unloadModel: ({ id }) => session.unloadModel(id),
-  predict: ({ id, pixels }) => session.predict(id, f32(pixels)),
-  preprocess: ({ rgba, width, height, invert }) => {
-    need('preprocess');
-    const r = session.preprocess(new Uint8Array(rgba), width, height, invert);
-    return { pixels: f32(r.pixels), inverted: !!r.inverted, empty: !!r.empty };
+  ops: () => [...SESSION_OPS, ...Object.keys(WORKER_OPS)],
+  downsample: (pixels, side, r) => downsample(pixels, side, r),
+  changedPixels: (before, after, channels) => changedPixels(before, after, channels),
+  /** A widget removed from the page frees its Session (models and direction). */
+  dispose: (_args, { session: name }) => {
+    sessions.get(name)?.free();
+    sessions.delete(name);
   },
-  attackNames: () => {
-    need('attackNames');
-    return plain(session.attackNames());
-  },
-  prepareDirection: ({ id, pixels, norm, target, maxEta, seed }) => {
-    need('prepareDirection');
-    return session.prepareDirection(id, f32(pixels), norm, target, maxEta, BigInt(seed));
-  },
-  adversarialAt: ({ eta }) => {
-    need('adversarialAt');
-    const r = session.adversarialAt(eta);
-    return { ...r, adversarial: f32(r.adversarial), perturbation: f32(r.perturbation) };
-  },
-  confidenceCurve: ({ etas }) => {
-    need('confidenceCurve');
-    const r = session.confidenceCurve(f32(etas));
-    return { adversarial: f32(r.adversarial), random: f32(r.random) };
-  },
-  runAttack: ({ id, pixels, attack, params, target }, reqId) => {
-    need('runAttack');
-    let last = 0;
-    const progress = (p) => {
-      const now = performance.now();
-      if (now - last > 40 || p?.step === p?.total) {
-        last = now;
-        self.postMessage({ id: reqId, progress: { step: p.step, total: p.total, queries: p.queries } });
-      }
-      return true;
-    };
-    const r = session.runAttack(id, f32(pixels), attack, JSON.stringify(params), target, progress);
-    return { ...r, adversarial: f32(r.adversarial), perturbation: f32(r.perturbation) };
-  },
+  train: ([args], { post, session: name }) => train(args, post, name),
+  trainControl: ([what]) => trainControl(what),
   // Failure drills for the end-to-end recovery tests: a Rust panic and an out-of-memory abort trap the wasm
   // instance (RuntimeError, reported as fatal below); an uncaught error kills the worker itself.
   panic: () => selfTestPanic(),
@@ -107,15 +134,30 @@ const ops = {
     return new Promise(() => {});
   },
 };
+for (const name of ['downsample', 'changedPixels', 'version', 'memory', 'panic', 'outOfMemory', 'crash', 'ops']) {
+  const f = WORKER_OPS[name];
+  WORKER_OPS[name] = (args) => f(...args);
+}
 
 self.onmessage = async (ev) => {
-  const { id, op, args } = ev.data;
+  const { id, op, args = [], session: name = 'main', progress = false } = ev.data || {};
   try {
     await ready;
-    const fn = ops[op];
-    if (!fn) throw new Error(`error.internal: unknown operation ${op}`);
-    const result = await fn(args || {}, id);
-    self.postMessage({ id, ok: true, result }, detach(result));
+    const list = (Array.isArray(args) ? args : [args]).map(arg);
+    const post = (p) => self.postMessage({ id, progress: plain(p) });
+    let value;
+    if (Object.hasOwn(WORKER_OPS, op)) {
+      value = await WORKER_OPS[op](list, { post, session: name });
+    } else if (SESSION_OPS.includes(op)) {
+      const s = session(name);
+      // The engine's progress callback: only an explicit `false` would cancel; cancelling is by termination.
+      if (progress) list.push((p) => (post(p), true));
+      value = s[op](...list);
+    } else {
+      throw new Error(`error.internal: unknown operation ${op}`);
+    }
+    value = plain(value);
+    self.postMessage({ id, ok: true, value }, [...transferables(value)]);
   } catch (e) {
     const fatal = e instanceof WebAssembly.RuntimeError;
     const error = e instanceof Error ? e.message : String(e);

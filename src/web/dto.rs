@@ -27,13 +27,11 @@ pub struct Prediction {
 }
 
 impl Prediction {
-    /// Arg-max of a probability vector (first index on ties).
+    /// The class of a probability vector: [`crate::nn::argmax`] (first index on ties, NaN never wins: the engine's
+    /// one rule), with its probability.
     pub fn from_probs(probs: Vec<f32>) -> Prediction {
-        let (class, confidence) =
-            probs.iter().copied().enumerate().fold(
-                (0, f32::NEG_INFINITY),
-                |best, (i, p)| if p > best.1 { (i, p) } else { best },
-            );
+        let class = crate::nn::argmax(&probs);
+        let confidence = probs.get(class).copied().unwrap_or(f32::NAN);
         Prediction {
             class,
             confidence,

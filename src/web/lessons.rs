@@ -7,9 +7,9 @@ use wasm_bindgen::prelude::*;
 
 use super::dto::JsObject;
 use super::errors::{to_js, IntoJs};
-use super::session::image_view;
+use super::session::{image_view, resolve_params, throttled};
 use super::Session;
-use crate::attacks::{by_name, AttackParams, FLIP_STEP};
+use crate::attacks::{by_name, EtaCaps, FLIP_STEP};
 use crate::lessons;
 use crate::Error;
 
@@ -95,7 +95,9 @@ impl Session {
     #[wasm_bindgen(js_name = flipEtas)]
     pub fn flip_etas(&self, id: &str, images: &[f32], max_eta: f32) -> JsResult<Float32Array> {
         let l = self.get(id).js()?;
-        crate::error::check_range("maxEta", max_eta, 0.0, 1.0).js()?;
+        // The flip search is FGSM's L∞ direction: its cap for the model's input shape.
+        let cap = EtaCaps::for_shape(l.model.input_shape()).linf;
+        crate::error::check_range("maxEta", max_eta, 0.0, cap).js()?;
         let x = batch(images, [1, 28, 28]).js()?;
         let [_, h, _] = l.model.input_shape();
         let small: Array4<f32> = lessons::downsample(x, h).js()?;
@@ -106,7 +108,8 @@ impl Session {
 
     /// One chunk of a robustness curve ([`lessons::robustness_counts`]): correct counts at each η of `etas` for
     /// `images` (flat, at the model's size) with `labels`, the first being image `start` of the set. `progress(done)`
-    /// is called after each image; returning `false` cancels. Returns `Uint32Array(etas.length)`.
+    /// (`{done}`, throttled to one call per 50 ms) follows the images; returning `false` cancels. Returns
+    /// `Uint32Array(etas.length)`.
     #[wasm_bindgen(js_name = robustnessChunk)]
     #[allow(clippy::too_many_arguments)]
     pub fn robustness_chunk(
@@ -121,7 +124,7 @@ impl Session {
         progress: &js_sys::Function,
     ) -> JsResult<Uint32Array> {
         let l = self.get(id).js()?;
-        let params = AttackParams::from_json(params_json).js()?;
+        let params = resolve_params(attack, l.model.input_shape(), params_json).js()?;
         let attack = by_name(attack).js()?;
         let x = batch(images, l.model.input_shape()).js()?;
         let k = l.model.num_classes() as u32;
@@ -129,15 +132,14 @@ impl Session {
             return Err(to_js(Error::param("labels", format!("label {bad} of {k} classes"))));
         }
         let labels: Vec<usize> = labels.iter().map(|&y| y as usize).collect();
+        // Each η is the attack's bound in its (resolved) norm: that norm's cap for the model's input shape.
+        let cap = EtaCaps::for_shape(l.model.input_shape()).cap(params.norm);
         for &e in etas {
-            crate::error::check_range("eta", e, 0.0, 1.0).js()?;
+            crate::error::check_range("eta", e, 0.0, cap).js()?;
         }
-        let mut report = |done: usize| -> bool {
-            progress
-                .call1(&JsValue::NULL, &JsValue::from(done as u32))
-                .map(|v| v.as_bool() != Some(false))
-                .unwrap_or(true)
-        };
+        let n = labels.len();
+        let mut post = throttled(progress);
+        let mut report = |done: usize| -> bool { post(done >= n, &|| JsObject::new().set("done", done as u32).into()) };
         let counts =
             lessons::robustness_counts(&l.model, x, &labels, attack.as_ref(), &params, etas, start, &mut report)
                 .js()?;

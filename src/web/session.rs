@@ -12,8 +12,8 @@ use super::dto::JsObject;
 use super::dto::{ModelInfo, Prediction};
 use super::errors::{to_js, IntoJs};
 use crate::attacks::{
-    apply_direction_into, by_name, fgsm_direction, flip_eta, norms, random_direction, uses_direction, AttackParams,
-    Goal, Norm, Progress, ATTACK_NAMES, FLIP_STEP, MAX_L2_ETA,
+    apply_direction_into, by_name, catalog, fgsm_direction, flip_eta, norms, random_direction, AttackParams, EtaCaps,
+    Goal, Norm, Progress, FLIP_STEP,
 };
 use crate::data::{preprocess_rgba, Invert, Options};
 use crate::model_file::{self, ModelMeta};
@@ -36,7 +36,8 @@ struct Direction {
     /// A random direction of the same norm (seeded ±1 signs), for the "random noise is not adversarial" curve.
     random: Vec<f32>,
     clean_class: usize,
-    norm: Norm,
+    /// The largest η of this norm for the model's input shape ([`EtaCaps::for_shape`]).
+    eta_cap: f32,
     /// Output buffers reused by every slider move.
     adv: Vec<f32>,
 }
@@ -47,16 +48,6 @@ struct Direction {
 pub struct Session {
     models: HashMap<String, Loaded>,
     direction: Option<Direction>,
-}
-
-/// How the page groups attacks.
-fn attack_kind(name: &str) -> &'static str {
-    match name {
-        n if uses_direction(n) => "direction",
-        "simba" | "square" => "blackbox",
-        "one_pixel" => "pixel",
-        _ => "iterative",
-    }
 }
 
 fn parse_norm(norm: &str) -> Result<Norm> {
@@ -77,6 +68,36 @@ fn goal_for(model: &Model, clean_class: usize, target: i32) -> Result<Goal> {
     let goal = Goal::Targeted { target: t };
     goal.check(model.num_classes(), clean_class)?;
     Ok(goal)
+}
+
+/// The page's progress callback, throttled here and nowhere else (www/worker.js posts every call it gets): at most
+/// one call per 50 ms, plus the last one (`last` = true). A throwing or non-boolean callback does not cancel; only an
+/// explicit `false` does.
+pub(crate) fn throttled(progress: &js_sys::Function) -> impl FnMut(bool, &dyn Fn() -> JsValue) -> bool + '_ {
+    let mut prev = f64::NEG_INFINITY;
+    move |last: bool, arg: &dyn Fn() -> JsValue| -> bool {
+        let now = js_sys::Date::now();
+        if now - prev < 50.0 && !last {
+            return true;
+        }
+        prev = now;
+        progress
+            .call1(&JsValue::NULL, &arg())
+            .map(|v| v.as_bool() != Some(false))
+            .unwrap_or(true)
+    }
+}
+
+/// The attack parameters of a page request: `overrides_json` (a JSON object of [`AttackParams`] fields) resolved
+/// for the model's input shape by [`AttackParams::resolve`], the entry point the CLI uses too, so the same link and
+/// the same command line give the same numbers (the L2 step rule and the η caps live there).
+pub(crate) fn resolve_params(attack: &str, shape: [usize; 3], overrides_json: &str) -> Result<AttackParams> {
+    let overrides: serde_json::Value = if overrides_json.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(overrides_json).map_err(|e| Error::param("params", e.to_string()))?
+    };
+    AttackParams::resolve(attack, shape, &overrides)
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> std::result::Result<JsValue, JsError> {
@@ -190,19 +211,13 @@ impl Session {
             .into())
     }
 
-    /// The attacks the engine has: `[{name, kind, norms}]`, kind ∈ direction | iterative | blackbox | pixel.
-    #[wasm_bindgen(js_name = attackNames)]
-    pub fn attack_names(&self) -> std::result::Result<JsValue, JsError> {
-        let list: Vec<_> = ATTACK_NAMES
-            .iter()
-            .map(|&name| {
-                let norms: Vec<&str> = by_name(name)
-                    .map(|a| a.supported_norms().iter().map(|n| n.as_str()).collect())
-                    .unwrap_or_default();
-                serde_json::json!({ "name": name, "kind": attack_kind(name), "norms": norms })
-            })
-            .collect();
-        to_value(&list)
+    /// The attacks the engine offers for model `id`'s input shape ([`catalog`]): `[{name, kind, norms, targeted,
+    /// eta_max: {linf, l2}, default_eta, budget, refused}]`, kind ∈ direction | iterative | query. The page keeps no
+    /// copy of these rules: it asks here.
+    #[wasm_bindgen(js_name = attackCatalog)]
+    pub fn attack_catalog(&self, id: &str) -> std::result::Result<JsValue, JsError> {
+        let l = self.get(id).js()?;
+        to_value(&catalog(l.model.input_shape()))
     }
 
     /// Computes and caches the FGSM direction of `pixels` for model `id` (`target` < 0: untargeted, i.e. away from
@@ -219,9 +234,9 @@ impl Session {
         seed: u64,
     ) -> std::result::Result<JsValue, JsError> {
         let norm = parse_norm(norm).js()?;
-        let eta_cap = if norm == Norm::Linf { 1.0 } else { MAX_L2_ETA };
-        crate::error::check_range("maxEta", max_eta, 0.0, eta_cap).js()?;
         let l = self.get(id).js()?;
+        let eta_cap = EtaCaps::for_shape(l.model.input_shape()).cap(norm);
+        crate::error::check_range("maxEta", max_eta, 0.0, eta_cap).js()?;
         let x = image_view(&l.model, pixels).js()?;
         let clean_class = l.model.predict(x)[0];
         let goal = goal_for(&l.model, clean_class, target).js()?;
@@ -236,7 +251,7 @@ impl Session {
             s,
             random,
             clean_class,
-            norm,
+            eta_cap,
             adv: vec![0.0; n],
         });
         Ok(JsObject::new()
@@ -253,8 +268,7 @@ impl Session {
             .direction
             .as_mut()
             .ok_or_else(|| to_js(Error::param("eta", "no image is prepared yet")))?;
-        let max = if d.norm == Norm::Linf { 1.0 } else { MAX_L2_ETA };
-        crate::error::check_range("eta", eta, 0.0, max).js()?;
+        crate::error::check_range("eta", eta, 0.0, d.eta_cap).js()?;
         apply_direction_into(&mut d.adv, &d.x, &d.s, eta);
         let l = self
             .models
@@ -288,9 +302,8 @@ impl Session {
         if etas.len() > 1024 {
             return Err(to_js(Error::param("etas", "at most 1024 points")));
         }
-        let max = if d.norm == Norm::Linf { 1.0 } else { MAX_L2_ETA };
         for &e in etas {
-            crate::error::check_range("eta", e, 0.0, max).js()?;
+            crate::error::check_range("eta", e, 0.0, d.eta_cap).js()?;
         }
         let curve = |dir: &[f32]| -> Result<Vec<f32>> {
             let n = d.x.len();
@@ -311,8 +324,10 @@ impl Session {
             .into())
     }
 
-    /// Runs attack `attack` (see `attackNames`) on `pixels` with params as JSON (see `AttackParams`), `target` < 0
-    /// for untargeted. `progress({step, total, queries})` is called at most every 50 ms; returning `false` cancels.
+    /// Runs attack `attack` (see `attackCatalog`) on `pixels` with `params_json`, the page's overrides (a JSON object
+    /// of `AttackParams` fields, usually `{eta, norm, seed}`) resolved by [`resolve_params`]; `target` < 0 for
+    /// untargeted. `progress({step, total, queries, success})` is called at most every 50 ms; returning `false`
+    /// cancels.
     #[wasm_bindgen(js_name = runAttack)]
     pub fn run_attack(
         &self,
@@ -324,30 +339,22 @@ impl Session {
         progress: &js_sys::Function,
     ) -> std::result::Result<JsValue, JsError> {
         let l = self.get(id).js()?;
-        let params = AttackParams::from_json(params_json).js()?;
+        let params = resolve_params(attack, l.model.input_shape(), params_json).js()?;
         let attack = by_name(attack).js()?;
         let x = image_view(&l.model, pixels).js()?;
         let clean_class = l.model.predict(x)[0];
         let goal = goal_for(&l.model, clean_class, target).js()?;
         let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
-        let mut last = f64::NEG_INFINITY;
+        let mut post = throttled(progress);
         let mut report = |p: Progress| -> bool {
-            let now = js_sys::Date::now();
-            if now - last < 50.0 && p.step < p.total {
-                return true;
-            }
-            last = now;
-            let arg: JsValue = JsObject::new()
-                .set("step", p.step as u32)
-                .set("total", p.total as u32)
-                .set("queries", p.queries as u32)
-                .set("success", p.success)
-                .into();
-            // A throwing or non-boolean callback does not cancel; only an explicit `false` does.
-            progress
-                .call1(&JsValue::NULL, &arg)
-                .map(|v| v.as_bool() != Some(false))
-                .unwrap_or(true)
+            post(p.step >= p.total, &|| {
+                JsObject::new()
+                    .set("step", p.step as u32)
+                    .set("total", p.total as u32)
+                    .set("queries", p.queries as u32)
+                    .set("success", p.success)
+                    .into()
+            })
         };
         let r = attack.run(&l.model, x, goal, &params, &mut rng, &mut report).js()?;
         Ok(JsObject::new()

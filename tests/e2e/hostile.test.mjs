@@ -241,7 +241,7 @@ for (const [what, params] of [
         const { R, live } = globalThis.advlab;
         const fixed = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === 'NaN' ? NaN : v]));
         try {
-          await live.call('runAttack', { id: R.model.id, pixels: R.input.pixels, attack: 'pgd', params: { eta: 0.1, steps: 3, ...fixed }, target: -1 });
+          await live.call('runAttack', [R.model.id, R.input.pixels, 'pgd', JSON.stringify({ eta: 0.1, steps: 3, ...fixed }), -1], { onProgress: () => {} });
           return null;
         } catch (e) {
           return String(e?.message ?? e);

@@ -13,7 +13,7 @@ after(async () => {
 });
 
 test('bench page: ours and tfjs (wasm SIMD, cpu) agree on the same weights; a short timing run; nothing off-origin', async () => {
-  const page = await openPage(env, { path: 'www/bench.html' });
+  const page = await openPage(env, { path: 'www/bench/bench.html' });
   page.setDefaultTimeout(240000);
   const res = await page.evaluate(() =>
     window.runBench({ models: ['mnist-cnn', 'mnist-mlp'], ops: ['forward', 'fgsm'], rounds: 1, budgetMs: 10, check: 3, ceiling: false }),

@@ -7,20 +7,12 @@ import { t, formatPercent, formatNumber, translateError, className } from '../i1
 import { paintGray } from '../panels.js';
 import { paintPerturbation } from '../noise-map.js';
 import { loadSamples, toPixels } from '../samples.js';
-import { lineChart } from './chart.js';
+import { ensureModel } from '../models.js';
+import { h as el, tx } from '../dom.js';
+import { lineChart, svgRoot } from '../chart.js';
 
 const STANDARD = 'mnist-cnn';
 const ROBUST = ['mnist-cnn-adv', 'mnist-cnn-ens'];
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'i18n') e.dataset.i18n = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-};
-const tx = (key, tag = 'span', attrs = {}) => el(tag, { i18n: key, ...attrs }, t(key));
 
 function column(id) {
   const c = {
@@ -47,7 +39,7 @@ export async function mount(root) {
   const status = el('p', { class: 'small', 'aria-live': 'polite', 'data-testid': 'def-status' });
   const std = column(STANDARD);
   const rob = column(ROBUST[0]);
-  const chart = el('svg', { class: 'lesson-chart', role: 'img', 'data-testid': 'def-curves', 'aria-label': t('defences.curvesLabel'), 'data-i18n-aria': 'defences.curvesLabel' });
+  const chart = svgRoot({ class: 'lesson-chart', 'data-testid': 'def-curves', i18nAria: 'defences.curvesLabel' });
   const curveNote = el('p', { class: 'hint small' });
 
   root.append(
@@ -64,29 +56,15 @@ export async function mount(root) {
   );
 
   const engine = new Engine('defences', { timeout: 0 });
-  const loaded = new Map();
-  const load = (id) => {
-    if (!loaded.has(id)) {
-      const p = fetch(new URL(`../models/${id}.safetensors`, import.meta.url))
-        .then((r) => {
-          if (!r.ok) throw new Error(`error.model_missing: ${id} (HTTP ${r.status})`);
-          return r.arrayBuffer();
-        })
-        .then((b) => engine.loadModel(id, new Uint8Array(b)));
-      p.catch(() => loaded.delete(id));
-      loaded.set(id, p);
-    }
-    return loaded.get(id);
-  };
+  const load = (id) => ensureModel(engine, id, `${id}.safetensors`);
   const samples = await loadSamples('mnist');
   let index = 0;
   let seq = 0;
 
   async function attackOne(col, id, pixels, label, my) {
     await load(id);
-    const r = await engine.call('runAttack', {
-      id, pixels, attack: attackSel.value, params: { eta: Number(eta.value), seed: 1, step_size: Math.max(0.0025, Number(eta.value) / 15) }, target: -1,
-    });
+    const params = { eta: Number(eta.value), seed: 1, step_size: Math.max(0.0025, Number(eta.value) / 15) };
+    const r = await engine.call('runAttack', [id, pixels, attackSel.value, JSON.stringify(params), -1], { onProgress: () => {} });
     if (my !== seq) return null;
     col.title.textContent = t(`defences.model.${id}`);
     paintGray(col.orig, pixels);

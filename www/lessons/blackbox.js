@@ -3,7 +3,8 @@
 // et al. 2016; Tramèr et al. 2017); by queries only (SimBA, Guo et al. 2019), with a live query counter. Below, the
 // transfer matrix of www/lessons/data.json (advlab transfer between the shipped MNIST models).
 import { Engine } from '../engine.js';
-import { el, lessonEngine, ensureModel, sample, sampleInput, paintGray } from './common.js';
+import { el, lessonEngine, sample, sampleInput, paintGray } from './common.js';
+import { ensureModel } from '../models.js';
 import { t, formatPercent, formatInt, formatEta, translateError } from '../i18n.js';
 
 const MODELS = ['mnist-linear', 'mnist-mlp', 'mnist-cnn'];
@@ -78,30 +79,30 @@ export function create() {
     st.target = targetSel.value;
     st.surrogate = surSel.value;
     await Promise.all([ensureModel(eng, st.target, file(st.target)), ensureModel(eng, st.surrogate, file(st.surrogate))]);
-    const clean = await eng.call('predict', { id: st.target, pixels: s.pixels });
+    const clean = await eng.call('predict', [st.target, s.pixels]);
     const [white, trans, query] = cols;
     for (const c of cols) c.result.textContent = t('lessons.working');
     // 1. White box: FGSM with the target's own gradient.
-    const w = await eng.call('runAttack', { id: st.target, pixels: s.pixels, attack: 'fgsm', params: { eta: e }, target: -1 });
+    const w = await eng.call('runAttack', [st.target, s.pixels, 'fgsm', JSON.stringify({ eta: e }), -1], { onProgress: () => {} });
     paintGray(white.canvas, w.adversarial, 28);
     say(white, w.flipped ? 'lessons.bb.fooled' : 'lessons.bb.held', { from: clean.class, to: w.predAfter, cost: t('lessons.bb.costGradient', { n: formatInt(w.queries) }) });
     white.fig.dataset.flipped = w.flipped;
     // 2. Transfer: FGSM on the surrogate, then one query of the target.
-    const sr = await eng.call('runAttack', { id: st.surrogate, pixels: s.pixels, attack: 'fgsm', params: { eta: e }, target: -1 });
-    const tp = await eng.call('predict', { id: st.target, pixels: sr.adversarial });
+    const sr = await eng.call('runAttack', [st.surrogate, s.pixels, 'fgsm', JSON.stringify({ eta: e }), -1], { onProgress: () => {} });
+    const tp = await eng.call('predict', [st.target, sr.adversarial]);
     paintGray(trans.canvas, sr.adversarial, 28);
     const tf = tp.class !== clean.class;
     say(trans, tf ? 'lessons.bb.fooled' : 'lessons.bb.held', { from: clean.class, to: tp.class, cost: t('lessons.bb.costTransfer') });
     trans.fig.dataset.flipped = tf;
     // 3. Queries only: SimBA or Square in its own worker (cancellable), with a live counter.
     job?.cancel();
-    job = job || new Engine('lessons-job', { url: new URL('./worker.js', import.meta.url) });
+    job = job || new Engine('lessons-job');
     await ensureModel(job, st.target, file(st.target));
     cancel.hidden = false;
     try {
       const q = await job.call(
         'runAttack',
-        { id: st.target, pixels: s.pixels, attack: queryAttack.value, params: { eta: e, max_queries: 10000, seed: 1 }, target: -1 },
+        [st.target, s.pixels, queryAttack.value, JSON.stringify({ eta: e, max_queries: 10000, seed: 1 }), -1],
         { onProgress: (p) => say(query, 'lessons.bb.queries', { n: formatInt(p.queries) }) },
       );
       paintGray(query.canvas, q.adversarial, 28);

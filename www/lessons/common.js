@@ -1,59 +1,17 @@
-// Shared bits of the lesson views: a tiny DOM builder, the lessons' engine (one worker), model bytes, the shipped
-// test images, and 28×28 heatmaps in the Okabe–Ito blue–white–vermillion map.
+// Shared bits of the lesson views: the DOM builder (../dom.js), the lessons' engine, the shipped test images, and
+// 28×28 heatmaps in the Okabe–Ito blue–white–vermillion map. Model files come from ../models.js.
 import { Engine } from '../engine.js';
 import { loadSamples, toPixels } from '../samples.js';
-import { t } from '../i18n.js';
+import { el } from '../dom.js';
 
-/** el('p', {class: 'x', text: 'key'}, children…): `text` is an i18n key, `raw` plain text. */
-export function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'text') {
-      e.dataset.i18n = v;
-      e.textContent = t(v);
-    } else if (k === 'raw') e.textContent = v;
-    else if (k === 'class') e.className = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children.flat()) if (c) e.append(c);
-  return e;
-}
+export { el };
 
 let engine = null;
-const loaded = new WeakMap(); // engine → Map(id → promise)
 
 /** The lessons' engine (created on first use). */
 export function lessonEngine() {
-  if (!engine) engine = new Engine('lessons', { url: new URL('./worker.js', import.meta.url) });
+  if (!engine) engine = new Engine('lessons');
   return engine;
-}
-
-const bytesCache = new Map();
-/** The bytes of a model file under www/models/ (e.g. "mnist-cnn.safetensors", "lessons/mnist-linear-7.safetensors"). */
-export function modelBytes(file) {
-  if (!bytesCache.has(file)) {
-    const p = fetch(new URL(`../models/${file}`, import.meta.url)).then(async (r) => {
-      if (!r.ok) throw new Error(`error.model_missing: ${file} (HTTP ${r.status})`);
-      return new Uint8Array(await r.arrayBuffer());
-    });
-    p.catch(() => bytesCache.delete(file));
-    bytesCache.set(file, p);
-  }
-  return bytesCache.get(file);
-}
-
-/** Loads model `id` from `file` into an engine (once per engine; the engine re-sends it after a restart). */
-export async function ensureModel(eng, id, file) {
-  if (!loaded.has(eng)) loaded.set(eng, new Map());
-  const mine = loaded.get(eng);
-  if (!mine.has(id)) {
-    const p = modelBytes(file).then((b) => eng.loadModel(id, b.slice()));
-    p.catch(() => mine.delete(id));
-    mine.set(id, p);
-  }
-  return mine.get(id);
 }
 
 /** The lab's current 28×28 input (drawn, uploaded or picked), if there is one. */
@@ -109,18 +67,8 @@ export function paintSigned(canvas, values, side) {
   ctx.putImageData(img, 0, 0);
 }
 
-/** Paints a gray image in [0, 1] on a side×side canvas. */
-export function paintGray(canvas, values, side) {
-  canvas.width = side;
-  canvas.height = side;
-  const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(side, side);
-  for (let i = 0; i < side * side; i++) {
-    const g = Math.round(255 * Math.max(0, Math.min(1, values[i])));
-    img.data.set([g, g, g, 255], 4 * i);
-  }
-  ctx.putImageData(img, 0, 0);
-}
+/** Grey pixels in [0, 1] on a side×side canvas (the lab's panels.js). */
+export { paintGray } from '../panels.js';
 
 /** A number input for a test-image index, and a button that takes the lab's current image instead. */
 export function sampleInput(id, onChange) {

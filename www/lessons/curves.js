@@ -1,9 +1,9 @@
 // Lesson "curves" (#lesson=curves): accuracy against η (L∞) for each model and attack on the first N shipped test
 // images (Madry et al. 2018 draw robustness this way). Computed by the worker pool (pool.js, one worker per core),
-// with a progress bar and cancel; drawn with plot.js (axes, legend, tooltips, PNG and CSV export).
+// with a progress bar and cancel; drawn with ../chart.js (axes, legend, tooltips, PNG and CSV export).
 import { el, samples } from './common.js';
 import { CurvePool } from './pool.js';
-import { linePlot, render } from './plot.js';
+import { linePlot, renderPlot as render } from '../chart.js';
 import { t, formatInt, formatPercent, translateError } from '../i18n.js';
 
 export const ETAS = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3];

@@ -2,8 +2,9 @@
 // as heatmaps; the FGSM direction sign(w_t − w_y); the live decomposition Δ = η·Σ|w_t − w_y| = η·m·n of the change
 // of the logit difference z_t − z_y; and a resolution slider over linear models trained on 7×7, 14×14 and 28×28
 // inputs, with the median flip η (first 100 shipped test images) plotted against n.
-import { el, lessonEngine, ensureModel, sample, samples, paintSigned, paintGray, sampleInput } from './common.js';
-import { linePlot, render } from './plot.js';
+import { el, lessonEngine, sample, samples, paintSigned, paintGray, sampleInput } from './common.js';
+import { ensureModel } from '../models.js';
+import { linePlot, renderPlot as render } from '../chart.js';
 import { t, formatNumber, formatEta } from '../i18n.js';
 
 const RES = [7, 14, 28];
@@ -51,7 +52,7 @@ export function create() {
 
   async function weights(r) {
     await ensureModel(eng, id(r), file(r));
-    if (!st.weights.has(r)) st.weights.set(r, await eng.call('linearWeights', { id: id(r) }));
+    if (!st.weights.has(r)) st.weights.set(r, await eng.call('linearWeights', [id(r)]));
     return st.weights.get(r);
   }
 
@@ -72,8 +73,8 @@ export function create() {
       if (my !== seq) return;
       drawHeatmaps(w);
       const s = await sample(st.index);
-      const px = st.r === 28 ? s.pixels : await eng.call('downsample', { pixels: s.pixels, side: 28, r: st.r });
-      const d = await eng.call('linearDecomposition', { id: id(st.r), pixels: px, target: st.target, eta: st.eta });
+      const px = st.r === 28 ? s.pixels : await eng.call('downsample', [s.pixels, 28, st.r]);
+      const d = await eng.call('linearDecomposition', [id(st.r), px, st.target, st.eta]);
       if (my !== seq) return;
       paintGray(img, px, st.r);
       paintSigned(dir, d.direction, st.r);
@@ -99,7 +100,7 @@ export function create() {
       const flips = [];
       for (const r of RES) {
         await ensureModel(eng, id(r), file(r));
-        const f = await eng.call('flipEtas', { id: id(r), images: data.images, maxEta: 1 });
+        const f = await eng.call('flipEtas', [id(r), data.images, 1]);
         const v = Array.from(f).filter(Number.isFinite).sort((a, b) => a - b);
         const h = v.length >> 1;
         flips.push({ r, n: r * r, median: v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2, count: data.count });
@@ -111,8 +112,8 @@ export function create() {
     const s = await sample(st.index);
     const rows = [];
     for (const f of st.flips) {
-      const px = f.r === 28 ? s.pixels : await eng.call('downsample', { pixels: s.pixels, side: 28, r: f.r });
-      const d = await eng.call('linearDecomposition', { id: id(f.r), pixels: px, target: -1, eta: st.eta });
+      const px = f.r === 28 ? s.pixels : await eng.call('downsample', [s.pixels, 28, f.r]);
+      const d = await eng.call('linearDecomposition', [id(f.r), px, -1, st.eta]);
       rows.push({ ...f, m: d.m, delta: d.delta });
     }
     if (my !== seq) return;

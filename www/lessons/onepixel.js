@@ -2,7 +2,8 @@
 // (x, y, value) genes) on a test image. The changed pixels are circled, the search shows its progress and can be
 // cancelled; the success rates for k = 1, 3, 5 come from the CLI table in www/lessons/data.json.
 import { Engine } from '../engine.js';
-import { el, ensureModel, sample, sampleInput } from './common.js';
+import { el, sample, sampleInput } from './common.js';
+import { ensureModel } from '../models.js';
 import { lessonData } from './blackbox.js';
 import { t, formatPercent, formatInt, translateError } from '../i18n.js';
 
@@ -74,7 +75,7 @@ export function create() {
     const kk = Number(k.value);
     const id = model.value;
     job?.cancel();
-    job = job || new Engine('lessons-pixel', { url: new URL('./worker.js', import.meta.url) });
+    job = job || new Engine('lessons-pixel');
     await ensureModel(job, id, `${id}.safetensors`);
     draw(canvas, s.pixels, []);
     progress.hidden = false;
@@ -85,7 +86,7 @@ export function create() {
     try {
       const r = await job.call(
         'runAttack',
-        { id, pixels: s.pixels, attack: 'one_pixel', params: { pixels: kk, eta: 1, seed: 1 }, target: -1 },
+        [id, s.pixels, 'one_pixel', JSON.stringify({ pixels: kk, eta: 1, seed: 1 }), -1],
         {
           onProgress: (p) => {
             progress.value = p.total ? p.step / p.total : 0;
@@ -93,7 +94,7 @@ export function create() {
           },
         },
       );
-      const changed = Array.from(await job.call('changedPixels', { before: s.pixels, after: r.adversarial, channels: 1 }));
+      const changed = Array.from(await job.call('changedPixels', [s.pixels, r.adversarial, 1]));
       draw(canvas, r.adversarial, changed);
       Object.assign(result.dataset, { changed: changed.length, k: kk, flipped: r.flipped, positions: changed.join(',') });
       result.textContent = t(r.flipped ? 'lessons.op.fooled' : 'lessons.op.held', {

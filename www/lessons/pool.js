@@ -3,7 +3,7 @@
 // queue, so a slow worker never holds the rest back. Chunk counts add up exactly to `advlab eval` (see
 // src/lessons: per-image seeds are derived from the global image index, not from the worker).
 import { Engine } from '../engine.js';
-import { ensureModel } from './common.js';
+import { ensureModel } from '../models.js';
 
 /** Images per request: small enough that the workers finish together (≈ 8 chunks per worker), at most 16. */
 export function chunkSize(n, workers) {
@@ -19,7 +19,7 @@ export class CurvePool {
 
   engines() {
     while (this.workers.length < this.size) {
-      this.workers.push(new Engine(`curves-${this.workers.length}`, { url: new URL('./worker.js', import.meta.url) }));
+      this.workers.push(new Engine(`curves-${this.workers.length}`));
     }
     return this.workers;
   }
@@ -52,10 +52,10 @@ export class CurvePool {
         const key = `${start}`;
         const c = await eng.call(
           'robustnessChunk',
-          {
-            id: job.id, attack: job.attack, params: job.params, etas: Float32Array.from(job.etas),
-            images: job.images.slice(start * sz, end * sz), labels: Array.from(job.labels.subarray(start, end)), start,
-          },
+          [
+            job.id, job.attack, JSON.stringify(job.params), Float32Array.from(job.etas),
+            job.images.slice(start * sz, end * sz), job.labels.slice(start, end), start,
+          ],
           { onProgress: (p) => { doneBy.set(key, p.done); report(); } },
         );
         doneBy.set(key, end - start);

@@ -1,20 +1,41 @@
-// The lessons' entry point: one nav entry and one view per lesson, chosen by the URL hash (#lesson=linear |
-// blackbox | onepixel | curves; other keys in the hash belong to the lab and are left alone). Views are built on
-// first visit; a language change (the <html lang> attribute) re-translates them.
-import { applyTranslations } from '../i18n.js';
+// The one router for every `#lesson=` view. Two kinds of lesson:
+//   - "inline" (linear, blackbox, onepixel, curves): a card in the #lessons section under the lab, built on first
+//     visit by the module's create() → {root, show, refresh}; the lab stays, and keeps its keys in the hash;
+//   - "page" (defences, train): the lesson replaces the lab (main#lab) with a section of its own; the module is
+//     loaded the first time it is opened and builds itself with mount(section). The lab does not write the hash
+//     while one of these is open (ownsHash).
+// Other keys in the hash belong to the lab and are left alone. A language change (the <html lang> attribute, set
+// by the lab's switch) re-translates every view built so far.
+import { applyTranslations, t } from '../i18n.js';
 import { el } from './common.js';
 import * as linear from './linear.js';
 import * as blackbox from './blackbox.js';
 import * as onepixel from './onepixel.js';
 import * as curves from './curves.js';
 
-export const LESSONS = { linear, blackbox, onepixel, curves };
-const views = new Map();
+const INLINE = { linear, blackbox, onepixel, curves };
+const PAGES = {
+  defences: () => import('../defences/view.js'),
+  train: () => import('../training/view.js'),
+};
+/** Every lesson by name: its kind ("inline" | "page"). */
+export const LESSONS = Object.freeze({
+  ...Object.fromEntries(Object.keys(INLINE).map((n) => [n, 'inline'])),
+  ...Object.fromEntries(Object.keys(PAGES).map((n) => [n, 'page'])),
+});
+
+const views = new Map(); // inline lesson → its view
+const mounted = new Map(); // page lesson → promise of its mount
 
 /** The lesson named in a hash, or null. */
 export function lessonOf(hash) {
   const name = new URLSearchParams(String(hash || '').replace(/^#/, '')).get('lesson');
-  return name && name in LESSONS ? name : null;
+  return name && Object.hasOwn(LESSONS, name) ? name : null;
+}
+
+/** True when the hash names a page lesson: it owns the address bar, the lab leaves the hash alone. */
+export function ownsHash(hash) {
+  return LESSONS[lessonOf(hash)] === 'page';
 }
 
 function hashWith(name) {
@@ -23,82 +44,128 @@ function hashWith(name) {
   return '#' + q.toString();
 }
 
-function container(name) {
-  return document.getElementById(`lesson-${name}`);
+const container = (name) => document.getElementById(`lesson-${name}`);
+
+/** Resolves once the page has its language (app.js sets body[data-ready] at the end of its start-up). */
+let readyPromise = null;
+function pageReady() {
+  readyPromise ??= new Promise((resolve) => {
+    if (document.body.dataset.ready === 'true') return resolve();
+    new MutationObserver((_, obs) => {
+      if (document.body.dataset.ready === 'true') {
+        obs.disconnect();
+        resolve();
+      }
+    }).observe(document.body, { attributes: true, attributeFilter: ['data-ready'] });
+  });
+  return readyPromise;
 }
 
-function show(name) {
+function markNav(name) {
+  for (const a of document.querySelectorAll('[data-lesson-link], a[data-lesson]')) {
+    const n = a.dataset.lessonLink ?? a.dataset.lesson;
+    if (n === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function pageSection(name) {
+  let s = container(name);
+  if (!s) {
+    s = document.createElement('main');
+    s.id = `lesson-${name}`;
+    s.className = 'lesson';
+    s.tabIndex = -1;
+    s.dataset.testid = `lesson-${name}`;
+    s.hidden = true;
+    const back = document.createElement('a');
+    back.href = '#';
+    back.dataset.i18n = 'nav.lab';
+    back.textContent = t('nav.lab');
+    const p = document.createElement('p');
+    p.append(back);
+    s.append(p);
+    document.getElementById('lab').after(s);
+  }
+  return s;
+}
+
+function showInline(name) {
   const section = document.getElementById('lessons');
   if (!section) return;
-  for (const a of document.querySelectorAll('[data-lesson-link]')) {
-    if (a.dataset.lessonLink in LESSONS) {
-      if (a.dataset.lessonLink === name) a.setAttribute('aria-current', 'page');
-      else a.removeAttribute('aria-current');
-    }
-  }
-  for (const n of Object.keys(LESSONS)) {
+  for (const n of Object.keys(INLINE)) {
     const c = container(n);
     if (c) c.hidden = n !== name;
   }
-  if (!name) return;
   const c = container(name);
   if (!c) return;
   section.hidden = false;
   if (!views.has(name)) {
-    const view = LESSONS[name].create();
+    const view = INLINE[name].create();
     views.set(name, view);
-    c.append(
-      el('h3', { text: `lessons.${name}.title` }),
-      el('p', { class: 'lesson-text', text: `lessons.${name}.text` }),
-      view.root,
-    );
+    c.append(el('h3', { text: `lessons.${name}.title` }), el('p', { class: 'lesson-text', text: `lessons.${name}.text` }), view.root);
   }
   c.dataset.ready = 'true';
   views.get(name).show();
 }
 
+async function showPage(name) {
+  const section = pageSection(name);
+  section.hidden = false;
+  await pageReady();
+  if (!mounted.has(name)) {
+    const p = PAGES[name]().then((m) => m.mount(section));
+    mounted.set(name, p);
+    p.catch(() => mounted.delete(name));
+  }
+  await mounted.get(name);
+  applyTranslations(section);
+  section.focus({ preventScroll: true });
+}
+
+/** Shows the hash's lesson (the lab alone when it names none). */
+async function show({ scroll = false } = {}) {
+  const name = lessonOf(location.hash);
+  const page = LESSONS[name] === 'page';
+  for (const key of Object.keys(PAGES)) {
+    const s = container(key);
+    if (s) s.hidden = key !== name;
+  }
+  const lab = document.getElementById('lab');
+  if (lab) lab.hidden = page;
+  markNav(name);
+  if (!name) return;
+  if (page) return showPage(name);
+  await pageReady();
+  showInline(name);
+  if (scroll) container(name)?.scrollIntoView({ block: 'start' });
+}
+
 function wireNav() {
   for (const a of document.querySelectorAll('[data-lesson-link]')) {
     const name = a.dataset.lessonLink;
-    if (!(name in LESSONS)) continue;
+    if (LESSONS[name] !== 'inline') continue;
     a.href = `#lesson=${name}`;
     a.addEventListener('click', (ev) => {
       ev.preventDefault();
       history.pushState(null, '', hashWith(name));
-      show(name);
-      container(name)?.scrollIntoView({ block: 'start' });
+      show({ scroll: true });
     });
   }
 }
 
 function start() {
   wireNav();
-  const initial = lessonOf(location.hash);
-  window.addEventListener('hashchange', () => {
-    const name = lessonOf(location.hash);
-    if (name) show(name);
-  });
-  // Translations: the lab loads the language and sets <html lang>; re-translate the lesson views then.
+  window.addEventListener('hashchange', () => show().catch((e) => console.error(e)));
+  // The language changes through the lab's switch (i18n.js sets <html lang>): every view built so far redraws.
   new MutationObserver(() => {
     const section = document.getElementById('lessons');
-    if (!section) return;
-    applyTranslations(section);
+    if (section) applyTranslations(section);
     for (const v of views.values()) v.refresh();
+    for (const key of mounted.keys()) applyTranslations(container(key));
+    document.dispatchEvent(new CustomEvent('advlab:language'));
   }).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
-  const go = () => {
-    if (initial) {
-      show(initial);
-      container(initial)?.scrollIntoView({ block: 'start' });
-    }
-  };
-  // Wait until the lab has loaded its language table (body[data-ready]).
-  if (document.body.dataset.ready === 'true') go();
-  else new MutationObserver((_, obs) => {
-    if (document.body.dataset.ready === 'true') {
-      obs.disconnect();
-      go();
-    }
-  }).observe(document.body, { attributes: true, attributeFilter: ['data-ready'] });
+  show({ scroll: true }).catch((e) => console.error(e));
 }
 
 start();

@@ -1,24 +1,17 @@
 // The training lesson (#lesson=train): choose linear or an MLP (hidden size), optionally adversarial training,
-// train on the shipped 5 000-image MNIST subset in a worker (training/worker.js) with a live loss/accuracy curve and
-// a progress bar with pause and stop, then attack the model just trained with FGSM on a held-out test image.
+// train on the shipped 5 000-image MNIST subset in the engine's worker (its `train` op: a wasm Trainer that yields
+// between chunks) with a live loss/accuracy curve and a progress bar with pause and stop, then attack the model
+// just trained with FGSM on a held-out test image.
 import { t, formatPercent, formatNumber, translateError } from '../i18n.js';
 import { paintGray } from '../panels.js';
 import { paintPerturbation } from '../noise-map.js';
 import { loadSamples, toPixels } from '../samples.js';
-import { lineChart } from '../defences/chart.js';
+import { Engine } from '../engine.js';
+import { fetchBytes } from '../models.js';
+import { h as el, tx } from '../dom.js';
+import { lineChart, svgRoot } from '../chart.js';
 
 const HELDOUT = 1000;
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'i18n') e.dataset.i18n = v;
-    else if (k === 'text') e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-};
-const tx = (key, tag = 'span', attrs = {}) => el(tag, { i18n: key, ...attrs }, t(key));
 
 export function mount(root) {
   const arch = el('select', { id: 'train-arch', 'data-testid': 'train-arch' },
@@ -34,7 +27,7 @@ export function mount(root) {
   const progress = el('progress', { max: '1', value: '0', 'data-testid': 'train-progress', 'aria-label': t('train.progress'), 'data-i18n-aria': 'train.progress' });
   const status = el('p', { class: 'small', 'aria-live': 'polite', 'data-testid': 'train-status' });
   const result = el('p', { class: 'verdict', 'aria-live': 'polite', 'data-testid': 'train-heldout' });
-  const chart = el('svg', { class: 'lesson-chart', role: 'img', 'aria-label': t('train.chartLabel'), 'data-i18n-aria': 'train.chartLabel', 'data-testid': 'train-chart' });
+  const chart = svgRoot({ class: 'lesson-chart', i18nAria: 'train.chartLabel', 'data-testid': 'train-chart' });
 
   const etaIn = el('input', { type: 'range', id: 'train-eta', min: '0', max: '0.5', step: '0.01', value: '0.1', 'data-testid': 'train-eta' });
   const etaOut = el('output', { for: 'train-eta', 'data-testid': 'train-eta-out' }, formatNumber(0.1, 2));
@@ -100,50 +93,58 @@ export function mount(root) {
     syncHidden();
   };
 
-  function onMessage(ev) {
-    const m = ev.data;
-    if (m.type === 'progress') {
+  function onProgress(m) {
+    if (m.paused) {
+      status.textContent = t('train.paused');
+    } else {
       hist.push(m);
       progress.value = m.progress;
       status.textContent = t('train.status', {
         epoch: m.epoch, progress: formatPercent(m.progress, 0), loss: formatNumber(m.loss, 3), acc: formatPercent(m.accuracy),
       });
       draw();
-    } else if (m.type === 'paused') {
-      status.textContent = t('train.paused');
-    } else if (m.type === 'done') {
-      setRunning(false);
-      trained = true;
-      root.dataset.heldout = String(m.heldout.accuracy);
-      result.textContent = t(m.stopped ? 'train.stoppedResult' : 'train.result', { acc: formatPercent(m.heldout.accuracy), n: m.heldout.total });
-      etaIn.disabled = false;
-      sampleBtn.disabled = false;
-      attack();
-    } else if (m.type === 'attacked') {
-      paintGray(cOrig, toPixels(samples.image(sample)));
-      paintPerturbation(cNoise, m.perturbation);
-      paintGray(cAdv, m.adversarial);
-      attackOut.textContent = t('train.attackResult', {
-        before: m.before.class, after: m.after.class, eta: formatNumber(Number(etaIn.value), 2),
-        flip: m.flipEta == null ? t('train.noFlip') : formatNumber(m.flipEta, 3),
-      });
-      root.dataset.attacked = String(m.after.class !== m.before.class);
-    } else if (m.type === 'error') {
-      setRunning(false);
-      status.textContent = translateError(new Error(m.error));
     }
   }
 
+  function onDone(m) {
+    setRunning(false);
+    trained = true;
+    root.dataset.heldout = String(m.heldout.accuracy);
+    result.textContent = t(m.stopped ? 'train.stoppedResult' : 'train.result', { acc: formatPercent(m.heldout.accuracy), n: m.heldout.total });
+    etaIn.disabled = false;
+    sampleBtn.disabled = false;
+    attackNow();
+  }
+
+  function onAttacked(m) {
+    paintGray(cOrig, toPixels(samples.image(sample)));
+    paintPerturbation(cNoise, m.perturbation);
+    paintGray(cAdv, m.adversarial);
+    attackOut.textContent = t('train.attackResult', {
+      before: m.before.class, after: m.after.class, eta: formatNumber(Number(etaIn.value), 2),
+      flip: m.flipEta == null ? t('train.noFlip') : formatNumber(m.flipEta, 3),
+    });
+    root.dataset.attacked = String(m.after.class !== m.before.class);
+  }
+
+  /** FGSM on the model just trained (loaded as "trained" in the training engine's session when training ended). */
   async function attack() {
     if (!trained) return;
     samples ??= await loadSamples('mnist');
-    worker.postMessage({ op: 'attack', args: { pixels: Array.from(toPixels(samples.image(sample))), eta: Number(etaIn.value), seed: 7 } });
+    const pixels = toPixels(samples.image(sample));
+    const eta = Number(etaIn.value);
+    const d = await worker.call('prepareDirection', ['trained', pixels, 'linf', -1, 0.5, 7n]);
+    const before = await worker.call('predict', ['trained', pixels]);
+    const r = await worker.call('adversarialAt', [eta]);
+    onAttacked({ before, after: r.prediction, flipEta: d.flipEta, adversarial: r.adversarial, perturbation: r.perturbation });
   }
 
-  start.addEventListener('click', () => {
-    worker?.terminate();
-    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'training' });
-    worker.onmessage = onMessage;
+  const subset = () =>
+    Promise.all([fetchBytes('data/mnist-train-5000-images.idx.gzip', 'samples_missing'), fetchBytes('data/mnist-train-5000-labels.idx', 'samples_missing')]);
+
+  start.addEventListener('click', async () => {
+    if (worker?.busy) worker.cancel();
+    worker ??= new Engine('training');
     hist.length = 0;
     trained = false;
     paused = false;
@@ -152,33 +153,42 @@ export function mount(root) {
     delete root.dataset.heldout;
     setRunning(true);
     const isMlp = arch.value === 'mlp';
-    worker.postMessage({
-      op: 'start',
-      args: {
+    status.textContent = t('train.starting');
+    const fail = (e) => {
+      if (/^error\.cancelled/.test(e?.message)) return;
+      setRunning(false);
+      status.textContent = translateError(e);
+    };
+    try {
+      const [images, labels] = await subset();
+      const args = {
         arch: arch.value, hidden: Number(hidden.value), seed: 1, adversarial: adv.checked, eta: 0.1,
         epochs: Math.max(1, Math.min(10, Number(epochs.value) || 1)), batch: 16, lr: isMlp ? 0.002 : 0.005,
-        heldout: HELDOUT, chunk: 10,
-      },
-    });
-    status.textContent = t('train.starting');
+        heldout: HELDOUT, chunk: 10, images, labels,
+      };
+      onDone(await worker.call('train', [args], { onProgress, transfer: [images.buffer, labels.buffer] }));
+    } catch (e) {
+      fail(e);
+    }
   });
   pause.addEventListener('click', () => {
     paused = !paused;
-    worker.postMessage({ op: paused ? 'pause' : 'resume' });
+    worker.call('trainControl', [paused ? 'pause' : 'resume']);
     pause.textContent = t(paused ? 'train.resume' : 'train.pause');
   });
   stop.addEventListener('click', () => {
-    worker.postMessage({ op: 'stop' });
+    worker.call('trainControl', ['stop']);
     status.textContent = t('train.stopping');
   });
+  const attackNow = () => attack().catch((e) => (status.textContent = translateError(e)));
   etaIn.addEventListener('input', () => {
     etaOut.textContent = formatNumber(Number(etaIn.value), 2);
     root.dataset.etaHandled = String(performance.now());
-    attack();
+    attackNow();
   });
   sampleBtn.addEventListener('click', () => {
     sample = (sample + 1) % 500;
-    attack();
+    attackNow();
   });
   document.addEventListener('advlab:language', draw);
   draw();

@@ -1,6 +1,6 @@
 // Benchmark worker (developer file, not shipped): runs one of the two wasm builds in pkg/ (named by the first
 // message) so bench-common.js compareBuilds() can time the simd128 build against the no-SIMD fallback in one run.
-import init, { Session } from './pkg/advlab.js';
+import init, { Session } from '../pkg/advlab.js';
 import { oursOps, timeBlock } from './bench-common.js';
 
 const ID = 'm';
@@ -9,7 +9,7 @@ let ops = null;
 
 const handlers = {
   async init({ file }) {
-    await init({ module_or_path: new URL(`pkg/${file}`, import.meta.url) });
+    await init({ module_or_path: new URL(`../pkg/${file}`, import.meta.url) });
     session = new Session();
     return file;
   },

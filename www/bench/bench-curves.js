@@ -1,8 +1,8 @@
 // The pool benchmark (www/bench-curves.html, run headless by scripts/bench-curves.mjs): images per second of the
 // robustness-curve pool with 1 worker and with 2, same images, models loaded before timing; best of `repeat` runs.
-import { CurvePool } from './pool.js';
-import { samples } from './common.js';
-import { ETAS } from './curves.js';
+import { CurvePool } from '../lessons/pool.js';
+import { samples } from '../lessons/common.js';
+import { ETAS } from '../lessons/curves.js';
 
 const q = new URLSearchParams(location.hash.slice(1));
 const n = Number(q.get('n') || 500);

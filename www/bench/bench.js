@@ -2,8 +2,8 @@
 // backend with SIMD, and the cpu backend) on the same weights, in the same page and the same run. Engines are
 // interleaved block by block (ours, tfjs-wasm, tfjs-cpu, ours, …) so machine load hits all of them alike.
 // scripts/bench-peers.mjs drives it headless and prints the table; window.runBench(options) returns the numbers.
-import init, { Session, sgemmGflops } from './pkg/advlab.js';
-import { buildTfModel } from '../benches/peers/tfjs-model.js';
+import init, { Session, sgemmGflops } from '../pkg/advlab.js';
+import { buildTfModel } from '../../benches/peers/tfjs-model.js';
 import { quantile, oursOps, timeBlock, compareBuilds } from './bench-common.js';
 
 const tf = globalThis.tf;
@@ -15,7 +15,7 @@ const log = (s) => {
 const argmax = (a) => a.reduce((bi, v, i) => (v > a[bi] ? i : bi), 0);
 
 async function loadImages(count) {
-  const buf = new Uint8Array(await (await fetch('samples/mnist-test-images.idx')).arrayBuffer());
+  const buf = new Uint8Array(await (await fetch('../samples/mnist-test-images.idx')).arrayBuffer());
   const n = Math.min(count, (buf[4] << 24) | (buf[5] << 16) | (buf[6] << 8) | buf[7]);
   const imgs = [];
   for (let i = 0; i < n; i++) imgs.push(Float32Array.from(buf.subarray(16 + i * 784, 16 + (i + 1) * 784), (v) => v / 255));
@@ -141,7 +141,7 @@ window.runBench = async function runBench({
 } = {}) {
   await init();
   const params = { eta: 0.1, alpha: 0.01, simbaEta: 0.02 };
-  tf.wasm.setWasmPaths(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', location.href).href);
+  tf.wasm.setWasmPaths(new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', location.href).href);
   const backends = ['wasm', 'cpu'];
   const imgs = await loadImages(64);
   const session = new Session();
@@ -157,7 +157,7 @@ window.runBench = async function runBench({
   const ceiling = Math.max(0, ...Object.values(result.ceiling));
 
   for (const id of models) {
-    const bytes = await (await fetch(`models/${id}.safetensors`)).arrayBuffer();
+    const bytes = await (await fetch(`../models/${id}.safetensors`)).arrayBuffer();
     const info = session.loadModel(id, new Uint8Array(bytes));
     const engines = { ours: oursOps(session, id, params) };
     const tfModels = {};
@@ -234,7 +234,7 @@ window.runBench = async function runBench({
   }
   // The no-SIMD fallback build (browsers without wasm SIMD) against the simd128 build, on mnist-cnn.
   if (builds) {
-    const bytes = await (await fetch('models/mnist-cnn.safetensors')).arrayBuffer();
+    const bytes = await (await fetch('../models/mnist-cnn.safetensors')).arrayBuffer();
     result.builds = await compareBuilds({ modelBytes: bytes, imgs, params, rounds, budgetMs });
     log('builds: ' + JSON.stringify(result.builds));
   }

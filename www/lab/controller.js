@@ -1,0 +1,257 @@
+// The lab's flow, once, with no DOM: the full page (app.js) and every <adversarial-lab> are renderers of a
+// LabController. It owns the model (and the engine's attack catalog for it), the input image, the settings, the
+// cached FGSM direction and its flip point, the slider's coalescing (one forward pass in flight, newer η values
+// replace older ones), and the jobs (iterative and query attacks). It says what happened through events:
+//   model      {info}                  a model is loaded (its catalog in .attacks)
+//   reset      {}                      a new analysis starts: clean, dir, adv and curve are cleared
+//   clean      {prediction}            the clean prediction
+//   flip       {dir}                   the flip point ({trueClass, flipEta} or {error})
+//   adv        {adv, latency?}         an adversarial view (slider path: latency from the input event, ms)
+//   curve      {curve}                 the confidence curve ({etas, adversarial, random}), when asked for
+//   job-start / job-progress {p} / job-done {adv} / job-cancelled / job-idle
+//   error      {error, during}         an engine error (during: 'predict' | 'direction' | 'adv' | 'job' | 'curve')
+// Late answers for an older analysis (another image, model or goal) are dropped by generation.
+import { ensureModel } from '../models.js';
+import { attackParams } from '../attacks.js';
+
+/** The engine's f32 grid value (0.011 arrives as 0.010999999…): back to the decimal it stands for. */
+const tidyFlip = (f) => (f === null || f === undefined ? null : Number(f.toFixed(6)));
+
+export class LabController extends EventTarget {
+  /**
+   * engine: the live engine (predictions, direction, slider); session: its wasm Session name (a widget's own);
+   * jobEngine: () => the engine that runs jobs (default: the live one; the page gives its cancellable job worker);
+   * flipMax: () => how far the flip point is searched; curveEtas: (flipEta) => η values of the confidence curve,
+   * or null for no curve.
+   */
+  constructor({ engine, session, jobEngine = null, flipMax = () => 0.5, curveEtas = null }) {
+    super();
+    this.engine = engine;
+    this.session = session;
+    this.jobEngineOf = jobEngine || (() => engine);
+    this.flipMax = flipMax;
+    this.curveEtas = curveEtas;
+    this.settings = { attack: 'fgsm', norm: 'linf', target: -1, seed: 7, eta: 0.1 };
+    this.model = null; // ModelInfo
+    this.entry = null; // the index.json entry it came from (null: the placeholder)
+    this.attacks = []; // the engine's catalog for this model
+    this.pixels = null;
+    this.clean = null;
+    this.dir = null;
+    this.adv = null;
+    this.curve = null;
+    this.gen = 0;
+    this.jobCache = new Map();
+    this.latencies = [];
+    this.advBusy = false;
+    this.advWanted = null;
+  }
+
+  emit(type, detail = {}) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  opts(extra = {}) {
+    return this.session ? { session: this.session, ...extra } : extra;
+  }
+
+  attackInfo(name = this.settings.attack) {
+    return this.attacks.find((a) => a.name === name);
+  }
+
+  get isDirection() {
+    return this.attackInfo()?.kind === 'direction';
+  }
+
+  // ------------------------------------------------------------ model, input, settings
+
+  /** Loads index.json entry `entry` (null: a seeded untrained placeholder) and its catalog; unloads the previous. */
+  async loadModel(entry) {
+    const previous = this.model;
+    const id = entry ? entry.id : 'placeholder';
+    if (previous?.id === id) return previous;
+    const info = entry ? await ensureModel(this.engine, id, entry.file, this.session) : await this.engine.loadPlaceholder(id, 1, this.session);
+    const attacks = await this.engine.call('attackCatalog', [id], this.opts());
+    if (previous && previous.id !== id) {
+      this.engine.unloadModel(previous.id, this.session);
+      const job = this.jobEngineOf(false);
+      if (job && job !== this.engine) job.unloadModel(previous.id, this.session);
+    }
+    this.model = info;
+    this.entry = entry;
+    this.attacks = attacks;
+    this.jobCache.clear();
+    this.emit('model', { info });
+    return info;
+  }
+
+  /** The next image (no analysis yet: call analyze()). */
+  setInput(pixels) {
+    this.pixels = pixels;
+    this.jobCache.clear();
+  }
+
+  /** Changes settings (attack, norm, target, seed, eta) without analysing. */
+  set(settings) {
+    Object.assign(this.settings, settings);
+  }
+
+  // ------------------------------------------------------------ the analysis
+
+  /** Prediction, FGSM direction and flip point for the current image, then the adversarial view at η. */
+  async analyze() {
+    const g = ++this.gen;
+    const stale = () => g !== this.gen;
+    const job = this.jobEngineOf(false);
+    if (job && job !== this.engine && job.busy) job.cancel();
+    this.clean = null;
+    this.dir = null;
+    this.adv = null;
+    this.curve = null;
+    this.emit('reset');
+    if (!this.pixels || !this.model) return;
+    const id = this.model.id;
+    const pixels = this.pixels;
+    const { norm, target, seed } = this.settings;
+    let pred;
+    try {
+      pred = await this.engine.call('predict', [id, pixels], this.opts());
+    } catch (error) {
+      if (!stale()) this.emit('error', { error, during: 'predict' });
+      return;
+    }
+    if (stale()) return;
+    this.clean = pred;
+    this.emit('clean', { prediction: pred });
+    try {
+      const dir = await this.engine.call('prepareDirection', [id, pixels, norm, target, this.flipMax(), BigInt(seed)], this.opts());
+      this.dir = { ...dir, flipEta: tidyFlip(dir.flipEta) };
+    } catch (error) {
+      if (stale()) return;
+      this.dir = { error };
+      this.emit('error', { error, during: 'direction' });
+    }
+    if (stale()) return;
+    this.emit('flip', { dir: this.dir });
+    if (this.isDirection) {
+      if (!this.dir.error) this.setEta(this.settings.eta, performance.now());
+    } else {
+      this.runJob();
+    }
+    if (this.dir.error || !this.curveEtas) return;
+    try {
+      const etas = this.curveEtas(this.dir.flipEta);
+      const curve = await this.engine.call('confidenceCurve', [etas], this.opts());
+      if (stale()) return;
+      this.curve = { etas, ...curve };
+      this.emit('curve', { curve: this.curve });
+    } catch (error) {
+      if (!stale()) this.emit('error', { error, during: 'curve' });
+    }
+  }
+
+  /**
+   * The slider's live path (direction attacks): one adversarialAt (one forward pass) in flight at most; newer η
+   * values coalesce, and the latency is measured from the oldest input event they stand for.
+   */
+  setEta(eta, t0 = performance.now()) {
+    this.settings.eta = eta;
+    if (!this.isDirection || !this.dir || this.dir.error) return;
+    this.advWanted = { eta, gen: this.gen, t0: this.advWanted?.t0 ?? t0 };
+    if (!this.advBusy) this.sendAdv();
+  }
+
+  async sendAdv() {
+    this.advBusy = true;
+    while (this.advWanted) {
+      const want = this.advWanted;
+      this.advWanted = null;
+      try {
+        const r = await this.engine.call('adversarialAt', [want.eta], this.opts());
+        if (want.gen === this.gen && this.isDirection) {
+          this.adv = { ...r, eta: want.eta };
+          const latency = performance.now() - want.t0;
+          this.latencies.push(latency);
+          if (this.latencies.length > 200) this.latencies.shift();
+          this.emit('adv', { adv: this.adv, latency });
+        }
+      } catch (error) {
+        if (want.gen === this.gen) this.emit('error', { error, during: 'adv' });
+      }
+    }
+    this.advBusy = false;
+  }
+
+  /** Drops a coalesced slider request (the engine restarted under it). */
+  resetLive() {
+    this.advBusy = false;
+    this.advWanted = null;
+  }
+
+  // ------------------------------------------------------------ jobs (iterative and query attacks)
+
+  jobKey() {
+    const s = this.settings;
+    return [this.gen, this.model?.id, s.attack, s.norm, Number(s.eta.toFixed(6)), s.target, s.seed].join('|');
+  }
+
+  async ensureJobModel(eng) {
+    const id = this.model.id;
+    if (eng === this.engine || eng.hasModel(id, this.session)) return;
+    if (!this.entry) await eng.loadPlaceholder(id, 1, this.session);
+    else await ensureModel(eng, id, this.entry.file, this.session);
+  }
+
+  /** Runs the chosen attack at η (cached per analysis and settings; `fresh` runs it again). */
+  async runJob({ fresh = false } = {}) {
+    if (!this.pixels || !this.model || this.isDirection) return;
+    const key = this.jobKey();
+    if (fresh) this.jobCache.delete(key);
+    const cached = this.jobCache.get(key);
+    if (cached) {
+      this.adv = cached;
+      this.emit('job-done', { adv: cached, cached: true });
+      return;
+    }
+    const eng = this.jobEngineOf(true);
+    if (eng !== this.engine && eng.busy) eng.cancel();
+    const g = this.gen;
+    const { attack, norm, eta, seed, target } = this.settings;
+    this.emit('job-start');
+    try {
+      await this.ensureJobModel(eng);
+      const r = await eng.call('runAttack', [this.model.id, this.pixels, attack, attackParams({ eta, norm, seed }), target], {
+        ...this.opts(),
+        onProgress: (p) => {
+          if (g === this.gen) this.emit('job-progress', { p });
+        },
+      });
+      if (g !== this.gen || key !== this.jobKey()) return;
+      const pred = r.predAfter;
+      this.adv = {
+        adversarial: r.adversarial,
+        perturbation: r.perturbation,
+        prediction: { class: pred, confidence: r.probsAfter[pred], probs: r.probsAfter },
+        linf: r.linf,
+        l2: r.l2,
+        l0: r.l0,
+        queries: r.queries,
+        steps: r.steps,
+        flipped: r.flipped,
+        eta,
+      };
+      this.jobCache.set(key, this.adv);
+      this.emit('job-done', { adv: this.adv });
+    } catch (error) {
+      if (g !== this.gen) return;
+      if (/^error\.cancelled/.test(error.message)) this.emit('job-cancelled');
+      else this.emit('error', { error, during: 'job' });
+    }
+  }
+
+  /** Stops the running job at once (its engine is terminated and restarted; models are re-sent). */
+  cancelJob() {
+    const eng = this.jobEngineOf(false);
+    if (eng && eng !== this.engine) eng.cancel();
+  }
+}
