@@ -112,6 +112,7 @@ export class AdversarialLab extends HTMLElement {
     const tpl = document.createElement('template');
     tpl.innerHTML = TEMPLATE;
     root.append(link, tpl.content.cloneNode(true));
+    this.unveiled = false;
     this.$ = (sel) => root.querySelector(sel);
     this.lab = null; // the LabController (lab/controller.js) this widget renders, made at start
     this.pixels = null;
@@ -172,7 +173,21 @@ export class AdversarialLab extends HTMLElement {
     return readAttribute(this, 'attack');
   }
 
+  /** Shows the widget (hidden from its first connection until its first answer, see connectedCallback). */
+  unveil() {
+    clearTimeout(this.unveilTimer);
+    this.unveiled = true;
+    this.style.removeProperty('visibility');
+  }
+
   connectedCallback() {
+    // Unseen until its first answer (or 4 s), so that neither its unstyled first frame nor its menus and bars
+    // filling in move anything the reader sees (Lighthouse's layout shift); it keeps its place meanwhile. (Not in
+    // the constructor: an element made by createElement must not gain attributes there.)
+    if (!this.unveiled && !this.unveilTimer) {
+      this.style.visibility = 'hidden';
+      this.unveilTimer = setTimeout(() => this.unveil(), 4000);
+    }
     this.applyLook();
     this.applyControls();
     if (!this.resizer) {
@@ -275,7 +290,7 @@ export class AdversarialLab extends HTMLElement {
     this.$('.next').addEventListener('click', () => this.step(1));
     this.$('.random').addEventListener('click', () => this.step(0));
     blank(this.$('.orig'));
-    blank(this.$('.noise'), 28, '#fff');
+    blank(this.$('.noise'), 28, this.getAttribute('theme') === 'dark' ? '#262a30' : '#fff');
     blank(this.$('.adv'));
     try {
       await Promise.all([loadTable('en'), loadTable(this.uiLang)]);
@@ -300,6 +315,7 @@ export class AdversarialLab extends HTMLElement {
     }
     this.ready = true;
     this.dataset.ready = 'true';
+    requestAnimationFrame(() => this.unveil());
   }
 
   /** The slider at η, its text in this widget's language. */
@@ -482,7 +498,7 @@ export class AdversarialLab extends HTMLElement {
     verdict(this.$('.adv-pred'), this.adv?.prediction, this.clean?.class);
     if (this.adv) {
       paintGray(this.$('.adv'), this.adv.adversarial);
-      const s = paintPerturbation(this.$('.noise'), this.adv.perturbation);
+      const s = paintPerturbation(this.$('.noise'), this.adv.perturbation, 28, this.getAttribute('theme') === 'dark' ? 'dark' : 'light');
       this.$('.scale').textContent =
         s.peak > 0 ? t('noise.scale', { factor: formatEta(s.amplification), min: formatEta(s.min), max: formatEta(s.max) }) : t('noise.zero');
     }

@@ -5,7 +5,7 @@
 import { Engine } from './engine.js';
 import { DrawPad } from './draw.js';
 import { pickLanguage, loadLanguage, applyTranslations, t, translateError, className, formatPercent, LANGS } from './i18n.js';
-import { DEFAULTS, parseHash, writeHash, etaString } from './state.js';
+import { DEFAULTS, FIRST_VIEW, parseHash, writeHash, etaString } from './state.js';
 import { EtaSlider, maxEta, positionToEta, etaToPosition } from './slider.js';
 import { decodeImageFile, wireUpload } from './upload.js';
 import { loadSamples, toPixels } from './samples.js';
@@ -54,6 +54,7 @@ const lab = new LabController({
 const R = {
   version: '',
   index: { default: null, models: [] },
+  flipEtas: { models: {} }, // www/models/flip-etas.json: each model's median flip η over test images
   input: null, // { source: 'draw'|'upload'|'sample', pixels, label?, upload? }
   message: null, // { render: () => string, kind }
   get attacks() {
@@ -575,7 +576,20 @@ function reportHashProblems(problems, append = false) {
 
 // ---------------------------------------------------------------- start
 
+/** The typical flip η of each model (www/models/flip-etas.json, scripts/flip-medians.mjs), or {} without it. */
+async function loadFlipEtas() {
+  try {
+    const res = await fetch(new URL('./models/flip-etas.json', import.meta.url));
+    const j = res.ok ? await res.json() : null;
+    return j && typeof j.models === 'object' ? j : { models: {} };
+  } catch {
+    return { models: {} };
+  }
+}
+
 async function main() {
+  // A fresh visit (no hash at all) opens on FIRST_VIEW's test image, so the first thing a class sees is a flip.
+  const fresh = location.hash.replace(/^#/, '') === '';
   const { state, problems } = parseHash(location.hash);
   Object.assign(S, state);
   if (S.lang !== null && !LANGS.includes(S.lang)) problems.push({ key: 'lang', value: S.lang });
@@ -595,7 +609,7 @@ async function main() {
   try {
     R.version = await live.call('version');
     $('engine-version').textContent = t('app.engine', { version: R.version });
-    R.index = await loadIndex();
+    [R.index, R.flipEtas] = await Promise.all([loadIndex(), loadFlipEtas()]);
     const wanted = S.model;
     if (wanted && !R.index.models.some((m) => m.id === wanted)) problems.push({ key: 'model', value: wanted });
     reportHashProblems(problems);
@@ -621,7 +635,8 @@ async function main() {
     slider.set(S.eta, S.norm);
     await refreshGallery();
     saveHash(true);
-    if (S.sample !== null) pickSample(S.sample);
+    if (fresh && R.model && R.input === null) await pickSample(FIRST_VIEW.sample);
+    else if (S.sample !== null) pickSample(S.sample);
   } catch (e) {
     sayError(e);
   }

@@ -79,6 +79,19 @@ export function applyControls(list) {
   if (input) input.classList.toggle('control-off', show !== null && !['draw', 'upload', 'sample'].some((c) => show.has(c)));
 }
 
+/**
+ * What a state shows: present mode shows the panels, the verdict, the slider and the flip chart and nothing else
+ * (of the controls, only those the link names, or the slider alone); a classroom link (one naming its
+ * `controls`) hides the teacher's chrome (the toolbar, the lesson links, the teacher panel and the guide) unless
+ * it carries teacher=1.
+ */
+export function applyView(S) {
+  const classroom = S.controls !== null && S.controls !== undefined && !S.teacher;
+  document.body.classList.toggle('classroom', classroom);
+  applyControls(S.controls ?? (S.present ? 'eta' : null));
+  setPresent(S.present);
+}
+
 export function setPresent(on) {
   document.body.classList.toggle('present', !!on);
   const b = $('present-button');
@@ -94,10 +107,44 @@ function baseUrl() {
   return new URL('./', location.href.split('#')[0]).href;
 }
 
-/** The iframe snippet and the web-component snippet for a state. */
-export function snippets(S) {
+/** The width at which the Embed dialog measures the widget: a typical article column. */
+export const EMBED_WIDTH = 700;
+
+/**
+ * The height of embed.html for `hash` at `width` CSS pixels: loaded in an invisible same-origin iframe until the
+ * widget is ready, then its document's height. null when it cannot be measured (the snippet keeps its guess).
+ */
+export async function measureEmbed(hash, width = EMBED_WIDTH) {
+  const f = document.createElement('iframe');
+  f.className = 'embed-measure';
+  f.width = String(width);
+  f.height = '400';
+  f.tabIndex = -1;
+  f.setAttribute('aria-hidden', 'true');
+  f.title = 'measure';
+  f.src = `${baseUrl()}embed.html${hash}`;
+  document.body.append(f);
+  try {
+    for (let i = 0; i < 300; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const doc = f.contentDocument;
+      if (doc?.body?.dataset.ready === 'true') {
+        await new Promise((r) => setTimeout(r, 150)); // the widget's first render after its answer
+        return Math.ceil(doc.documentElement.scrollHeight) + 4;
+      }
+    }
+    return null;
+  } catch {
+    return null;
+  } finally {
+    f.remove();
+  }
+}
+
+/** The iframe snippet and the web-component snippet for a state; `height`: the widget's measured height. */
+export function snippets(S, height = 900) {
   const hash = location.hash || '';
-  const iframe = `<iframe src="${baseUrl()}embed.html${hash}" title="Adversarial Lab" width="100%" height="560" style="border:0" loading="lazy"></iframe>`;
+  const iframe = `<iframe src="${baseUrl()}embed.html${hash}" title="Adversarial Lab" width="100%" height="${height}" frameborder="0" style="border:0;max-width:${EMBED_WIDTH}px" loading="lazy"></iframe>`;
   const attrs = snippetAttributes(S)
     .map(([k, v]) => ` ${k}="${String(v).replace(/"/g, '&quot;')}"`)
     .join('');
@@ -122,13 +169,21 @@ async function copy(text, statusEl) {
 /** Wires everything; `S` is the page state (app.js), `save()` writes it into the hash. */
 export function initClassroom({ S, save, figureState }) {
   tagControls();
-  const bar = h('div', { class: 'classroom-bar', role: 'toolbar' });
-  const present = h('button', { type: 'button', class: 'secondary', id: 'present-button', 'data-testid': 'present-button', 'aria-pressed': 'false', i18n: 'classroom.present' });
-  const teacher = h('button', { type: 'button', class: 'secondary', id: 'teacher-button', 'data-testid': 'teacher-button', 'aria-controls': 'teacher-panel', 'aria-expanded': 'false', i18n: 'classroom.teacher' });
-  const steps = h('button', { type: 'button', class: 'secondary', id: 'steps-button', 'data-testid': 'steps-button', i18n: 'classroom.steps' });
-  const embed = h('button', { type: 'button', class: 'secondary', id: 'embed-button', 'data-testid': 'embed-button', i18n: 'embed.button' });
-  bar.append(present, teacher, steps, embed);
-  document.querySelector('header.top')?.append(bar);
+  // The toolbar is in index.html, so nothing moves when this runs (Lighthouse's layout shift); a page without it
+  // gets one made here.
+  let bar = document.querySelector('.classroom-bar');
+  if (!bar) {
+    bar = h('div', { class: 'classroom-bar', role: 'toolbar' },
+      h('button', { type: 'button', class: 'secondary', id: 'present-button', 'data-testid': 'present-button', 'aria-pressed': 'false', i18n: 'classroom.present' }),
+      h('button', { type: 'button', class: 'secondary', id: 'teacher-button', 'data-testid': 'teacher-button', 'aria-controls': 'teacher-panel', 'aria-expanded': 'false', i18n: 'classroom.teacher' }),
+      h('button', { type: 'button', class: 'secondary', id: 'steps-button', 'data-testid': 'steps-button', i18n: 'classroom.steps' }),
+      h('button', { type: 'button', class: 'secondary', id: 'embed-button', 'data-testid': 'embed-button', i18n: 'embed.button' }));
+    document.querySelector('header.top')?.append(bar);
+  }
+  const present = $('present-button');
+  const teacher = $('teacher-button');
+  const steps = $('steps-button');
+  const embed = $('embed-button');
 
   // Teacher panel: one checkbox per control, the link, a copy button.
   const boxes = CONTROL_NAMES.map((name) =>
@@ -146,6 +201,7 @@ export function initClassroom({ S, save, figureState }) {
     h('div', { class: 'checks' }, ...boxes),
     h('label', { class: 'check' }, presentBox, ' ', h('span', { i18n: 'classroom.presentLink' })),
     h('div', { class: 'row' }, link, copyLink, linkStatus),
+    h('p', { class: 'hint small', i18n: 'classroom.teacherHint' }),
   );
   document.querySelector('.notices')?.after(panel);
 
@@ -155,6 +211,7 @@ export function initClassroom({ S, save, figureState }) {
     q.set('controls', chosen.join(','));
     if (presentBox.checked) q.set('present', '1');
     else q.delete('present');
+    q.delete('teacher');
     return `${location.href.split('#')[0]}#${q.toString().replace(/%2C/g, ',')}`;
   };
   const refreshLink = () => {
@@ -182,7 +239,7 @@ export function initClassroom({ S, save, figureState }) {
 
   present.addEventListener('click', () => {
     S.present = !S.present;
-    setPresent(S.present);
+    applyView(S);
     save();
     if (S.present) document.documentElement.requestFullscreen?.().catch(() => {});
     else if (document.fullscreenElement) document.exitFullscreen?.().catch(() => {});
@@ -193,7 +250,7 @@ export function initClassroom({ S, save, figureState }) {
   const stepTitle = h('h2', { id: 'step-title' });
   const stepText = h('p', {});
   const stepCount = h('p', { class: 'small' });
-  const stepLink = h('a', { class: 'lesson-link' });
+  const stepLink = h('a', { class: 'lesson-link', href: '#lesson=linear' });
   const back = h('button', { type: 'button', class: 'secondary', i18n: 'classroom.prev' });
   const next = h('button', { type: 'button', i18n: 'classroom.next' });
   const close = h('button', { type: 'button', class: 'secondary', i18n: 'classroom.close' });
@@ -265,30 +322,57 @@ export function initClassroom({ S, save, figureState }) {
     { class: 'embed-dialog', 'data-testid': 'embed-dialog', 'aria-labelledby': 'embed-title' },
     h('h2', { id: 'embed-title', i18n: 'embed.title' }),
     h('p', { id: 'embed-iframe-label', i18n: 'embed.iframe' }),
+    h('p', { class: 'hint small', i18n: 'embed.iframeHelp' }),
     iframeBox,
     copyIframe,
     h('p', { id: 'embed-component-label', i18n: 'embed.component' }),
+    h('p', { class: 'hint small', i18n: 'embed.componentHelp' }),
     compBox,
     copyComp,
     h('div', { class: 'row' }, closeEmbed, embedStatus),
   );
   document.body.append(dialog);
-  embed.addEventListener('click', () => {
+  // Each box as tall as its text, so no line is cut.
+  const fit = (box) => {
+    box.style.height = 'auto';
+    box.style.height = `${box.scrollHeight + 4}px`;
+  };
+  let measuring = 0;
+  embed.addEventListener('click', async () => {
     save();
-    const s = snippets(S);
-    iframeBox.value = s.iframe;
-    compBox.value = s.component;
+    const fill = (height) => {
+      const s = snippets(S, height);
+      iframeBox.value = s.iframe;
+      compBox.value = s.component;
+      fit(iframeBox);
+      fit(compBox);
+    };
+    fill(undefined);
+    delete dialog.dataset.measured;
     embedStatus.textContent = '';
     dialog.showModal();
+    fit(iframeBox);
+    fit(compBox);
+    const run = ++measuring;
+    status(embedStatus, 'embed.measuring');
+    const height = await measureEmbed(location.hash || '');
+    if (run !== measuring) return;
+    if (height) fill(height);
+    dialog.dataset.measured = height ? String(height) : 'failed';
+    embedStatus.textContent = '';
   });
   copyIframe.addEventListener('click', () => copy(iframeBox.value, embedStatus));
   copyComp.addEventListener('click', () => copy(compBox.value, embedStatus));
   closeEmbed.addEventListener('click', () => dialog.close());
 
   // Figure export, next to Copy link / Download.
-  const pngButton = h('button', { type: 'button', class: 'secondary', id: 'figure-png', 'data-testid': 'figure-png', i18n: 'figure.png' });
-  const svgButton = h('button', { type: 'button', class: 'secondary', id: 'figure-svg', 'data-testid': 'figure-svg', i18n: 'figure.svg' });
-  document.querySelector('.actions')?.append(pngButton, svgButton);
+  let pngButton = $('figure-png');
+  let svgButton = $('figure-svg');
+  if (!pngButton) {
+    pngButton = h('button', { type: 'button', class: 'secondary', id: 'figure-png', 'data-testid': 'figure-png', i18n: 'figure.png' });
+    svgButton = h('button', { type: 'button', class: 'secondary', id: 'figure-svg', 'data-testid': 'figure-svg', i18n: 'figure.svg' });
+    document.querySelector('.actions')?.append(pngButton, svgButton);
+  }
   pngButton.addEventListener('click', async () => {
     save();
     const card = document.querySelector('.panels-card');
@@ -305,15 +389,14 @@ export function initClassroom({ S, save, figureState }) {
   applyTranslations(guide);
   applyTranslations(dialog);
   applyTranslations(document.querySelector('.actions') || bar);
-  applyControls(S.controls);
-  setPresent(S.present);
+  applyView(S);
 
   // A link typed or pasted by hand: app.js applies the rest of the state.
   window.addEventListener('hashchange', () => {
     const { state } = parseHash(location.hash);
     S.controls = state.controls;
     S.present = state.present;
-    applyControls(S.controls);
-    setPresent(S.present);
+    S.teacher = state.teacher;
+    applyView(S);
   });
 }

@@ -67,9 +67,23 @@ export const STATE = Object.freeze([
   { key: 'invert', type: 'enum', values: ['auto', 'yes', 'no'], default: 'auto', label: 'input.invert' },
   { key: 'controls', type: 'list', default: null, label: 'classroom.title', attr: true, setup: true },
   { key: 'present', type: 'flag', default: false, label: 'classroom.present' },
+  // A classroom link (one with `controls`) hides the teacher's chrome (toolbar, lesson links, teacher panel);
+  // teacher=1 brings it back on the teacher's own machine.
+  { key: 'teacher', type: 'flag', default: false, label: 'classroom.teacherLink' },
   { key: 'theme', type: 'enum', values: ['light', 'dark'], default: null, label: 'state.theme', attr: true, setup: true, lenient: true },
 ]);
 const ROW = Object.fromEntries(STATE.map((r) => [r.key, r]));
+
+/**
+ * What a fresh visit (index.html with an empty hash) shows, so that the first view proves the tagline's claim:
+ * MNIST test image 8 (a 5) on the default model, mnist-cnn, flips to 6 under FGSM at η = 0.062 (`advlab attack
+ * --model www/models/mnist-cnn.safetensors --sample 8 --attack fgsm --eta 0.1 --json`), so at the default η = 0.1
+ * (L∞: no pixel moves by more than a tenth of its range) the adversarial image still plainly reads as a 5 while
+ * the model says 6. The CNN, not the MLP or the linear model (whose images flip at η ≈ 0.05 and 0.015), because
+ * it is the best model (99.3 %) and the claim is strongest against it; the page states beside the flip point how
+ * typical that is (www/models/flip-etas.json: half of the CNN's test images flip below η ≈ 0.2).
+ */
+export const FIRST_VIEW = Object.freeze({ sample: 8 });
 
 /** The default of every key (model null: index.json's default; lang null: the browser's; sample null: no test image). */
 export const DEFAULTS = Object.freeze(Object.fromEntries(STATE.map((r) => [r.key, r.default])));

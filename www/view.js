@@ -125,6 +125,16 @@ export function flip({ R, S, names, maxEta, isDirection }, slider, mode) {
     note.textContent = ' ' + t('flip.fgsmNote');
     el.append(note);
   }
+  // How typical this image is: the model's median flip η over test images (L∞ FGSM, www/models/flip-etas.json).
+  const typical = R.flipEtas?.models?.[R.model?.id]?.median;
+  const tEl = $('flip-typical');
+  if (tEl) {
+    // Its line is reserved in the layout (styles.css), so the text arriving moves nothing.
+    const shown = !!el.dataset.eta && S.norm === 'linf' && S.target < 0 && typeof typical === 'number';
+    if (shown) tEl.dataset.median = String(typical);
+    else delete tEl.dataset.median;
+    tEl.textContent = shown ? t('flip.typical', { median: formatEta(typical), n: formatInt(R.flipEtas.models[R.model.id].counted ?? R.flipEtas.n ?? 0) }) : '';
+  }
   slider?.setFlip(R.dir && !R.dir.error ? R.dir.flipEta ?? null : null);
 }
 
