@@ -293,6 +293,8 @@ cmd_bench() {
   node scripts/bench-widget.mjs
   node scripts/bench-curves.mjs
   node scripts/bench-peers.mjs  # issue 9: ours vs TensorFlow.js (wasm SIMD, cpu) on the same weights
+  say "Lighthouse 12 (desktop and mobile; issue 16)"
+  CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}" node scripts/lighthouse.mjs
 }
 
 # Fuzzing (fuzz/, its own crate): libFuzzer via cargo-fuzz (installed into .tools/ if missing).
