@@ -235,19 +235,26 @@ test('nothing moves after the first paint: layout shift ≤ 0.05 on / and /embed
   }
 });
 
-test('screenshots: the first view and present mode at three sizes, in en and nl', async () => {
+test('screenshots: every view this issue touched, at three sizes, in en and nl', async () => {
+  const views = [
+    ['lab', 'index.html', (l) => (l === 'nl' ? 'sample=8&lang=nl' : '')],
+    ['present', 'index.html', (l) => `sample=8&present=1&lang=${l}`],
+    ['classroom', 'index.html', (l) => `sample=8&controls=eta,attack&lang=${l}`],
+    ['embed', 'embed.html', (l) => `model=mnist-cnn&sample=8&lang=${l}`],
+    ['embed-dark', 'embed.html', (l) => `model=mnist-cnn&sample=8&theme=dark&lang=${l}`],
+  ];
   for (const lang of ['en', 'nl']) {
     for (const [w, h] of SIZES) {
-      const page = await openPage(env, { hash: lang === 'nl' ? 'sample=8&lang=nl' : '', viewport: { width: w, height: h } });
-      await waitAnalysed(page);
-      await page.waitForSelector('#curve path.adversarial');
-      await page.screenshot({ path: path.join(SHOTS, `first5-lab-${w}x${h}-${lang}.png`) });
-      await page.context().close();
-      const pres = await openPage(env, { hash: `sample=8&present=1${lang === 'nl' ? '&lang=nl' : ''}`, viewport: { width: w, height: h } });
-      await waitAnalysed(pres);
-      await pres.waitForSelector('#curve path.adversarial');
-      await pres.screenshot({ path: path.join(SHOTS, `first5-present-${w}x${h}-${lang}.png`) });
-      await pres.context().close();
+      for (const [name, p, hash] of views) {
+        const page = await openPage(env, { path: p, hash: hash(lang), viewport: { width: w, height: h } });
+        if (p === 'index.html') {
+          await waitAnalysed(page);
+          await page.waitForSelector('#curve path.adversarial');
+        } else await page.locator('#lab [data-testid="adv-prediction"][data-class]').waitFor({ timeout: 30000 });
+        await page.waitForTimeout(150);
+        await page.screenshot({ path: path.join(SHOTS, `first5-${name}-${w}x${h}-${lang}.png`) });
+        await page.context().close();
+      }
     }
   }
 });
