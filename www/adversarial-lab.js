@@ -112,7 +112,6 @@ export class AdversarialLab extends HTMLElement {
     const tpl = document.createElement('template');
     tpl.innerHTML = TEMPLATE;
     root.append(link, tpl.content.cloneNode(true));
-    this.unveiled = false;
     this.$ = (sel) => root.querySelector(sel);
     this.lab = null; // the LabController (lab/controller.js) this widget renders, made at start
     this.pixels = null;
@@ -173,20 +172,13 @@ export class AdversarialLab extends HTMLElement {
     return readAttribute(this, 'attack');
   }
 
-  /** Shows the widget (hidden from its first connection until its first answer, see connectedCallback). */
-  unveil() {
-    clearTimeout(this.unveilTimer);
-    this.unveiled = true;
-    this.style.removeProperty('visibility');
-  }
-
   connectedCallback() {
     // Unseen until its first answer (or 4 s), so that neither its unstyled first frame nor its menus and bars
     // filling in move anything the reader sees (Lighthouse's layout shift); it keeps its place meanwhile. (Not in
     // the constructor: an element made by createElement must not gain attributes there.)
-    if (!this.unveiled && !this.unveilTimer) {
+    if (!this.ready) {
       this.style.visibility = 'hidden';
-      this.unveilTimer = setTimeout(() => this.unveil(), 4000);
+      setTimeout(() => this.style.removeProperty('visibility'), 4000);
     }
     this.applyLook();
     this.applyControls();
@@ -290,7 +282,7 @@ export class AdversarialLab extends HTMLElement {
     this.$('.next').addEventListener('click', () => this.step(1));
     this.$('.random').addEventListener('click', () => this.step(0));
     blank(this.$('.orig'));
-    blank(this.$('.noise'), 28, this.getAttribute('theme') === 'dark' ? '#262a30' : '#fff');
+    blank(this.$('.noise'), 28, '#fff');
     blank(this.$('.adv'));
     try {
       await Promise.all([loadTable('en'), loadTable(this.uiLang)]);
@@ -315,7 +307,7 @@ export class AdversarialLab extends HTMLElement {
     }
     this.ready = true;
     this.dataset.ready = 'true';
-    requestAnimationFrame(() => this.unveil());
+    requestAnimationFrame(() => this.style.removeProperty('visibility'));
   }
 
   /** The slider at η, its text in this widget's language. */
@@ -498,7 +490,7 @@ export class AdversarialLab extends HTMLElement {
     verdict(this.$('.adv-pred'), this.adv?.prediction, this.clean?.class);
     if (this.adv) {
       paintGray(this.$('.adv'), this.adv.adversarial);
-      const s = paintPerturbation(this.$('.noise'), this.adv.perturbation, 28, this.getAttribute('theme') === 'dark' ? 'dark' : 'light');
+      const s = paintPerturbation(this.$('.noise'), this.adv.perturbation);
       this.$('.scale').textContent =
         s.peak > 0 ? t('noise.scale', { factor: formatEta(s.amplification), min: formatEta(s.min), max: formatEta(s.max) }) : t('noise.zero');
     }

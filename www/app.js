@@ -576,16 +576,11 @@ function reportHashProblems(problems, append = false) {
 
 // ---------------------------------------------------------------- start
 
-/** The typical flip η of each model (www/models/flip-etas.json, scripts/flip-medians.mjs), or {} without it. */
-async function loadFlipEtas() {
-  try {
-    const res = await fetch(new URL('./models/flip-etas.json', import.meta.url));
-    const j = res.ok ? await res.json() : null;
-    return j && typeof j.models === 'object' ? j : { models: {} };
-  } catch {
-    return { models: {} };
-  }
-}
+/** The typical flip η of each model (www/models/flip-etas.json, scripts/flip-medians.mjs), or none without it. */
+const loadFlipEtas = () =>
+  fetch(new URL('./models/flip-etas.json', import.meta.url))
+    .then((r) => r.json())
+    .catch(() => ({ models: {} }));
 
 async function main() {
   // A fresh visit (no hash at all) opens on FIRST_VIEW's test image, so the first thing a class sees is a flip.
@@ -635,14 +630,29 @@ async function main() {
     slider.set(S.eta, S.norm);
     await refreshGallery();
     saveHash(true);
-    if (fresh && R.model && R.input === null) await pickSample(FIRST_VIEW.sample);
-    else if (S.sample !== null) pickSample(S.sample);
+    if (S.sample !== null) pickSample(S.sample);
   } catch (e) {
     sayError(e);
   }
   view.message($('message'), R.message);
   document.body.dataset.ready = 'true';
   registerOffline();
+  if (fresh) firstView();
+}
+
+/**
+ * A fresh visit's first view (state.js FIRST_VIEW): its test image, 300 ms after the page is ready, unless the
+ * visitor has already started (a touch, a key, a drop or paste, a file, a new hash) or an image is there.
+ */
+function firstView() {
+  const events = ['pointerdown', 'keydown', 'drop', 'paste', 'change', 'hashchange'];
+  let started = false;
+  const start = () => (started = true);
+  for (const e of events) addEventListener(e, start, true);
+  setTimeout(() => {
+    for (const e of events) removeEventListener(e, start, true);
+    if (!started && R.model && R.input === null) pickSample(FIRST_VIEW.sample);
+  }, 300);
 }
 
 // For the end-to-end tests and curious readers of the console.

@@ -117,28 +117,22 @@ export const EMBED_WIDTH = 700;
 export async function measureEmbed(hash, width = EMBED_WIDTH) {
   const f = document.createElement('iframe');
   f.className = 'embed-measure';
-  f.width = String(width);
-  f.height = '400';
+  f.width = width;
   f.tabIndex = -1;
-  f.setAttribute('aria-hidden', 'true');
-  f.title = 'measure';
+  f.ariaHidden = 'true';
   f.src = `${baseUrl()}embed.html${hash}`;
   document.body.append(f);
-  try {
-    for (let i = 0; i < 300; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      const doc = f.contentDocument;
-      if (doc?.body?.dataset.ready === 'true') {
-        await new Promise((r) => setTimeout(r, 150)); // the widget's first render after its answer
-        return Math.ceil(doc.documentElement.scrollHeight) + 4;
-      }
+  const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+  let h = null;
+  for (let i = 0; i < 300 && h === null; i++) {
+    await wait(100);
+    if (f.contentDocument?.body?.dataset.ready === 'true') {
+      await wait(150); // the widget's first render after its answer
+      h = Math.ceil(f.contentDocument.documentElement.scrollHeight) + 4;
     }
-    return null;
-  } catch {
-    return null;
-  } finally {
-    f.remove();
   }
+  f.remove();
+  return h;
 }
 
 /** The iframe snippet and the web-component snippet for a state; `height`: the widget's measured height. */
@@ -169,17 +163,8 @@ async function copy(text, statusEl) {
 /** Wires everything; `S` is the page state (app.js), `save()` writes it into the hash. */
 export function initClassroom({ S, save, figureState }) {
   tagControls();
-  // The toolbar is in index.html, so nothing moves when this runs (Lighthouse's layout shift); a page without it
-  // gets one made here.
-  let bar = document.querySelector('.classroom-bar');
-  if (!bar) {
-    bar = h('div', { class: 'classroom-bar', role: 'toolbar' },
-      h('button', { type: 'button', class: 'secondary', id: 'present-button', 'data-testid': 'present-button', 'aria-pressed': 'false', i18n: 'classroom.present' }),
-      h('button', { type: 'button', class: 'secondary', id: 'teacher-button', 'data-testid': 'teacher-button', 'aria-controls': 'teacher-panel', 'aria-expanded': 'false', i18n: 'classroom.teacher' }),
-      h('button', { type: 'button', class: 'secondary', id: 'steps-button', 'data-testid': 'steps-button', i18n: 'classroom.steps' }),
-      h('button', { type: 'button', class: 'secondary', id: 'embed-button', 'data-testid': 'embed-button', i18n: 'embed.button' }));
-    document.querySelector('header.top')?.append(bar);
-  }
+  // The toolbar is in index.html, so nothing moves when this runs (Lighthouse's layout shift).
+  const bar = document.querySelector('.classroom-bar');
   const present = $('present-button');
   const teacher = $('teacher-button');
   const steps = $('steps-button');
@@ -366,13 +351,8 @@ export function initClassroom({ S, save, figureState }) {
   closeEmbed.addEventListener('click', () => dialog.close());
 
   // Figure export, next to Copy link / Download.
-  let pngButton = $('figure-png');
-  let svgButton = $('figure-svg');
-  if (!pngButton) {
-    pngButton = h('button', { type: 'button', class: 'secondary', id: 'figure-png', 'data-testid': 'figure-png', i18n: 'figure.png' });
-    svgButton = h('button', { type: 'button', class: 'secondary', id: 'figure-svg', 'data-testid': 'figure-svg', i18n: 'figure.svg' });
-    document.querySelector('.actions')?.append(pngButton, svgButton);
-  }
+  const pngButton = $('figure-png'); // in index.html, as the toolbar
+  const svgButton = $('figure-svg');
   pngButton.addEventListener('click', async () => {
     save();
     const card = document.querySelector('.panels-card');

@@ -4,25 +4,19 @@ const NEG = [0, 114, 178]; // #0072B2
 const ZERO = [255, 255, 255];
 const POS = [213, 94, 0]; // #D55E00
 
-// The dark theme's map: Okabe–Ito sky blue ← the widget's dark grey → a light vermillion, so that a perturbation
-// panel on a dark page is not a glaring white square (0 is the background colour, as white is on a light page).
-const DARK = { neg: [86, 180, 233], zero: [38, 42, 48], pos: [240, 140, 70] };
-const LIGHT = { neg: NEG, zero: ZERO, pos: POS };
-
-/** v in [-1, 1] → [r, g, b]; `theme` "dark" uses the dark map. */
-export function divergingColor(v, theme = 'light') {
-  const m = theme === 'dark' ? DARK : LIGHT;
+/** v in [-1, 1] → [r, g, b]. */
+export function divergingColor(v) {
   const a = Math.max(-1, Math.min(1, v));
-  const end = a < 0 ? m.neg : m.pos;
+  const end = a < 0 ? NEG : POS;
   const f = Math.abs(a);
-  return [0, 1, 2].map((i) => Math.round(m.zero[i] + (end[i] - m.zero[i]) * f));
+  return [0, 1, 2].map((i) => Math.round(ZERO[i] + (end[i] - ZERO[i]) * f));
 }
 
 /**
  * Paints a perturbation δ (28×28, values in [-1, 1]) amplified so that its largest |δ| reaches full colour.
  * Returns { amplification, min, max } for the caption: the true range before amplification.
  */
-export function paintPerturbation(canvas, delta, size = 28, theme = 'light') {
+export function paintPerturbation(canvas, delta, size = 28) {
   let min = 0;
   let max = 0;
   for (const v of delta) {
@@ -34,7 +28,7 @@ export function paintPerturbation(canvas, delta, size = 28, theme = 'light') {
   const ctx = canvas.getContext('2d');
   const img = ctx.createImageData(size, size);
   for (let i = 0; i < size * size; i++) {
-    const [r, g, b] = divergingColor((delta[i] ?? 0) * amplification, theme);
+    const [r, g, b] = divergingColor((delta[i] ?? 0) * amplification);
     img.data[4 * i] = r;
     img.data[4 * i + 1] = g;
     img.data[4 * i + 2] = b;

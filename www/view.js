@@ -126,15 +126,11 @@ export function flip({ R, S, names, maxEta, isDirection }, slider, mode) {
     el.append(note);
   }
   // How typical this image is: the model's median flip η over test images (L∞ FGSM, www/models/flip-etas.json).
-  const typical = R.flipEtas?.models?.[R.model?.id]?.median;
-  const tEl = $('flip-typical');
-  if (tEl) {
-    // Its line is reserved in the layout (styles.css), so the text arriving moves nothing.
-    const shown = !!el.dataset.eta && S.norm === 'linf' && S.target < 0 && typeof typical === 'number';
-    if (shown) tEl.dataset.median = String(typical);
-    else delete tEl.dataset.median;
-    tEl.textContent = shown ? t('flip.typical', { median: formatEta(typical), n: formatInt(R.flipEtas.models[R.model.id].counted ?? R.flipEtas.n ?? 0) }) : '';
-  }
+  const typical = R.flipEtas?.models?.[R.model?.id];
+  const shown = !!el.dataset.eta && S.norm === 'linf' && S.target < 0 && typeof typical?.median === 'number';
+  const tEl = $('flip-typical'); // its line is reserved in the layout (styles.css): the text arriving moves nothing
+  tEl.dataset.median = shown ? typical.median : '';
+  tEl.textContent = shown ? t('flip.typical', { median: formatEta(typical.median), n: formatInt(typical.counted) }) : '';
   slider?.setFlip(R.dir && !R.dir.error ? R.dir.flipEta ?? null : null);
 }
 

@@ -200,14 +200,22 @@ test('dark embed: "Open the full lab" ≥ 4.5:1 and the perturbation panel is no
   const [l1, l2] = [lum(rgb(fg)), lum(rgb(bg))].sort((a, b) => b - a);
   const ratio = (l1 + 0.05) / (l2 + 0.05);
   assert.ok(ratio >= 4.5, `contrast ${ratio.toFixed(2)}:1 (${fg} on ${bg})`);
-  // The perturbation's mean brightness: dark grey where δ = 0, not white.
-  const mean = await page.evaluate(() => {
-    const c = document.getElementById('lab').shadowRoot.querySelector('[data-testid="noise-canvas"]');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  // The perturbation panel's mean brightness as the reader sees it (a screenshot of it): dark where δ = 0.
+  const shot = await page.locator('#lab [data-testid="noise-canvas"]').screenshot();
+  const mean = await page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = 'data:image/png;base64,' + b64;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
     let s = 0;
     for (let i = 0; i < d.length; i += 4) s += (d[i] + d[i + 1] + d[i + 2]) / 3;
     return s / (d.length / 4);
-  });
+  }, shot.toString('base64'));
   assert.ok(mean < 150, `perturbation panel mean brightness ${mean.toFixed(0)} of 255`);
   await page.screenshot({ path: path.join(SHOTS, 'first5-embed-dark-1280x900.png') });
   await page.context().close();
