@@ -31,7 +31,12 @@ export function fillTargetSelect(select, names, current) {
 /**
  * runAttack's parameters: what the user chose and nothing else, as JSON. The engine fills in the rest for the
  * model's input shape (steps, the L2 step rule, budgets), exactly as `advlab attack --eta E --norm N --seed S`.
+ * `info` is the attack's catalog entry: an attack with a `fixed_eta` (one-pixel) does not take the slider's η,
+ * and `budget` ({pixels: 3}) sets its budget knob (catalog `budget.param`) when the user chose one.
  */
-export function attackParams({ eta, norm, seed }) {
-  return JSON.stringify({ eta, norm, seed });
+export function attackParams({ eta, norm, seed, info = null, budget = null }) {
+  const p = info?.fixed_eta !== undefined && info?.fixed_eta !== null ? { norm, seed } : { eta, norm, seed };
+  const knob = info?.budget?.param;
+  if (knob && budget && Number.isInteger(budget[knob])) p[knob] = budget[knob];
+  return JSON.stringify(p);
 }

@@ -53,6 +53,24 @@ export function t(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
 }
 
+const pluralRules = new Map();
+
+/**
+ * A counted string through Intl.PluralRules: tp('noise.l0', n, vars) uses `noise.l0.one` / `noise.l0.other` (any
+ * CLDR category the table has, else `.other`, else the plain key), with {n} = the formatted count in vars.
+ */
+export function tp(key, count, vars = {}) {
+  let rules = pluralRules.get(current);
+  if (!rules) {
+    rules = new Intl.PluralRules(current);
+    pluralRules.set(current, rules);
+  }
+  const form = rules.select(count);
+  const table = tables[current] || {};
+  const k = [`${key}.${form}`, `${key}.other`].find((c) => c in table || c in (tables.en || {})) ?? key;
+  return t(k, { n: formatInt(count), ...vars });
+}
+
 export function has(key) {
   return key in (tables[current] || {});
 }
@@ -113,6 +131,8 @@ export function translateError(err) {
   if (err?.i18nKey) return t(err.i18nKey, err.vars || {});
   const msg = String(err?.message ?? err);
   const m = /^(error\.[a-z_]+):\s*(.*)$/s.exec(msg);
+  // A cancellation's detail is the worker's internal name ("curves-0"): nothing a reader should see.
+  if (m && m[1] === 'error.cancelled') return t(m[1]);
   if (m && (tables[current]?.[m[1]] || tables.en?.[m[1]])) return m[2] ? `${t(m[1])} (${m[2]})` : t(m[1]);
   return `${t('error.internal')} (${msg})`;
 }
