@@ -207,3 +207,39 @@ test('an η above the slider\'s end says so (not "not a usable number"), and the
   await page.waitForFunction(() => !(document.querySelector('[data-testid="message"]')?.textContent || '').includes('maximum'), null, { timeout: 10000 });
   assert.deepEqual(page.errors, []);
 });
+
+test('a line plot\'s legend swatches carry their series\' dash, not only the colour', async () => {
+  const page = await openPage(env);
+  const out = await page.evaluate(async () => {
+    const { linePlot } = await import('./www/chart.js');
+    const pts = (k) => [0, 0.1, 0.2].map((x) => ({ x, y: 1 - k * x }));
+    const fig = linePlot({ title: 'lessons.curves.plotTitle', xLabel: 'lessons.curves.eta', yLabel: 'lessons.curves.accuracy', file: 'x', series: [0, 1, 2].map((k) => ({ name: `s${k}`, points: pts(k + 1) })) });
+    document.body.append(fig);
+    const lines = [...fig.querySelectorAll('.plot-svg polyline')].map((p) => p.getAttribute('stroke-dasharray') || '');
+    const swatches = [...fig.querySelectorAll('.plot-legend .swatch line')].map((l) => l.getAttribute('stroke-dasharray') || '');
+    const box = fig.querySelector('.plot-legend .swatch').getBoundingClientRect();
+    return { lines, swatches, ns: fig.querySelector('.plot-legend .swatch').namespaceURI, w: box.width, h: box.height };
+  });
+  assert.deepEqual(out.swatches, out.lines);
+  assert.deepEqual(out.lines, ['', '6 3', '2 3']);
+  assert.equal(out.ns, 'http://www.w3.org/2000/svg');
+  assert.ok(out.w > 0 && out.h > 0);
+});
+
+test('each inline lesson opens with a three-sentence plain takeaway (en, nl); the maths sits in a fold below it', async () => {
+  const nl = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/i18n/nl.json'), 'utf8'));
+  for (const name of ['linear', 'blackbox', 'onepixel', 'curves']) {
+    for (const [table, lang] of [[en, 'en'], [nl, 'nl']]) {
+      const text = table[`lessons.${name}.takeaway`];
+      assert.equal(text.split(/[.!?](\s|$)/).filter((s) => s.trim()).length, 3, `${lang} ${name}: ${text}`);
+      assert.doesNotMatch(text, /[=∇‖Σ·]|et al\.|advlab/, `${lang} ${name}: plain words`);
+    }
+  }
+  const page = await openPage(env, { hash: 'lesson=blackbox&lang=nl' });
+  await page.waitForSelector('#lesson-blackbox[data-ready="true"]');
+  const order = await page.$$eval('#lesson-blackbox > *', (els) => els.map((e) => e.className || e.tagName));
+  assert.ok(order.indexOf('lesson-takeaway') < order.indexOf('lesson-maths'), order.join(','));
+  assert.equal((await page.textContent('[data-testid="takeaway-blackbox"]')).trim(), nl['lessons.blackbox.takeaway']);
+  assert.equal(await page.locator('#lesson-blackbox details.lesson-maths summary').textContent(), nl['lessons.maths']);
+  assert.equal(await page.locator('#lesson-blackbox details.lesson-maths .lesson-text').count(), 1);
+});
