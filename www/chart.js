@@ -237,7 +237,7 @@ export function renderPlot(fig, spec) {
   const legend = el('ul', { class: 'plot-legend' });
   spec.series.forEach((s, i) => {
     // The swatch is a short stretch of the series' own line: its colour and its dash, so colour is not the cue.
-    const sw = svgEl('svg', { class: 'swatch', viewBox: '0 0 24 8', preserveAspectRatio: 'none', 'aria-hidden': 'true', 'data-dash': seriesDash(i) || 'solid' });
+    const sw = svgEl('svg', { class: 'swatch', viewBox: '0 0 24 8', preserveAspectRatio: 'none', 'aria-hidden': 'true' });
     sw.append(svgEl('line', { x1: 0, y1: 4, x2: 24, y2: 4, stroke: s.color || OKABE_ITO[i % OKABE_ITO.length], 'stroke-width': 2.5, 'stroke-dasharray': seriesDash(i) || undefined }));
     legend.append(el('li', {}, sw, el('span', { raw: s.name })));
   });

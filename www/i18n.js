@@ -131,8 +131,6 @@ export function translateError(err) {
   if (err?.i18nKey) return t(err.i18nKey, err.vars || {});
   const msg = String(err?.message ?? err);
   const m = /^(error\.[a-z_]+):\s*(.*)$/s.exec(msg);
-  // A cancellation's detail is the worker's internal name ("curves-0"): nothing a reader should see.
-  if (m && m[1] === 'error.cancelled') return t(m[1]);
   if (m && (tables[current]?.[m[1]] || tables.en?.[m[1]])) return m[2] ? `${t(m[1])} (${m[2]})` : t(m[1]);
   return `${t('error.internal')} (${msg})`;
 }

@@ -74,12 +74,6 @@ export function keepOffline(url) {
     .catch(() => {});
 }
 
-/** A failed fetch: `missing` with the file's name, or, with the browser offline, `offline_needed` (say so plainly). */
-function fetchFailed(missing, name) {
-  const offline = globalThis.navigator && navigator.onLine === false;
-  return new Error(`error.${offline ? 'offline_needed' : missing}: ${name}`);
-}
-
 /** A JSON file under www/ ("models/robustness.json", "lessons/data.json"), fetched and kept offline like the bytes. */
 export async function fetchJson(path, missing = 'model_missing') {
   const bytes = await fetchBytes(path, missing);
@@ -104,7 +98,8 @@ export async function fetchBytes(path, missing = 'model_missing') {
         return bytes;
       },
       () => {
-        throw fetchFailed(missing, name);
+        // Offline, say plainly that this file needs a connection once.
+        throw new Error(`error.${navigator.onLine === false ? 'offline_needed' : missing}: ${name}`);
       },
     );
     p.catch(() => bytesCache.delete(path));

@@ -19,7 +19,7 @@
 //!   cross the ball and back; a fixed L∞-sized 0.01 could not cross a ball of radius 2 in 40 steps);
 //! * the attack's budget knob (see [`super::BudgetInfo`]) within its bounds; an attack that refuses the input
 //!   size is an error;
-//! * `"protocol"` (not a field: a named rule set, removed before the fields are read): `"defences"` is the
+//! * `"protocol"` (a named rule set, applied and then cleared; never in the JSON written back): `"defences"` is the
 //!   robustness protocol of `scripts/eval-defences.sh` and the defences lesson: PGD-40 under L∞ with the step
 //!   `α = max(0.0025, η/15)` rounded to 4 decimals ([`defences_step`]), unless `steps`/`step_size` are given.
 //!   Any other name is an [`Error::InvalidParameter`].
@@ -84,6 +84,10 @@ pub struct AttackParams {
     /// SimBA: the search basis (default `auto`: pixels up to [`super::simba::DCT_MIN_INPUTS`] inputs, the
     /// low-frequency DCT basis of Guo et al. 2019 above).
     pub basis: SimbaBasis,
+    /// A named rule set applied by [`AttackParams::resolve`] (see the module docs: only `"defences"`), then cleared;
+    /// never written by [`AttackParams::to_json`].
+    #[serde(skip_serializing)]
+    pub protocol: Option<String>,
 }
 
 /// The directions SimBA tries (see [`super::simba`]).
@@ -125,6 +129,7 @@ impl Default for AttackParams {
             mutation: 0.5,
             top_k: 10,
             basis: SimbaBasis::Auto,
+            protocol: None,
         }
     }
 }
@@ -144,7 +149,8 @@ pub const DEFENCES_STEPS: usize = 40;
 /// ball `40/15 ≈ 2.7` times; the floor keeps tiny radii from taking steps too small to leave the start.
 pub fn defences_step(eta: f32) -> f32 {
     let a = (f64::from(eta) / 15.0).max(0.0025);
-    ((a * 1e4).round() / 1e4) as f32
+    // floor(x + ½) is rounding for x ≥ 0, and a wasm instruction (no libm `round` in the module).
+    ((a * 1e4 + 0.5).floor() / 1e4) as f32
 }
 
 fn check_count(name: &str, v: usize, lo: usize, hi: usize) -> Result<()> {
@@ -260,20 +266,13 @@ impl AttackParams {
             serde_json::Value::Object(o) => o,
             _ => return Err(Error::param("params", "must be a JSON object such as {\"eta\": 0.1}")),
         };
-        let mut fields = obj.clone();
-        let protocol = match fields.remove("protocol") {
-            None => None,
-            Some(serde_json::Value::String(name)) if name == "defences" => Some(name),
-            Some(other) => {
-                return Err(Error::param(
-                    "protocol",
-                    format!("the only protocol is \"defences\", got {other}"),
-                ))
-            }
-        };
-        let obj = &fields;
         let mut p: AttackParams = serde_json::from_value(serde_json::Value::Object(obj.clone()))
             .map_err(|e| Error::param("params", e.to_string()))?;
+        let protocol = match p.protocol.take().as_deref() {
+            None => false,
+            Some("defences") => true,
+            Some(_) => return Err(Error::param("protocol", "the only protocol is \"defences\"")),
+        };
         let norms = a.supported_norms();
         if !obj.contains_key("norm") {
             p.norm = norms[0];
@@ -286,7 +285,7 @@ impl AttackParams {
         if !obj.contains_key("eta") {
             p.eta = fixed_eta_of(attack).unwrap_or_else(|| default_eta(p.norm, input_shape));
         }
-        if protocol.is_some() && p.norm == Norm::Linf && !obj.contains_key("step_size") && p.eta.is_finite() {
+        if protocol && p.norm == Norm::Linf && !obj.contains_key("step_size") && p.eta.is_finite() {
             if !obj.contains_key("steps") {
                 p.steps = DEFENCES_STEPS;
             }

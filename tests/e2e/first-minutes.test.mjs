@@ -105,7 +105,13 @@ test('the curves lesson: a cancelled computation says "Cancelled." without the w
   const page = await openPage(env);
   const text = await page.evaluate(async () => {
     const { translateError } = await import('./www/i18n.js');
-    return translateError(new Error('error.cancelled: curves-0'));
+    const { Engine } = await import('./www/engine.js');
+    const e = new Engine('curves-0');
+    await e.call('version', []);
+    const p = e.call('version', []).then(() => 'answered', (err) => translateError(err));
+    await new Promise((r) => setTimeout(r, 0));
+    e.cancel();
+    return p;
   });
   assert.equal(text, 'Cancelled.');
 });

@@ -262,17 +262,8 @@ export class LabController extends EventTarget {
   /** The input itself as an "adversarial" view: no change, the clean prediction (what a cancelled first run shows). */
   unattacked(eta) {
     if (!this.pixels || !this.clean) return null;
-    return {
-      adversarial: Float32Array.from(this.pixels),
-      perturbation: new Float32Array(this.pixels.length),
-      prediction: this.clean,
-      linf: 0,
-      l2: 0,
-      l0: 0,
-      flipped: false,
-      eta,
-      unattacked: true,
-    };
+    const n = this.pixels.length;
+    return { adversarial: Float32Array.from(this.pixels), perturbation: new Float32Array(n), prediction: this.clean, linf: 0, l2: 0, l0: 0, eta };
   }
 
   /** Stops the running job at once (its engine is terminated and restarted; models are re-sent). */
