@@ -31,8 +31,10 @@ async function put(cache, url) {
   try {
     const res = await fetch(url, { cache: 'reload' });
     if (res.ok) await cache.put(url, res);
+    return res.ok;
   } catch {
     // Offline during install, or the file does not exist: skip it.
+    return false;
   }
 }
 
@@ -49,7 +51,9 @@ async function shell() {
 async function precache() {
   const cache = await caches.open(CACHE);
   const files = [...(await shell()), WASM()];
-  await Promise.all(files.map((p) => put(cache, here(p))));
+  const ok = await Promise.all(files.map((p) => put(cache, here(p))));
+  // A file that failed while dozens were in flight gets one more try, alone (a missing one fails again: skipped).
+  for (const [i, p] of files.entries()) if (!ok[i]) await put(cache, here(p));
   // The page's default model, whatever index.json names.
   try {
     const idx = await (await cache.match(here('www/models/index.json'))).clone().json();

@@ -21,7 +21,9 @@ NC=${NC:-500}
 R=target/defences
 mkdir -p "$R"
 t0=$(date +%s)
-pgd() { echo "{\"steps\":40,\"step_size\":$(node -e "console.log(Math.max(0.0025, $1 / 15).toFixed(4))")}"; }
+# PGD-40 with the step max(0.0025, η/15): the engine's named protocol (AttackParams::resolve, "defences"), the
+# same rule the defences lesson runs in the browser.
+pgd() { echo '{"protocol":"defences"}'; }
 ev() { # model attack eta n file [params]
   local p=${6:-'{}'}
   [ -s "$5" ] && [ -z "${FORCE:-}" ] && return 0

@@ -1,6 +1,8 @@
 // A tiny static server for the page: correct MIME types (application/wasm), the page's Content-Security-Policy as
-// a header, loopback only. Used by `./build.sh serve` and by the end-to-end tests (import { startServer }).
+// a header, loopback only, and compression (br, else gzip) of text, JSON, wasm and model files for clients that
+// accept it. Used by `./build.sh serve` and by the end-to-end tests (import { startServer }).
 import http from 'node:http';
+import zlib from 'node:zlib';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +35,39 @@ export const CSP = [
   "form-action 'none'",
 ].join('; ');
 
+/** The extensions worth compressing: text, JSON, wasm and weights (images are compressed already). */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.wasm', '.svg', '.txt', '.safetensors', '.bin', '.idx', '.webmanifest']);
+
+/** Compressed bodies by `encoding:file`, kept while the file's size and mtime are unchanged. */
+const packed = new Map();
+
+/** The encoding to use for this request and file: 'br', 'gzip' or null. */
+export function pickEncoding(acceptEncoding, ext, size) {
+  if (!COMPRESSIBLE.has(ext) || size < 256) return null;
+  const accepted = String(acceptEncoding || '')
+    .split(',')
+    .map((s) => s.trim().split(';')[0].toLowerCase());
+  if (accepted.includes('br')) return 'br';
+  if (accepted.includes('gzip')) return 'gzip';
+  return null;
+}
+
+function compressed(file, st, encoding) {
+  const key = `${encoding}:${file}`;
+  const hit = packed.get(key);
+  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.body;
+  const raw = fs.readFileSync(file);
+  // Quality 5 (br) / level 6 (gzip): most of the gain at a fraction of the CPU of the maximum levels.
+  const body =
+    encoding === 'br'
+      ? zlib.brotliCompressSync(raw, {
+          params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length },
+        })
+      : zlib.gzipSync(raw, { level: 6 });
+  packed.set(key, { size: st.size, mtimeMs: st.mtimeMs, body });
+  return body;
+}
+
 /** Starts the server; resolves to { server, port, url }. Port 0 picks a free port. */
 export function startServer({ root, port = 0, host = '127.0.0.1', quiet = true } = {}) {
   const base = path.resolve(root);
@@ -56,15 +91,29 @@ export function startServer({ root, port = 0, host = '127.0.0.1', quiet = true }
         if (!quiet) console.log(`404 ${pathname}`);
         return;
       }
-      res.writeHead(200, {
-        'Content-Type': MIME[path.extname(file).toLowerCase()] || 'application/octet-stream',
-        'Content-Length': st.size,
+      const ext = path.extname(file).toLowerCase();
+      const encoding = pickEncoding(req.headers['accept-encoding'], ext, st.size);
+      let body = null;
+      if (encoding) {
+        try {
+          body = compressed(file, st, encoding);
+        } catch {
+          body = null;
+        }
+      }
+      const headers = {
+        'Content-Type': MIME[ext] || 'application/octet-stream',
+        'Content-Length': body ? body.length : st.size,
         'Content-Security-Policy': CSP,
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
         'Cache-Control': 'no-cache',
-      });
+        Vary: 'Accept-Encoding',
+      };
+      if (body) headers['Content-Encoding'] = encoding;
+      res.writeHead(200, headers);
       if (req.method === 'HEAD') return res.end();
+      if (body) return res.end(body);
       fs.createReadStream(file).pipe(res);
     });
   });

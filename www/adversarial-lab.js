@@ -257,7 +257,7 @@ export class AdversarialLab extends HTMLElement {
       return;
     }
     this.engine = S.engine;
-    this.lab = new LabController({ engine: this.engine, session: this.inst, flipMax: () => Math.min(1, maxEta(this.norm)) });
+    this.lab = new LabController({ engine: this.engine, session: this.inst, flipMax: () => maxEta(this.norm) });
     this.wireLab();
     // A crashed worker is replaced and the models re-sent (engine.js); the cached directions must be redone.
     this.engine.addEventListener('restart', () => {

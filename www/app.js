@@ -4,7 +4,7 @@
 // through view.js and wires every control.
 import { Engine } from './engine.js';
 import { DrawPad } from './draw.js';
-import { pickLanguage, loadLanguage, applyTranslations, t, translateError, className, formatPercent, LANGS } from './i18n.js';
+import { pickLanguage, loadLanguage, applyTranslations, t, translateError, className, formatPercent, formatEta, LANGS } from './i18n.js';
 import { DEFAULTS, FIRST_VIEW, parseHash, writeHash, etaString } from './state.js';
 import { EtaSlider, maxEta, positionToEta, etaToPosition } from './slider.js';
 import { decodeImageFile, wireUpload } from './upload.js';
@@ -14,7 +14,7 @@ import { paintGray, paintInto, blank } from './panels.js';
 import { paintLegend } from './noise-map.js';
 import { curveEtas, curveTop } from './chart.js';
 import { loadIndex, fillModelSelect } from './models.js';
-import { fillAttackSelect, fillNormSelect, fillTargetSelect } from './attacks.js';
+import { fillAttackSelect, fillNormSelect, fillTargetSelect, mountBudget } from './attacks.js';
 import { LabController } from './lab/controller.js';
 import { setRegion, announce } from './announce.js';
 import { downloadResult } from './download.js';
@@ -40,8 +40,8 @@ function jobEngine(create) {
   return job;
 }
 
-/** How far the flip point is searched (the page's choice, and the CLI's `--max-eta`): the slider's end, at most 1. */
-const flipMax = () => Math.min(1, maxEta(S.norm));
+/** How far the flip point is searched (the CLI's default `--max-eta`, catalog.rs `flip_search_max`): the slider's end. */
+const flipMax = () => maxEta(S.norm);
 
 const lab = new LabController({
   engine: live,
@@ -49,6 +49,7 @@ const lab = new LabController({
   flipMax,
   curveEtas: (flipEta) => curveEtas(curveTop(S.norm, flipEta, maxEta(S.norm))),
 });
+mountBudget(lab, $('attack-desc'));
 
 /** Everything else the page knows; the analysis (model, catalog, clean, dir, adv, curve, …) is the controller's. */
 const R = {
@@ -348,7 +349,10 @@ function wireLab() {
     view.jobDone(ctx(), adv);
     if (!cached) announceResult();
   });
-  lab.addEventListener('job-cancelled', () => view.jobCancelled(ctx()));
+  lab.addEventListener('job-cancelled', () => {
+    view.adv(ctx());
+    view.jobCancelled(ctx());
+  });
   lab.addEventListener('error', ({ detail: { error, during } }) => {
     if (during === 'job') view.jobIdle(ctx());
     sayError(error);
@@ -441,6 +445,7 @@ function wire() {
 
   $('attack-select').addEventListener('change', (e) => {
     S.attack = e.target.value;
+    if (R.message?.kind === 'warning') clearMessage(); // the link's problems are about the old settings
     const norms = attackInfo(S.attack)?.norms || ['linf'];
     if (!norms.includes(S.norm)) S.norm = norms[0];
     fillNormSelect($('norm-select'), norms, S.norm);
@@ -556,8 +561,10 @@ function checkAttack(problems) {
   const norms = attackInfo(S.attack)?.norms || ['linf'];
   if (!norms.includes(S.norm)) S.norm = norms[0];
   if (S.eta > maxEta(S.norm)) {
-    problems.push({ key: 'eta', value: etaString(S.eta) });
-    S.eta = Math.min(DEFAULTS.eta, maxEta(S.norm));
+    const fallback = Math.min(DEFAULTS.eta, maxEta(S.norm));
+    // The number is fine, it is only too large: say that, with the slider's end.
+    problems.push({ key: 'etaMax', value: etaString(S.eta), vars: { max: formatEta(maxEta(S.norm)), fallback: formatEta(fallback) } });
+    S.eta = fallback;
   }
 }
 
@@ -571,7 +578,7 @@ function reportHashProblems(problems, append = false) {
   if (!problems.length) return;
   const list = problems.slice();
   const prev = append && R.message?.kind === 'warning' ? R.message.render : null;
-  say(() => (prev ? prev() + ' ' : '') + list.map((p) => t(`hash.${p.key}`, { value: p.value ?? '' })).join(' '), 'warning');
+  say(() => (prev ? prev() + ' ' : '') + list.map((p) => t(`hash.${p.key}`, { value: p.value ?? '', ...p.vars })).join(' '), 'warning');
 }
 
 // ---------------------------------------------------------------- start

@@ -16,6 +16,9 @@ export function svgEl(tag, attrs = {}, text) {
   return e;
 }
 
+/** The dash of a line plot's i-th series (solid, dashed, dotted, again): the plot and its legend share it. */
+const seriesDash = (i) => (i % 3 === 1 ? '6 3' : i % 3 === 2 ? '2 3' : '');
+
 /** A chart's <svg> root, for a view to place: role img; `i18nAria` keeps its accessible name translated. */
 export function svgRoot({ i18nAria, ...attrs } = {}) {
   const s = svgEl('svg', { role: 'img', ...attrs });
@@ -222,7 +225,7 @@ export function renderPlot(fig, spec) {
   spec.series.forEach((s, i) => {
     const color = s.color || OKABE_ITO[i % OKABE_ITO.length];
     const pts = s.points.filter((p) => Number.isFinite(p.y));
-    const dash = i % 3 === 1 ? '6 3' : i % 3 === 2 ? '2 3' : '';
+    const dash = seriesDash(i);
     root.append(svgEl('polyline', { points: pts.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 2.5, 'stroke-dasharray': dash }));
     for (const p of pts) {
       const c = svgEl('circle', { cx: sx(p.x), cy: sy(p.y), r: 5, fill: color, tabindex: 0, class: 'plot-point' });
@@ -233,8 +236,9 @@ export function renderPlot(fig, spec) {
   fig.append(root);
   const legend = el('ul', { class: 'plot-legend' });
   spec.series.forEach((s, i) => {
-    const sw = el('span', { class: 'swatch', 'aria-hidden': 'true' });
-    sw.style.background = s.color || OKABE_ITO[i % OKABE_ITO.length];
+    // The swatch is a short stretch of the series' own line: its colour and its dash, so colour is not the cue.
+    const sw = svgEl('svg', { class: 'swatch', viewBox: '0 0 24 8', preserveAspectRatio: 'none', 'aria-hidden': 'true' });
+    sw.append(svgEl('line', { x1: 0, y1: 4, x2: 24, y2: 4, stroke: s.color || OKABE_ITO[i % OKABE_ITO.length], 'stroke-width': 2.5, 'stroke-dasharray': seriesDash(i) || undefined }));
     legend.append(el('li', {}, sw, el('span', { raw: s.name })));
   });
   fig.append(legend);

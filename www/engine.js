@@ -89,7 +89,7 @@ export class Engine extends EventTarget {
   /** Cancels whatever runs now, immediately: the worker is terminated and a fresh one started. */
   cancel() {
     if (this.dead) return;
-    this.replace('error.cancelled', this.name);
+    this.replace('error.cancelled', ''); // no detail: the worker's name ("curves-0") means nothing to a reader
   }
 
   get busy() {

@@ -53,6 +53,24 @@ export function t(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
 }
 
+const pluralRules = new Map();
+
+/**
+ * A counted string through Intl.PluralRules: tp('noise.l0', n, vars) uses `noise.l0.one` / `noise.l0.other` (any
+ * CLDR category the table has, else `.other`, else the plain key), with {n} = the formatted count in vars.
+ */
+export function tp(key, count, vars = {}) {
+  let rules = pluralRules.get(current);
+  if (!rules) {
+    rules = new Intl.PluralRules(current);
+    pluralRules.set(current, rules);
+  }
+  const form = rules.select(count);
+  const table = tables[current] || {};
+  const k = [`${key}.${form}`, `${key}.other`].find((c) => c in table || c in (tables.en || {})) ?? key;
+  return t(k, { n: formatInt(count), ...vars });
+}
+
 export function has(key) {
   return key in (tables[current] || {});
 }

@@ -58,6 +58,29 @@ export function fillModelSelect(select, models, current) {
 const bytesCache = new Map();
 
 /**
+ * Asks this site's service worker (sw.js, registered by offline.js) to keep `url` for offline use. A file fetched
+ * before the worker controls the page (the whole first visit) does not pass through it, so every view's model and
+ * data files are handed over here, once they have loaded. Only our own worker is asked (a widget on another
+ * site's page leaves that site's worker alone).
+ */
+export function keepOffline(url) {
+  const sw = globalThis.navigator?.serviceWorker;
+  if (!sw) return;
+  const ours = new URL('../sw.js', import.meta.url).href;
+  sw.ready
+    .then((r) => {
+      if (r.active?.scriptURL === ours) r.active.postMessage({ op: 'cache', urls: [String(url)] });
+    })
+    .catch(() => {});
+}
+
+/** A JSON file under www/ ("models/robustness.json", "lessons/data.json"), fetched and kept offline like the bytes. */
+export async function fetchJson(path, missing = 'model_missing') {
+  const bytes = await fetchBytes(path, missing);
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+/**
  * The bytes of a file under www/ (e.g. "models/mnist-cnn.safetensors", "data/mnist-train-5000-labels.idx"),
  * fetched once per page and shared by every view (the lab, the widgets, the lessons, the defences, training). A
  * failed fetch is forgotten, so the next call tries again; it fails as `missing` ("error.<key>: file (HTTP …)").
@@ -66,13 +89,17 @@ const bytesCache = new Map();
 export async function fetchBytes(path, missing = 'model_missing') {
   if (!bytesCache.has(path)) {
     const name = path.replace(/^models\//, '');
-    const p = fetch(new URL(`./${path}`, import.meta.url)).then(
+    const url = new URL(`./${path}`, import.meta.url);
+    const p = fetch(url).then(
       async (r) => {
         if (!r.ok) throw new Error(`error.${missing}: ${name} (HTTP ${r.status})`);
-        return new Uint8Array(await r.arrayBuffer());
+        const bytes = new Uint8Array(await r.arrayBuffer());
+        keepOffline(url);
+        return bytes;
       },
       () => {
-        throw new Error(`error.${missing}: ${name}`);
+        // Offline, say plainly that this file needs a connection once.
+        throw new Error(`error.${navigator.onLine === false ? 'offline_needed' : missing}: ${name}`);
       },
     );
     p.catch(() => bytesCache.delete(path));

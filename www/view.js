@@ -1,6 +1,6 @@
 // Rendering: turns the page's state (ctx = { S, R, names, isDirection, maxEta }) into text, bars and pictures. Every
 // string comes from the i18n table, every number through Intl. Nothing here talks to the engine.
-import { t, formatEta, formatPercent, formatNumber, formatInt } from './i18n.js';
+import { t, tp, formatEta, formatPercent, formatNumber, formatInt } from './i18n.js';
 import { renderBars } from './bars.js';
 import { paintGray, blank } from './panels.js';
 import { paintPerturbation } from './noise-map.js';
@@ -87,7 +87,7 @@ export function adv({ R, names, S }) {
     ? t('noise.scale', { factor: formatNumber(n.amplification, 1), min: formatNumber(n.min, 4), max: formatNumber(n.max, 4) })
     : t('noise.zero');
   const norms = [t('noise.linf', { v: formatNumber(a.linf, 4) }), t('noise.l2', { v: formatNumber(a.l2, 3) })];
-  if (a.l0 !== undefined) norms.push(t('noise.l0', { v: formatInt(a.l0) }));
+  if (a.l0 !== undefined) norms.push(tp('noise.l0', a.l0));
   $('noise-norms').textContent = norms.join(' · ');
   const p = a.prediction;
   const label = names[p.class];

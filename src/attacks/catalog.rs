@@ -16,7 +16,7 @@
 //! ```json
 //! {"name": "one_pixel", "kind": "query", "norms": ["linf"], "targeted": true,
 //!  "eta_max": {"linf": 1.0, "l2": 28.0}, "default_eta": 0.1,
-//!  "budget": {"param": "pixels", "min": 1, "max": 5, "default": 1}, "refused": null}
+//!  "budget": {"param": "pixels", "min": 1, "max": 5, "default": 1}, "fixed_eta": 1.0, "refused": null}
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,18 @@ impl EtaCaps {
     }
 }
 
+/// How far the flip point is searched in `norm`: the end of the page's η slider, and the CLI's default
+/// `--max-eta`. L∞ `0.5` (past it the grey speckle hides the digit; one rule for every input size); L2 `5.0`, ten
+/// times the L∞ end (the slider's ×10 scale for L2, `www/slider.js`), capped by [`EtaCaps::for_shape`] so a
+/// tiny input never searches past its own diagonal.
+pub fn flip_search_max(norm: Norm, shape: [usize; 3]) -> f32 {
+    let end: f32 = match norm {
+        Norm::Linf => 0.5,
+        Norm::L2 => 5.0,
+    };
+    end.min(EtaCaps::for_shape(shape).cap(norm))
+}
+
 /// The one budget knob a page shows for an attack, and its bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BudgetInfo {
@@ -98,6 +110,10 @@ pub struct AttackInfo {
     pub default_eta: f32,
     /// The budget knob, if the attack has one.
     pub budget: Option<BudgetInfo>,
+    /// `Some(η)` when the attack does not follow the page's η slider but runs at this fixed η ([`fixed_eta_of`]):
+    /// one-pixel, an L0 attack whose budget is its pixel count. Absent from the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_eta: Option<f32>,
     /// `Some(reason)` when the attack refuses this input size (JSMA on a photo).
     pub refused: Option<String>,
 }
@@ -124,6 +140,16 @@ pub fn default_eta(norm: Norm, shape: [usize; 3]) -> f32 {
 pub const MAX_PIXELS: usize = 5;
 /// Largest query budget the catalog offers (the same bound [`super::AttackParams::validate`] checks).
 pub const MAX_QUERIES: usize = 10_000_000;
+
+/// The η an attack runs at when none is given, if it is not the slider's: one-pixel's `1` (Su et al. 2019: each of
+/// the k changed pixels may take any value in `[0, 1]`; the attack is bounded in L0 by its budget k, not in L∞).
+/// An explicit `eta` still caps each pixel's change, as the CLI's `--eta` does.
+pub fn fixed_eta_of(name: &str) -> Option<f32> {
+    match name {
+        "one_pixel" => Some(1.0),
+        _ => None,
+    }
+}
 
 /// The budget knob of attack `name`, with the defaults of [`super::AttackParams::default`].
 pub(crate) fn budget_of(name: &str) -> Option<BudgetInfo> {
@@ -169,6 +195,7 @@ pub fn catalog(input_shape: [usize; 3]) -> Vec<AttackInfo> {
                 eta_max: EtaCaps::for_shape(input_shape),
                 default_eta: default_eta(Norm::Linf, input_shape),
                 budget: budget_of(name),
+                fixed_eta: fixed_eta_of(name),
                 refused: a.refuses(input_shape),
             }
         })

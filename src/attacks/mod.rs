@@ -58,7 +58,7 @@ pub mod simba;
 pub mod square;
 pub mod transfer;
 
-pub use catalog::{catalog, default_eta, AttackInfo, AttackKind, BudgetInfo, EtaCaps};
+pub use catalog::{catalog, default_eta, fixed_eta_of, flip_search_max, AttackInfo, AttackKind, BudgetInfo, EtaCaps};
 pub use cw::CarliniWagner;
 pub use deepfool::DeepFool;
 pub use fgsm::{
@@ -68,7 +68,7 @@ pub use flip::{flip_eta, FLIP_STEP};
 pub use iterative::{Bim, MiFgsm, Pgd};
 pub use jsma::Jsma;
 pub use one_pixel::OnePixel;
-pub use params::{AttackParams, SimbaBasis, MAX_L2_ETA};
+pub use params::{defences_step, AttackParams, SimbaBasis, DEFENCES_STEPS, MAX_L2_ETA};
 pub use simba::SimBA;
 pub use square::Square;
 pub use transfer::{evaluate, image_seed, transfer, EvalReport, TransferStats};

@@ -13,15 +13,20 @@
 //! the same numbers:
 //!
 //! * `norm` absent: the attack's default norm (the first of [`super::Attack::supported_norms`]);
-//! * `eta` absent: [`super::default_eta`]`(norm, shape)`; present: `0 ≤ η ≤` [`EtaCaps::for_shape`]`(shape)`;
+//! * `eta` absent: the attack's fixed η if it has one ([`super::catalog::fixed_eta_of`]: one-pixel's 1), else
+//!   [`super::default_eta`]`(norm, shape)`; present: `0 ≤ η ≤` [`EtaCaps::for_shape`]`(shape)`;
 //! * `step_size` absent under L2: `α = 2.5·η / steps` (Madry et al. 2018: a step of 2.5·ε/T lets the iterate
 //!   cross the ball and back; a fixed L∞-sized 0.01 could not cross a ball of radius 2 in 40 steps);
 //! * the attack's budget knob (see [`super::BudgetInfo`]) within its bounds; an attack that refuses the input
-//!   size is an error.
+//!   size is an error;
+//! * `"protocol"` (a named rule set, applied and then cleared; never in the JSON written back): `"defences"` is the
+//!   robustness protocol of `scripts/eval-defences.sh` and the defences lesson: PGD-40 under L∞ with the step
+//!   `α = max(0.0025, η/15)` rounded to 4 decimals ([`defences_step`]), unless `steps`/`step_size` are given.
+//!   Any other name is an [`Error::InvalidParameter`].
 
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{budget_of, default_eta, EtaCaps};
+use super::catalog::{budget_of, default_eta, fixed_eta_of, EtaCaps};
 use super::{by_name, Norm};
 use crate::error::{check_range, Error, Result};
 
@@ -79,6 +84,10 @@ pub struct AttackParams {
     /// SimBA: the search basis (default `auto`: pixels up to [`super::simba::DCT_MIN_INPUTS`] inputs, the
     /// low-frequency DCT basis of Guo et al. 2019 above).
     pub basis: SimbaBasis,
+    /// A named rule set applied by [`AttackParams::resolve`] (see the module docs: only `"defences"`), then cleared;
+    /// never written by [`AttackParams::to_json`].
+    #[serde(skip_serializing)]
+    pub protocol: Option<String>,
 }
 
 /// The directions SimBA tries (see [`super::simba`]).
@@ -120,6 +129,7 @@ impl Default for AttackParams {
             mutation: 0.5,
             top_k: 10,
             basis: SimbaBasis::Auto,
+            protocol: None,
         }
     }
 }
@@ -130,6 +140,18 @@ pub const MNIST_SHAPE: [usize; 3] = [1, 28, 28];
 /// The L2 cap of a 28×28 image, `EtaCaps::for_shape(MNIST_SHAPE).l2`. Only for callers that have no model at hand
 /// (`src/web/session.rs` until it asks [`EtaCaps::for_shape`]); everything else uses the shape's caps.
 pub const MAX_L2_ETA: f32 = 28.0;
+
+/// Steps of the defences protocol's PGD (Madry et al. 2018 evaluate with PGD-40 on MNIST).
+pub const DEFENCES_STEPS: usize = 40;
+
+/// The defences protocol's L∞ PGD step for radius `η`: `α = max(0.0025, η/15)`, rounded to 4 decimals (the
+/// numbers `scripts/eval-defences.sh` measured `www/models/robustness.json` with). η/15 lets 40 steps cross the
+/// ball `40/15 ≈ 2.7` times; the floor keeps tiny radii from taking steps too small to leave the start.
+pub fn defences_step(eta: f32) -> f32 {
+    let a = (f64::from(eta) / 15.0).max(0.0025);
+    // floor(x + ½) is rounding for x ≥ 0, and a wasm instruction (no libm `round` in the module).
+    ((a * 1e4 + 0.5).floor() / 1e4) as f32
+}
 
 fn check_count(name: &str, v: usize, lo: usize, hi: usize) -> Result<()> {
     if v < lo || v > hi {
@@ -246,6 +268,11 @@ impl AttackParams {
         };
         let mut p: AttackParams = serde_json::from_value(serde_json::Value::Object(obj.clone()))
             .map_err(|e| Error::param("params", e.to_string()))?;
+        let protocol = match p.protocol.take().as_deref() {
+            None => false,
+            Some("defences") => true,
+            Some(_) => return Err(Error::param("protocol", "the only protocol is \"defences\"")),
+        };
         let norms = a.supported_norms();
         if !obj.contains_key("norm") {
             p.norm = norms[0];
@@ -256,7 +283,13 @@ impl AttackParams {
             ));
         }
         if !obj.contains_key("eta") {
-            p.eta = default_eta(p.norm, input_shape);
+            p.eta = fixed_eta_of(attack).unwrap_or_else(|| default_eta(p.norm, input_shape));
+        }
+        if protocol && p.norm == Norm::Linf && !obj.contains_key("step_size") && p.eta.is_finite() {
+            if !obj.contains_key("steps") {
+                p.steps = DEFENCES_STEPS;
+            }
+            p.step_size = defences_step(p.eta);
         }
         if p.norm == Norm::L2 && !obj.contains_key("step_size") && p.steps > 0 && p.eta.is_finite() {
             let alpha = 2.5 * p.eta / p.steps as f32;

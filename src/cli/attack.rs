@@ -4,13 +4,14 @@
 //! is what the page does with a drawing, which has no label. The parameters are
 //! [`crate::attacks::AttackParams::resolve`]'s, as on the page. For a direction attack (FGSM,
 //! [`AttackKind::Direction`]) the JSON also gives `flip_eta`, the smallest η on the grid k·0.001 ≤ `--max-eta`
-//! (default 0.5, the page slider's end) at which the prediction flips; the page's `flip-eta` shows the same number.
+//! (default [`crate::attacks::flip_search_max`]: 0.5 under L∞, 5 under L2, the page slider's end) at which the prediction flips;
+//! the page's `flip-eta` shows the same number.
 
 use serde_json::json;
 
 use super::common::{attack_overrides, dataset_of, load_model, resolve_params, test_sample};
 use super::{jf, jfs, print_json, Args};
-use crate::attacks::{by_name, fgsm_direction, flip_eta, AttackKind, Goal, FLIP_STEP};
+use crate::attacks::{by_name, fgsm_direction, flip_eta, AttackKind, EtaCaps, Goal, FLIP_STEP};
 use crate::data::image_io::{read_png, write_png_gray};
 use crate::data::{preprocess_rgba, Options};
 use crate::{Error, Result};
@@ -18,7 +19,8 @@ use ndarray::Array4;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// The end of the page's η slider: flip points are searched up to here.
+/// The end of the page's L∞ η slider: flip points are searched up to here under L∞
+/// ([`crate::attacks::flip_search_max`] gives every norm's).
 pub const MAX_FLIP_ETA: f32 = 0.5;
 
 pub fn run(argv: &[String]) -> Result<()> {
@@ -29,14 +31,16 @@ pub fn run(argv: &[String]) -> Result<()> {
     let sample: Option<usize> = args.get("sample")?;
     let target: Option<usize> = args.get("target")?;
     let out = args.str("out").map(str::to_string);
-    let max_eta: f32 = args.get_or("max-eta", MAX_FLIP_ETA)?;
+    let max_eta: Option<f32> = args.get("max-eta")?;
     let json_out = args.flag("json");
     let overrides = attack_overrides(&args)?;
     args.finish()?;
-    crate::error::check_range("max-eta", max_eta, 0.0, 1.0)?;
-
     let (model, meta) = load_model(&path)?;
     let params = resolve_params(&name, &model, &overrides)?;
+    // The default follows the page's slider in the resolved norm; an explicit value may go up to the norm's cap.
+    let shape = model.input_shape();
+    let max_eta = max_eta.unwrap_or_else(|| crate::attacks::flip_search_max(params.norm, shape));
+    crate::error::check_range("max-eta", max_eta, 0.0, EtaCaps::for_shape(shape).cap(params.norm))?;
     let (x, label) = match (image, sample) {
         (Some(_), Some(_)) => return Err(Error::param("image", "give either --image or --sample, not both")),
         (None, None) => return Err(Error::param("image", "give --image IN.png or --sample INDEX")),

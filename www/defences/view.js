@@ -7,7 +7,7 @@ import { t, formatPercent, formatNumber, translateError, className } from '../i1
 import { paintGray } from '../panels.js';
 import { paintPerturbation } from '../noise-map.js';
 import { loadSamples, toPixels } from '../samples.js';
-import { ensureModel } from '../models.js';
+import { ensureModel, fetchJson } from '../models.js';
 import { h as el, tx } from '../dom.js';
 import { lineChart, svgRoot } from '../chart.js';
 
@@ -63,7 +63,8 @@ export async function mount(root) {
 
   async function attackOne(col, id, pixels, label, my) {
     await load(id);
-    const params = { eta: Number(eta.value), seed: 1, step_size: Math.max(0.0025, Number(eta.value) / 15) };
+    // The engine's defences protocol (AttackParams::resolve): PGD-40 with the step scripts/eval-defences.sh used.
+    const params = { eta: Number(eta.value), seed: 1, protocol: 'defences' };
     const r = await engine.call('runAttack', [id, pixels, attackSel.value, JSON.stringify(params), -1], { onProgress: () => {} });
     if (my !== seq) return null;
     col.title.textContent = t(`defences.model.${id}`);
@@ -103,9 +104,7 @@ export async function mount(root) {
 
   async function curves() {
     try {
-      const res = await fetch(new URL('../models/robustness.json', import.meta.url));
-      if (!res.ok) throw new Error(`error.model_missing: robustness.json (HTTP ${res.status})`);
-      const data = await res.json();
+      const data = await fetchJson('models/robustness.json');
       const series = Object.entries(data.models).map(([id, pts]) => ({
         cls: `m-${id}`, label: t(`defences.model.${id}`), points: pts.map((p) => [p.eta, p.accuracy]),
       }));

@@ -8,7 +8,9 @@
 //   flip       {dir}                   the flip point ({trueClass, flipEta} or {error})
 //   adv        {adv, latency?}         an adversarial view (slider path: latency from the input event, ms)
 //   curve      {curve}                 the confidence curve ({etas, adversarial, random}), when asked for
-//   job-start / job-progress {p} / job-done {adv} / job-cancelled / job-idle
+//   job-start / job-progress {p} / job-done {adv} / job-cancelled {adv} / job-idle
+//                                      (job-cancelled: .adv is back to the last result of this analysis, or to the
+//                                      unattacked image: a cancelled run never leaves the panels waiting)
 //   error      {error, during}         an engine error (during: 'predict' | 'direction' | 'adv' | 'job' | 'curve')
 // Late answers for an older analysis (another image, model or goal) are dropped by generation.
 import { ensureModel } from '../models.js';
@@ -31,7 +33,8 @@ export class LabController extends EventTarget {
     this.jobEngineOf = jobEngine || (() => engine);
     this.flipMax = flipMax;
     this.curveEtas = curveEtas;
-    this.settings = { attack: 'fgsm', norm: 'linf', target: -1, seed: 7, eta: 0.1 };
+    // budget: the attacks' budget knobs by catalog param ({pixels: 3}); unset knobs take the engine's default.
+    this.settings = { attack: 'fgsm', norm: 'linf', target: -1, seed: 7, eta: 0.1, budget: {} };
     this.model = null; // ModelInfo
     this.entry = null; // the index.json entry it came from (null: the placeholder)
     this.attacks = []; // the engine's catalog for this model
@@ -192,7 +195,9 @@ export class LabController extends EventTarget {
 
   jobKey() {
     const s = this.settings;
-    return [this.gen, this.model?.id, s.attack, s.norm, Number(s.eta.toFixed(6)), s.target, s.seed].join('|');
+    const knob = this.attackInfo()?.budget?.param;
+    const budget = knob ? s.budget?.[knob] ?? '' : '';
+    return [this.gen, this.model?.id, s.attack, s.norm, Number(s.eta.toFixed(6)), s.target, s.seed, budget].join('|');
   }
 
   async ensureJobModel(eng) {
@@ -216,11 +221,13 @@ export class LabController extends EventTarget {
     const eng = this.jobEngineOf(true);
     if (eng !== this.engine && eng.busy) eng.cancel();
     const g = this.gen;
+    const seq = (this.jobSeq = (this.jobSeq ?? 0) + 1); // a newer job replaces this one: its cancel is silent
     const { attack, norm, eta, seed, target } = this.settings;
+    const before = this.adv;
     this.emit('job-start');
     try {
       await this.ensureJobModel(eng);
-      const r = await eng.call('runAttack', [this.model.id, this.pixels, attack, attackParams({ eta, norm, seed }), target], {
+      const r = await eng.call('runAttack', [this.model.id, this.pixels, attack, attackParams({ eta, norm, seed, info: this.attackInfo(attack), budget: this.settings.budget }), target], {
         ...this.opts(),
         onProgress: (p) => {
           if (g === this.gen) this.emit('job-progress', { p });
@@ -243,10 +250,20 @@ export class LabController extends EventTarget {
       this.jobCache.set(key, this.adv);
       this.emit('job-done', { adv: this.adv });
     } catch (error) {
-      if (g !== this.gen) return;
-      if (/^error\.cancelled/.test(error.message)) this.emit('job-cancelled');
+      if (g !== this.gen || seq !== this.jobSeq) return;
+      if (/^error\.cancelled/.test(error.message)) {
+        this.adv = before ?? this.unattacked(eta);
+        this.emit('job-cancelled', { adv: this.adv });
+      }
       else this.emit('error', { error, during: 'job' });
     }
+  }
+
+  /** The input itself as an "adversarial" view: no change, the clean prediction (what a cancelled first run shows). */
+  unattacked(eta) {
+    if (!this.pixels || !this.clean) return null;
+    const n = this.pixels.length;
+    return { adversarial: Float32Array.from(this.pixels), perturbation: new Float32Array(n), prediction: this.clean, linf: 0, l2: 0, l0: 0, eta };
   }
 
   /** Stops the running job at once (its engine is terminated and restarted; models are re-sent). */

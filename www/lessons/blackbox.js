@@ -4,7 +4,7 @@
 // transfer matrix of www/lessons/data.json (advlab transfer between the shipped MNIST models).
 import { Engine } from '../engine.js';
 import { el, lessonEngine, sample, sampleInput, paintGray } from './common.js';
-import { ensureModel } from '../models.js';
+import { ensureModel, fetchJson } from '../models.js';
 import { t, formatPercent, formatInt, formatEta, translateError } from '../i18n.js';
 
 const MODELS = ['mnist-linear', 'mnist-mlp', 'mnist-cnn'];
@@ -14,10 +14,7 @@ let dataPromise = null;
 /** www/lessons/data.json: the precomputed transfer matrix and one-pixel table. */
 export function lessonData() {
   if (!dataPromise) {
-    dataPromise = fetch(new URL('./data.json', import.meta.url)).then((r) => {
-      if (!r.ok) throw new Error(`error.samples_missing: lessons/data.json (HTTP ${r.status})`);
-      return r.json();
-    });
+    dataPromise = fetchJson('lessons/data.json', 'samples_missing');
     dataPromise.catch(() => (dataPromise = null));
   }
   return dataPromise;
@@ -82,8 +79,8 @@ export function create() {
     const clean = await eng.call('predict', [st.target, s.pixels]);
     const [white, trans, query] = cols;
     for (const c of cols) c.result.textContent = t('lessons.working');
-    // 1. White box: FGSM with the target's own gradient.
-    const w = await eng.call('runAttack', [st.target, s.pixels, 'fgsm', JSON.stringify({ eta: e }), -1], { onProgress: () => {} });
+    // 1. White box: PGD-40 with the target's own gradients (the strongest of the three at the same η).
+    const w = await eng.call('runAttack', [st.target, s.pixels, 'pgd', JSON.stringify({ eta: e, seed: 1 }), -1], { onProgress: () => {} });
     paintGray(white.canvas, w.adversarial, 28);
     say(white, w.flipped ? 'lessons.bb.fooled' : 'lessons.bb.held', { from: clean.class, to: w.predAfter, cost: t('lessons.bb.costGradient', { n: formatInt(w.queries) }) });
     white.fig.dataset.flipped = w.flipped;

@@ -45,7 +45,7 @@ export class CurvePool {
     const report = () => onProgress([...doneBy.values()].reduce((a, b) => a + b, 0), n);
     const worker = async (eng) => {
       while (next < n) {
-        if (gen !== this.generation) throw new Error('error.cancelled: curves');
+        if (gen !== this.generation) throw new Error('error.cancelled:');
         const start = next;
         const end = Math.min(n, start + chunk);
         next = end;
@@ -64,7 +64,7 @@ export class CurvePool {
       }
     };
     await Promise.all(this.engines().map(worker));
-    if (gen !== this.generation) throw new Error('error.cancelled: curves');
+    if (gen !== this.generation) throw new Error('error.cancelled:');
     return { counts, n };
   }
 

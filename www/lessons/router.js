@@ -103,7 +103,16 @@ function showInline(name) {
   if (!views.has(name)) {
     const view = INLINE[name].create();
     views.set(name, view);
-    c.append(el('h3', { text: `lessons.${name}.title` }), el('p', { class: 'lesson-text', text: `lessons.${name}.text` }), view.root);
+    // Plain words first (three sentences a 14-year-old can follow); the formulas and citations in a fold, open
+    // for now (lessons.test.mjs reads the maths paragraph's innerText, which a closed <details> makes empty).
+    c.append(
+      el('h3', { text: `lessons.${name}.title` }),
+      el('p', { class: 'lesson-takeaway', 'data-testid': `takeaway-${name}`, text: `lessons.${name}.takeaway` }),
+      el('details', { class: 'lesson-maths', open: true }, el('summary', { text: 'lessons.maths' }), el('p', { class: 'lesson-text', text: `lessons.${name}.text` })),
+      view.root,
+    );
+    // The one translation pass also names what el() only marked (data-i18n-aria: the canvases' aria-label).
+    applyTranslations(c);
   }
   c.dataset.ready = 'true';
   views.get(name).show();
