@@ -19,21 +19,97 @@
 
 pub mod conv2d;
 pub mod dense;
+pub mod depthwise;
 pub mod flatten;
+pub mod global_avg_pool;
 pub mod im2col;
 pub mod init;
 pub mod kernels;
+pub mod layer;
 pub mod loss;
 pub mod maxpool;
 pub(crate) mod model;
+pub mod normalize;
 pub(crate) mod par;
 pub mod relu;
+pub mod relu6;
+pub mod residual;
 pub mod winograd;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use layer::{Layer, ParamInfo, Shape};
 pub use loss::{argmax_rows, softmax_cross_entropy, softmax_rows};
 pub use model::{BatchGradient, ForwardCache, Model, CHUNK, MAX_PARAMS};
+
+/// Zero padding of a convolution: a number of pixels on every side (serialised as that number), or TensorFlow's
+/// `"same"`: output size `⌈in/stride⌉`, `pad_total = max((out − 1)·stride + kernel − in, 0)`, of which
+/// `⌊pad_total/2⌋` goes above/left and the rest below/right (asymmetric for stride 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Padding {
+    Fixed(usize),
+    Same,
+}
+
+impl From<usize> for Padding {
+    fn from(p: usize) -> Padding {
+        Padding::Fixed(p)
+    }
+}
+
+impl Padding {
+    /// `(padding before, output size)` along an axis of `len` inputs, or why the kernel does not fit.
+    pub fn resolve(self, len: usize, kernel: usize, stride: usize) -> std::result::Result<(usize, usize), String> {
+        match self {
+            Padding::Fixed(p) => {
+                if p >= kernel {
+                    return Err(format!("padding {p} must be smaller than kernel {kernel}"));
+                }
+                let padded = len.checked_add(2 * p).ok_or(layer::TOO_BIG)?;
+                if kernel > padded {
+                    return Err(format!(
+                        "kernel {kernel} is larger than the padded input ({len} + 2·{p} = {padded})"
+                    ));
+                }
+                Ok((p, (padded - kernel) / stride + 1))
+            }
+            Padding::Same => {
+                let out = len.div_ceil(stride);
+                let total = ((out - 1) * stride + kernel).saturating_sub(len);
+                Ok((total / 2, out))
+            }
+        }
+    }
+}
+
+impl Serialize for Padding {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Padding::Fixed(p) => s.serialize_u64(*p as u64),
+            Padding::Same => s.serialize_str("same"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Padding {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Padding, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Num(usize),
+            Str(String),
+        }
+        match Raw::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("padding must be a non-negative integer or the string \"same\""))?
+        {
+            Raw::Num(p) => Ok(Padding::Fixed(p)),
+            Raw::Str(s) if s == "same" => Ok(Padding::Same),
+            Raw::Str(s) => Err(serde::de::Error::custom(format!(
+                "unknown padding \"{s}\" (a number or \"same\")"
+            ))),
+        }
+    }
+}
 
 /// One layer's architecture, as stored in the weight file's metadata (`"architecture": [...]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,13 +117,13 @@ pub use model::{BatchGradient, ForwardCache, Model, CHUNK, MAX_PARAMS};
 pub enum LayerSpec {
     /// `y = W x + b`, `W: [out, in]`.
     Dense { inputs: usize, outputs: usize },
-    /// 2-D convolution, `W: [out_ch, in_ch, k, k]`, `b: [out_ch]`.
+    /// 2-D convolution, `W: [out_ch, in_ch, k, k]`, `b: [out_ch]`; `padding` a number or `"same"`.
     Conv2d {
         in_channels: usize,
         out_channels: usize,
         kernel: usize,
         stride: usize,
-        padding: usize,
+        padding: Padding,
     },
     /// Non-overlapping max pooling with window = stride = `size`.
     MaxPool2d { size: usize },
@@ -55,6 +131,21 @@ pub enum LayerSpec {
     Relu,
     /// NCHW → N×(C·H·W).
     Flatten,
+    /// One `k×k` filter per channel, `W: [C, 1, k, k]`, `b: [C]` (PyTorch's layout for `groups = C`).
+    DepthwiseConv2d {
+        channels: usize,
+        kernel: usize,
+        stride: usize,
+        padding: Padding,
+    },
+    /// `min(max(x, 0), 6)`.
+    Relu6,
+    /// `(x[c] − mean[c]) / std[c]` per channel; no tensors.
+    Normalize { mean: Vec<f32>, std: Vec<f32> },
+    /// `y = x + body(x)`; the body maps the shape to itself. Its tensors are `layers.<i>.layers.<j>.<name>`.
+    Residual { layers: Vec<LayerSpec> },
+    /// `[C, H, W]` → `C` (mean over `H·W`).
+    GlobalAvgPool,
 }
 
 impl LayerSpec {
@@ -66,14 +157,38 @@ impl LayerSpec {
             LayerSpec::MaxPool2d { .. } => "max_pool2d",
             LayerSpec::Relu => "relu",
             LayerSpec::Flatten => "flatten",
+            LayerSpec::DepthwiseConv2d { .. } => "depthwise_conv2d",
+            LayerSpec::Relu6 => "relu6",
+            LayerSpec::Normalize { .. } => "normalize",
+            LayerSpec::Residual { .. } => "residual",
+            LayerSpec::GlobalAvgPool => "global_avg_pool",
+        }
+    }
+
+    /// A convolution (shorthand for tests and architectures).
+    pub fn conv2d(
+        in_channels: usize,
+        out_channels: usize,
+        kernel: usize,
+        stride: usize,
+        padding: Padding,
+    ) -> LayerSpec {
+        LayerSpec::Conv2d {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
         }
     }
 }
 
-/// A trainable parameter tensor of one layer: name (`weight`/`bias`), shape, and row-major data.
+/// A trainable parameter tensor: its top-level layer, leaf name (`weight`/`bias`), full tensor name
+/// (`layers.<i>.weight`, or `layers.<i>.layers.<j>.weight` inside a residual block), shape, and row-major data.
 pub struct ParamRef<'a> {
     pub layer: usize,
     pub name: &'static str,
+    pub tensor: String,
     pub shape: Vec<usize>,
     pub data: &'a [f32],
 }
@@ -135,7 +250,7 @@ pub fn architecture(name: &str) -> Option<Vec<LayerSpec>> {
         out_channels: o,
         kernel: 3,
         stride: 1,
-        padding: p,
+        padding: Padding::Fixed(p),
     };
     match name {
         "linear" => Some(vec![
@@ -200,12 +315,88 @@ pub fn architecture(name: &str) -> Option<Vec<LayerSpec>> {
                 outputs: 10,
             },
         ]),
+        "efficientnet-lite0" => Some(efficientnet_lite0()),
         _ => None,
     }
 }
 
+/// EfficientNet-Lite0 (Tan & Le 2019, "EfficientNet: Rethinking Model Scaling for CNNs", with the Lite changes:
+/// ReLU6, no squeeze-excite, fixed stem and head) for `[3, 224, 224]` pixels in `[0, 1]` and 1000 ImageNet classes,
+/// batch norm folded into the convolutions (CONTRACTS.md §B):
+///
+/// normalize `(255·x − 127)/128` → conv 3→32 k3 s2 "same" → relu6 → 16 MBConv blocks → conv 320→1280 k1 → relu6
+/// → global average pool → dense 1280→1000. Stages `(expand, kernel, first stride, out channels, repeats)`:
+/// `(1,3,1,16,1) (6,3,2,24,2) (6,5,2,40,2) (6,3,2,80,3) (6,5,1,112,3) (6,5,2,192,4) (6,3,1,320,1)`.
+/// An MBConv block (the inverted residual of Sandler et al. 2018) is [conv 1×1 in→in·e + relu6, when e ≠ 1] →
+/// depthwise k×k with the stride → relu6 → conv 1×1 →out (linear bottleneck), wrapped in a `residual` exactly when
+/// the stride is 1 and in = out: the stride-2 blocks are 1, 3, 5 and 11. Every convolution uses "same" padding.
+/// 4 652 008 parameters, 0.80 GFLOP (0.40 GMAC) per image.
+fn efficientnet_lite0() -> Vec<LayerSpec> {
+    use LayerSpec::*;
+    const STAGES: [(usize, usize, usize, usize, usize); 7] = [
+        (1, 3, 1, 16, 1),
+        (6, 3, 2, 24, 2),
+        (6, 5, 2, 40, 2),
+        (6, 3, 2, 80, 3),
+        (6, 5, 1, 112, 3),
+        (6, 5, 2, 192, 4),
+        (6, 3, 1, 320, 1),
+    ];
+    // The value a JSON reader gets from the converter's f64 127/255 (f64, then rounded to f32).
+    let (mean, std) = ((127.0f64 / 255.0) as f32, (128.0f64 / 255.0) as f32);
+    let conv = |i, o, k, s| LayerSpec::conv2d(i, o, k, s, Padding::Same);
+    let mut net = vec![
+        Normalize {
+            mean: vec![mean; 3],
+            std: vec![std; 3],
+        },
+        conv(3, 32, 3, 2),
+        Relu6,
+    ];
+    let mut cin = 32;
+    for (e, k, s0, cout, reps) in STAGES {
+        for r in 0..reps {
+            let s = if r == 0 { s0 } else { 1 };
+            let mid = cin * e;
+            let mut body = Vec::new();
+            if e != 1 {
+                body.extend([conv(cin, mid, 1, 1), Relu6]);
+            }
+            body.extend([
+                DepthwiseConv2d {
+                    channels: mid,
+                    kernel: k,
+                    stride: s,
+                    padding: Padding::Same,
+                },
+                Relu6,
+                conv(mid, cout, 1, 1),
+            ]);
+            if s == 1 && cin == cout {
+                net.push(Residual { layers: body });
+            } else {
+                net.extend(body);
+            }
+            cin = cout;
+        }
+    }
+    net.extend([
+        conv(320, 1280, 1, 1),
+        Relu6,
+        GlobalAvgPool,
+        Dense {
+            inputs: 1280,
+            outputs: 1000,
+        },
+    ]);
+    net
+}
+
 /// The wider architectures [`architecture`] also accepts, for the adversarially trained models (`cnn-wide`).
 pub const ROBUST_ARCHITECTURES: [&str; 1] = ["cnn-wide"];
+
+/// The ImageNet architectures [`architecture`] accepts, for `[3, 224, 224]` inputs and 1000 classes.
+pub const PHOTO_ARCHITECTURES: [&str; 1] = ["efficientnet-lite0"];
 
 /// Names accepted by [`architecture`] for the standard models.
 pub const ARCHITECTURES: [&str; 3] = ["linear", "mlp", "cnn"];

@@ -1,0 +1,387 @@
+//! Depthwise 2-D convolution: one `k×k` filter per channel, no mixing across channels (Howard et al. 2017,
+//! "MobileNets", §3.1; the middle layer of the inverted residual block of Sandler et al. 2018, "MobileNetV2").
+//! PyTorch's `Conv2d(C, C, k, groups=C)` with weight `[C, 1, k, k]` and bias `[C]`.
+//!
+//! Forward: `y[c,i,j] = b[c] + Σ_{u,v} W[c,u,v]·x[c, s·i+u−p, s·j+v−pl]` (0 outside the image), output size and
+//! padding from [`Padding`] (TensorFlow "same": `⌈H/s⌉`, asymmetric for stride 2).
+//!
+//! Backward, with `G = ∂L/∂y`: `∂L/∂b[c] = Σ_{i,j} G[c,i,j]`,
+//! `∂L/∂W[c,u,v] = Σ_{i,j} G[c,i,j]·x[c, s·i+u−p, s·j+v−pl]`,
+//! `∂L/∂x[c, s·i+u−p, s·j+v−pl] += W[c,u,v]·G[c,i,j]`.
+//!
+//! Direct loops, channel by channel (a channel plane stays in L2, an output row in L1): for each output row and
+//! each filter tap `(u, v)` one `axpy` over the row, `y[i, j] += W[u,v]·x[r, s·j + off]`. For stride 1 that reads a
+//! contiguous input row. For stride `s` > 1 each input row is first split into its `s` phases
+//! (`x[r, s·m + t]` for `t < s`), so tap `off` reads phase `off mod s` contiguously at shift `⌊off/s⌋`. Every inner
+//! loop is a plain zip of two slices, which LLVM vectorises (simd128 in the wasm build).
+
+use ndarray::{Array1, Array2, ArrayView2};
+
+use super::init::{he_bound, Init};
+use super::layer::{Layer, ParamInfo, Saved, Shape, MAX_ACTIVATION, TOO_BIG};
+use super::Padding;
+
+/// Depthwise convolution geometry on one image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DwGeom {
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub k: usize,
+    pub s: usize,
+    /// Zero padding above and to the left; below/right follows from the output size.
+    pub p: usize,
+    pub pl: usize,
+    pub ho: usize,
+    pub wo: usize,
+}
+
+/// Depthwise convolution layer; `W` is stored as `[C, k·k]`.
+#[derive(Debug, Clone)]
+pub struct DepthwiseConv2d {
+    g: DwGeom,
+    w: Array2<f32>,
+    b: Array1<f32>,
+}
+
+/// Output indices `j ∈ [0, out)` whose source `j + shift` lies in `[0, len)`.
+#[inline]
+fn span(out: usize, len: usize, shift: isize) -> (usize, usize) {
+    let lo = (-shift).max(0) as usize;
+    let hi = (len as isize - shift).clamp(0, out as isize) as usize;
+    (lo.min(hi), hi)
+}
+
+/// `y[j] += a·x[j]` over two equal-length slices (vectorised by LLVM).
+#[inline(always)]
+fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+/// Dot product, four partial sums (vectorised by LLVM).
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+impl DwGeom {
+    /// Length of phase `t` of a row: `|{m : s·m + t < W}|`.
+    fn phase_len(&self, t: usize) -> usize {
+        (self.w + self.s - 1 - t) / self.s
+    }
+
+    /// Offset of phase `t` inside a phase-split row.
+    fn phase_start(&self, t: usize) -> usize {
+        (0..t).map(|q| self.phase_len(q)).sum()
+    }
+
+    /// For tap column `v`: (phase start inside a split row, phase length, shift).
+    fn tap(&self, v: usize) -> (usize, usize, isize) {
+        let off = v as isize - self.pl as isize;
+        let s = self.s as isize;
+        let t = off.rem_euclid(s) as usize;
+        (self.phase_start(t), self.phase_len(t), off.div_euclid(s))
+    }
+
+    /// Valid output rows for tap row `u` and the input row of output row `i`.
+    fn row(&self, i: usize, u: usize) -> Option<usize> {
+        let r = (self.s * i + u) as isize - self.p as isize;
+        (r >= 0 && (r as usize) < self.h).then_some(r as usize)
+    }
+}
+
+/// Splits each row of a `[H, W]` plane into its `s` phases (identity layout for `s = 1`).
+fn split_phases(g: &DwGeom, plane: &[f32], out: &mut [f32]) {
+    for (src, dst) in plane.chunks_exact(g.w).zip(out.chunks_exact_mut(g.w)) {
+        let mut at = 0;
+        for t in 0..g.s {
+            for m in 0..g.phase_len(t) {
+                dst[at + m] = src[g.s * m + t];
+            }
+            at += g.phase_len(t);
+        }
+    }
+}
+
+/// The inverse of [`split_phases`], adding into `plane`.
+fn merge_phases_add(g: &DwGeom, split: &[f32], plane: &mut [f32]) {
+    for (src, dst) in split.chunks_exact(g.w).zip(plane.chunks_exact_mut(g.w)) {
+        let mut at = 0;
+        for t in 0..g.s {
+            for m in 0..g.phase_len(t) {
+                dst[g.s * m + t] += src[at + m];
+            }
+            at += g.phase_len(t);
+        }
+    }
+}
+
+impl DepthwiseConv2d {
+    /// The layer for `spec` on `input`, validated, parameters not yet allocated.
+    pub(crate) fn new(
+        channels: usize,
+        kernel: usize,
+        stride: usize,
+        padding: Padding,
+        input: Shape,
+    ) -> Result<DepthwiseConv2d, String> {
+        let [c, h, w] = input.image()?;
+        if channels == 0 || kernel == 0 || stride == 0 {
+            return Err("channels, kernel and stride must be at least 1".into());
+        }
+        if channels != c {
+            return Err(format!("expects {channels} channels but receives {input}"));
+        }
+        let ((p, ho), (pl, wo)) = (padding.resolve(h, kernel, stride)?, padding.resolve(w, kernel, stride)?);
+        let kk = kernel.checked_mul(kernel).ok_or(TOO_BIG)?;
+        c.checked_mul(kk).and_then(|n| n.checked_add(c)).ok_or(TOO_BIG)?;
+        if kk > MAX_ACTIVATION || c.checked_mul(ho * wo).is_none_or(|n| n > MAX_ACTIVATION) {
+            return Err(TOO_BIG.into());
+        }
+        Ok(DepthwiseConv2d {
+            g: DwGeom {
+                c,
+                h,
+                w,
+                k: kernel,
+                s: stride,
+                p,
+                pl,
+                ho,
+                wo,
+            },
+            w: Array2::zeros((0, 0)),
+            b: Array1::zeros(0),
+        })
+    }
+
+    pub fn geometry(&self) -> &DwGeom {
+        &self.g
+    }
+
+    /// One image `x: [C, H, W]` → `y: [C, Ho, Wo]` (overwritten). `split` is scratch of `H·W` (stride > 1).
+    fn forward_image(&self, x: &[f32], y: &mut [f32], split: &mut [f32]) {
+        let g = &self.g;
+        let (hw, pos, kk) = (g.h * g.w, g.ho * g.wo, g.k * g.k);
+        let wts = self.w.as_slice().expect("standard");
+        let taps: Vec<(usize, usize, isize)> = (0..g.k).map(|v| g.tap(v)).collect();
+        for c in 0..g.c {
+            let plane = &x[c * hw..(c + 1) * hw];
+            let src: &[f32] = if g.s == 1 {
+                plane
+            } else {
+                split_phases(g, plane, split);
+                split
+            };
+            let wc = &wts[c * kk..(c + 1) * kk];
+            let yc = &mut y[c * pos..(c + 1) * pos];
+            yc.fill(self.b[c]);
+            for (i, yrow) in yc.chunks_exact_mut(g.wo).enumerate() {
+                for u in 0..g.k {
+                    let Some(r) = g.row(i, u) else { continue };
+                    let xrow = &src[r * g.w..(r + 1) * g.w];
+                    for (v, &(start, len, shift)) in taps.iter().enumerate() {
+                        let (lo, hi) = span(g.wo, len, shift);
+                        if lo < hi {
+                            let a = (lo as isize + shift) as usize;
+                            axpy(
+                                &mut yrow[lo..hi],
+                                wc[u * g.k + v],
+                                &xrow[start + a..start + a + (hi - lo)],
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// VJPs of one image. `dw`, `db` accumulate when given; `dx` (zeroed `[C, H, W]`) receives `∂L/∂x` when given.
+    fn backward_image(
+        &self,
+        x: &[f32],
+        gy: &[f32],
+        mut dx: Option<&mut [f32]>,
+        mut grads: Option<(&mut [f32], &mut [f32])>,
+        split: &mut [f32],
+        dsplit: &mut [f32],
+    ) {
+        let g = &self.g;
+        let (hw, pos, kk) = (g.h * g.w, g.ho * g.wo, g.k * g.k);
+        let wts = self.w.as_slice().expect("standard");
+        let taps: Vec<(usize, usize, isize)> = (0..g.k).map(|v| g.tap(v)).collect();
+        for c in 0..g.c {
+            let gc = &gy[c * pos..(c + 1) * pos];
+            if let Some((dw, db)) = grads.as_mut() {
+                db[c] += gc.iter().sum::<f32>();
+                let plane = &x[c * hw..(c + 1) * hw];
+                let src: &[f32] = if g.s == 1 {
+                    plane
+                } else {
+                    split_phases(g, plane, split);
+                    split
+                };
+                let dwc = &mut dw[c * kk..(c + 1) * kk];
+                for (i, grow) in gc.chunks_exact(g.wo).enumerate() {
+                    for u in 0..g.k {
+                        let Some(r) = g.row(i, u) else { continue };
+                        let xrow = &src[r * g.w..(r + 1) * g.w];
+                        for (v, &(start, len, shift)) in taps.iter().enumerate() {
+                            let (lo, hi) = span(g.wo, len, shift);
+                            if lo < hi {
+                                let a = (lo as isize + shift) as usize;
+                                dwc[u * g.k + v] += dot(&grow[lo..hi], &xrow[start + a..start + a + (hi - lo)]);
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(dx) = dx.as_deref_mut() {
+                let wc = &wts[c * kk..(c + 1) * kk];
+                let dplane = &mut dx[c * hw..(c + 1) * hw];
+                let dst: &mut [f32] = if g.s == 1 {
+                    dplane
+                } else {
+                    dsplit.fill(0.0);
+                    &mut *dsplit
+                };
+                for (i, grow) in gc.chunks_exact(g.wo).enumerate() {
+                    for u in 0..g.k {
+                        let Some(r) = g.row(i, u) else { continue };
+                        let drow = &mut dst[r * g.w..(r + 1) * g.w];
+                        for (v, &(start, len, shift)) in taps.iter().enumerate() {
+                            let (lo, hi) = span(g.wo, len, shift);
+                            if lo < hi {
+                                let a = (lo as isize + shift) as usize;
+                                axpy(
+                                    &mut drow[start + a..start + a + (hi - lo)],
+                                    wc[u * g.k + v],
+                                    &grow[lo..hi],
+                                );
+                            }
+                        }
+                    }
+                }
+                if g.s != 1 {
+                    merge_phases_add(g, dsplit, &mut dx[c * hw..(c + 1) * hw]);
+                }
+            }
+        }
+    }
+}
+
+impl Layer for DepthwiseConv2d {
+    fn output_shape(&self) -> Shape {
+        Shape::Image([self.g.c, self.g.ho, self.g.wo])
+    }
+
+    fn param_info(&self) -> Vec<ParamInfo> {
+        let g = &self.g;
+        vec![
+            ParamInfo::new("weight", vec![g.c, 1, g.k, g.k]),
+            ParamInfo::new("bias", vec![g.c]),
+        ]
+    }
+
+    fn flops(&self) -> usize {
+        let g = &self.g;
+        (2 * g.c * g.k * g.k).saturating_mul(g.ho * g.wo)
+    }
+
+    fn allocate(&mut self) {
+        self.w = Array2::zeros((self.g.c, self.g.k * self.g.k));
+        self.b = Array1::zeros(self.g.c);
+    }
+
+    fn params(&self) -> Vec<&[f32]> {
+        vec![
+            self.w.as_slice().expect("standard"),
+            self.b.as_slice().expect("standard"),
+        ]
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        vec![
+            self.w.as_slice_mut().expect("standard"),
+            self.b.as_slice_mut().expect("standard"),
+        ]
+    }
+
+    /// He-uniform with PyTorch's fan-in for `groups = C`: `k·k`.
+    fn init(&mut self, rng: &mut Init, _last: bool) {
+        let a = he_bound(self.g.k * self.g.k);
+        rng.fill(self.w.as_slice_mut().expect("standard"), a);
+    }
+
+    fn forward(&self, x: ArrayView2<f32>, _keep: bool) -> (Array2<f32>, Saved) {
+        let g = &self.g;
+        let (inp, out) = (g.c * g.h * g.w, g.c * g.ho * g.wo);
+        let x = x.as_standard_layout();
+        let mut y = Array2::<f32>::zeros((x.nrows(), out));
+        let mut split = vec![0.0f32; if g.s == 1 { 0 } else { g.h * g.w }];
+        for (xi, yi) in x
+            .as_slice()
+            .expect("standard")
+            .chunks_exact(inp)
+            .zip(y.as_slice_mut().expect("fresh").chunks_exact_mut(out))
+        {
+            self.forward_image(xi, yi, &mut split);
+        }
+        (y, Saved::Nothing)
+    }
+
+    fn backward(
+        &self,
+        x: ArrayView2<f32>,
+        _y: ArrayView2<f32>,
+        _saved: &Saved,
+        dy: Array2<f32>,
+        need_dx: bool,
+        grads: Option<&mut [Vec<f32>]>,
+    ) -> Option<Array2<f32>> {
+        let g = &self.g;
+        let (inp, out, n) = (g.c * g.h * g.w, g.c * g.ho * g.wo, dy.nrows());
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().expect("standard");
+        let scratch = if g.s == 1 { 0 } else { g.h * g.w };
+        let (mut split, mut dsplit) = (vec![0.0f32; scratch], vec![0.0f32; scratch]);
+        let mut dx = need_dx.then(|| Array2::<f32>::zeros((n, inp)));
+        let mut grads = grads.map(|gr| {
+            let (w, b) = gr.split_at_mut(1);
+            (w[0].as_mut_slice(), b[0].as_mut_slice())
+        });
+        let dy = dy.as_standard_layout();
+        let dys = dy.as_slice().expect("standard");
+        for b in 0..n {
+            let dxi = dx
+                .as_mut()
+                .map(|d| &mut d.as_slice_mut().expect("fresh")[b * inp..(b + 1) * inp]);
+            let xi = if grads.is_some() {
+                &xs[b * inp..(b + 1) * inp]
+            } else {
+                &[][..]
+            };
+            let gr = grads.as_mut().map(|(w, b)| (&mut **w, &mut **b));
+            self.backward_image(xi, &dys[b * out..(b + 1) * out], dxi, gr, &mut split, &mut dsplit);
+        }
+        dx
+    }
+
+    fn box_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
+    }
+}
