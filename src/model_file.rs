@@ -144,7 +144,7 @@ pub fn f32_to_f16(x: f32) -> Option<u16> {
         // Subnormal (or zero): units of 2⁻²⁴; the scaling is exact, and 1024 units is the smallest normal.
         return Some(sign | (a * 16_777_216.0).round_ties_even() as u16);
     }
-    let e = ((b >> 23) & 0xff) - 127 + 15;
+    let e = ((b >> 23) & 0xff) + 15 - 127; // ≥ 1: |x| ≥ 2⁻¹⁴ here
     let m = b & 0x7f_ffff;
     let mut h = (e << 10) | (m >> 13);
     let rem = m & 0x1fff;
