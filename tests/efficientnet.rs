@@ -195,6 +195,17 @@ fn f16_weight_file_round_trip_with_nested_names() {
     );
 }
 
+/// CPU time of this process in ms (user + system, from /proc/self/stat; 10 ms ticks): on a shared machine the
+/// wall clock measures the other processes too.
+fn cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 =
+        f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0) + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    ticks * 10.0
+}
+
 /// Native timing and peak heap of one 224×224 image (run in release/test profile, ignored by default).
 #[test]
 #[ignore]
@@ -216,6 +227,21 @@ fn timing_and_peak_memory() {
     }
     fwd.sort_by(f64::total_cmp);
     grad.sort_by(f64::total_cmp);
+    let cpu_reps = 30;
+    let c0 = cpu_ms();
+    for _ in 0..cpu_reps {
+        std::hint::black_box(m.logits(x.view()));
+    }
+    let c1 = cpu_ms();
+    for _ in 0..cpu_reps {
+        std::hint::black_box(m.input_gradient(x.view(), &[404]));
+    }
+    let c2 = cpu_ms();
+    eprintln!(
+        "CPU time per image: forward {:.1} ms, input gradient {:.1} ms ({cpu_reps} runs each)",
+        (c1 - c0) / cpu_reps as f64,
+        (c2 - c1) / cpu_reps as f64
+    );
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
     let _ = m.logits(x.view());
@@ -241,4 +267,26 @@ fn timing_and_peak_memory() {
         recorded as f64 / 1e6,
         m.num_params() as f64 * 4.0 / 1e6,
     );
+}
+
+/// Where a forward pass spends its time, by top-level layer (ignored by default; for tuning).
+#[test]
+#[ignore]
+fn profile_forward_layers() {
+    let m = Model::init(&spec(), INPUT, 3).unwrap();
+    let x = image();
+    let t0 = Instant::now();
+    let now = || t0.elapsed().as_secs_f64() * 1e3;
+    let _ = now;
+    let prof = m.profile_layers(x.view(), 40, &cpu_ms);
+    let total: f64 = prof.iter().map(|p| p.1).sum();
+    let mut by_kind: std::collections::BTreeMap<String, f64> = Default::default();
+    for (i, (name, t)) in prof.iter().enumerate() {
+        let kind: String = name.chars().take_while(|c| c.is_alphanumeric()).collect();
+        *by_kind.entry(kind).or_default() += t;
+        if *t > 0.03 * total {
+            eprintln!("layer {i:2} {:>7.2} ms  {}", t, &name[..name.len().min(110)]);
+        }
+    }
+    eprintln!("total {total:.1} ms; by kind: {by_kind:.2?}");
 }

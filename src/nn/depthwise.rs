@@ -106,6 +106,21 @@ impl DwGeom {
 
 /// Splits each row of a `[H, W]` plane into its `s` phases (identity layout for `s = 1`).
 fn split_phases(g: &DwGeom, plane: &[f32], out: &mut [f32]) {
+    if g.s == 2 {
+        // The common case as pairs: (even, odd) per step, no index arithmetic.
+        let ne = g.phase_len(0);
+        for (src, dst) in plane.chunks_exact(g.w).zip(out.chunks_exact_mut(g.w)) {
+            let (e, o) = dst.split_at_mut(ne);
+            for ((a, b), p) in e.iter_mut().zip(o.iter_mut()).zip(src.chunks_exact(2)) {
+                *a = p[0];
+                *b = p[1];
+            }
+            if g.w % 2 == 1 {
+                e[ne - 1] = src[g.w - 1];
+            }
+        }
+        return;
+    }
     for (src, dst) in plane.chunks_exact(g.w).zip(out.chunks_exact_mut(g.w)) {
         let mut at = 0;
         for t in 0..g.s {
