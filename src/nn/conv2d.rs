@@ -61,11 +61,13 @@ fn with_cols<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
 #[derive(Debug, Clone)]
 pub struct Conv2d {
     pub(crate) g: ConvGeom,
-    /// Read-only outside this module: writes go through [`Conv2d::weights_mut`], which drops `wino`.
+    /// Read-only outside this module: writes go through [`Conv2d::params_mut`], which drops the derived `wino`, `wt`.
     pub(crate) w: Array2<f32>,
     pub(crate) b: Array1<f32>,
     /// The Winograd-transformed filters of `w`, computed on first use.
     wino: OnceLock<Vec<f32>>,
+    /// `Wᵀ: [C, O]` of a 1×1 convolution, computed on first use: `∂X = Wᵀ G` is then a plain row-major product.
+    wt: OnceLock<Vec<f32>>,
 }
 
 impl Conv2d {
@@ -113,6 +115,7 @@ impl Conv2d {
             w: Array2::zeros((0, 0)),
             b: Array1::zeros(0),
             wino: OnceLock::new(),
+            wt: OnceLock::new(),
         })
     }
 
@@ -129,12 +132,14 @@ impl Conv2d {
             w: Array2::zeros((g.o, g.ckk())),
             b: Array1::zeros(g.o),
             wino: OnceLock::new(),
+            wt: OnceLock::new(),
         }
     }
 
     /// Mutable weights and biases (optimisers, initialisation, loading); forgets the derived Winograd filters.
     pub fn params_mut(&mut self) -> (&mut [f32], &mut [f32]) {
         self.wino = OnceLock::new();
+        self.wt = OnceLock::new();
         (
             self.w.as_slice_mut().expect("standard layout"),
             self.b.as_slice_mut().expect("standard layout"),
@@ -236,12 +241,11 @@ impl Conv2d {
             }
         }
         need_dx.then(|| {
+            let wt = self.wt.get_or_init(|| self.w.t().iter().copied().collect());
             let mut dx = Array2::<f32>::zeros((n, c * pos));
             let dxs = dx.as_slice_mut().expect("fresh");
             for (di, gi) in dxs.chunks_exact_mut(c * pos).zip(dys.chunks_exact(o * pos)) {
-                let gi = ArrayView2::from_shape((o, pos), gi).expect("G shape");
-                let mut di = ArrayViewMut2::from_shape((c, pos), di).expect("dX shape");
-                general_mat_mul(1.0, &self.w.t(), &gi, 0.0, &mut di);
+                matmul(wt, gi, di, c, o, pos);
             }
             dx
         })

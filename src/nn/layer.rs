@@ -1,9 +1,9 @@
-//! The [`Layer`] trait every layer implements, the registry that turns a [`LayerSpec`] into a layer ([`build`]),
-//! and [`Chain`], a validated sequence of layers with its forward record ([`Tape`]) and backpropagation. The
+//! The [`Layer`] trait every layer implements, the registry that turns a [`LayerSpec`] into a layer (`build`),
+//! and `Chain`, a validated sequence of layers with its forward record (`Tape`) and backpropagation. The
 //! [`Model`](super::Model) is a chain; so is the body of a [`residual`](super::residual) block.
 //!
 //! Adding a layer: write its file (the struct, a constructor that validates the spec against the input shape
-//! without allocating the weights, and `impl Layer`), add its [`LayerSpec`] variant, and add one line to [`build`].
+//! without allocating the weights, and `impl Layer`), add its [`LayerSpec`] variant, and add one line to `build`.
 //!
 //! Every activation is a standard-layout `[N, features]` matrix (an NCHW image flattened per row). A layer
 //! computes `y = f(x; θ)` ([`Layer::forward`]) and the vector-Jacobian products `∂L/∂x = Jₓᵀ ∂L/∂y` and
@@ -100,7 +100,7 @@ pub enum Saved {
     Tape(Tape),
 }
 
-/// The forward record of a [`Chain`]: `acts[i]` is the input of layer `i` (empty when layer `i` ran in place),
+/// The forward record of a `Chain`: `acts[i]` is the input of layer `i` (empty when layer `i` ran in place),
 /// the last entry the output; `saved[i]` is what layer `i` kept.
 #[derive(Debug, Clone, Default)]
 pub struct Tape {
@@ -194,7 +194,7 @@ impl Clone for Box<dyn Layer> {
 }
 
 /// The registry: the one place where a [`LayerSpec`] becomes a layer on a given input shape. Validates
-/// without allocating the weights; errors are messages for [`Chain::build`] to prefix with the layer.
+/// without allocating the weights; errors are messages for `Chain::build` to prefix with the layer.
 pub(crate) fn build(spec: &LayerSpec, input: Shape) -> std::result::Result<Box<dyn Layer>, String> {
     use super::*;
     Ok(match spec {
@@ -369,7 +369,7 @@ impl Chain {
         Tape { acts, saved, rows }
     }
 
-    /// Backpropagates `dy` through a tape of [`Chain::forward`] with `keep`. Adds the parameter gradients into
+    /// Backpropagates `dy` through a tape of `Chain::forward` with `keep`. Adds the parameter gradients into
     /// `grads` (this chain's tensors, in order) when given; returns `∂L/∂x` when `need_dx`.
     pub(crate) fn backward(
         &self,

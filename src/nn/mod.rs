@@ -3,19 +3,35 @@
 //! Tensors are NCHW `f32`. Every layer implements the forward map `y = f(x; θ)` and the vector-Jacobian
 //! products `∂L/∂x = Jₓᵀ·∂L/∂y` and `∂L/∂θ = J_θᵀ·∂L/∂y`. Plain ndarray, no wasm types.
 //!
-//! | module | layer | forward | backward (VJP) |
+//! A layer is one file behind one trait, [`layer::Layer`] (forward, input VJP, parameter VJP, output shape,
+//! parameters); `layer::build` is the registry that turns a [`LayerSpec`] (the serialised form, in the weight
+//! file's metadata) into one. Adding a layer touches its file, its `LayerSpec` variant and one registry line.
+//!
+//! | module | layer (`type`) | forward | backward (VJP) |
 //! |---|---|---|---|
-//! | [`dense`] | `Dense` | `y = x Wᵀ + b` | `∂x = ∂y W`, `∂W = ∂yᵀ x`, `∂b = Σₙ ∂y` |
-//! | [`conv2d`] | `Conv2d` | `y[n,o,i,j] = b[o] + Σ W[o,c,u,v]·x[n,c,s·i+u−p, s·j+v−p]` | im2col + GEMM, col2im |
-//! | [`maxpool`] | `MaxPool2d` | `y = max` over each `size×size` window | route `∂y` to the arg-max |
-//! | [`relu`] | `Relu` | `y = max(0, x)` | `∂x = ∂y·[x > 0]` |
-//! | [`flatten`] | `Flatten` | NCHW → `N×(C·H·W)` (same memory) | identity |
+//! | [`dense`] | `dense` | `y = x Wᵀ + b` | `∂x = ∂y W`, `∂W = ∂yᵀ x`, `∂b = Σₙ ∂y` |
+//! | [`conv2d`] | `conv2d` | `y[n,o,i,j] = b[o] + Σ W[o,c,u,v]·x[n,c,s·i+u−p, s·j+v−p]`; padding a number or TF `"same"` (`Ho = ⌈H/s⌉`, `p = ⌊pad_total/2⌋` above/left, the rest below/right) | im2col + GEMM, col2im; a 1×1 convolution is `Yₙ = W Xₙ` (no im2col), `∂Xₙ = Wᵀ Gₙ`, `∂W = Σₙ Gₙ Xₙᵀ` |
+//! | [`depthwise`] | `depthwise_conv2d` | `y[c,i,j] = b[c] + Σ_{u,v} W[c,u,v]·x[c, s·i+u−p, s·j+v−p]` (Howard et al. 2017, MobileNets) | `∂W[c,u,v] = Σ G[c,i,j]·x[c,s·i+u−p,s·j+v−p]`, `∂x` scatter-adds `W[c,u,v]·G[c,i,j]`, `∂b[c] = Σ G[c]` |
+//! | [`maxpool`] | `max_pool2d` | `y = max` over each `size×size` window | route `∂y` to the arg-max |
+//! | [`relu`] | `relu` | `y = max(0, x)` | `∂x = ∂y·[y > 0]` (in place) |
+//! | [`relu6`] | `relu6` | `y = min(max(x, 0), 6)` (MobileNets; EfficientNet-Lite) | `∂x = ∂y·[0 < y < 6]` (in place) |
+//! | [`normalize`] | `normalize` | `y[c] = (x[c] − mean[c]) / std[c]` | `∂x[c] = ∂y[c] / std[c]` |
+//! | [`residual`] | `residual` | `y = x + body(x)` (He et al. 2016; the inverted residual of Sandler et al. 2018, MobileNetV2) | `∂x = ∂y + J_bodyᵀ ∂y` |
+//! | [`global_avg_pool`] | `global_avg_pool` | `y[c] = (1/HW) Σ_{h,w} x[c,h,w]` | `∂x[c,h,w] = ∂y[c] / HW` |
+//! | [`flatten`] | `flatten` | NCHW → `N×(C·H·W)` (same memory) | identity |
 //! | [`loss`] | softmax cross-entropy | `L = logsumexp(z) − z_y` | `∂L/∂z = softmax(z) − onehot(y)` |
 //!
+//! The photo model, [`architecture`]`("efficientnet-lite0")` (Tan & Le 2019, "EfficientNet: Rethinking Model
+//! Scaling for Convolutional Neural Networks", in its Lite form: ReLU6, no squeeze-excite), is built from these:
+//! MBConv blocks `conv 1×1 → relu6 → depthwise → relu6 → conv 1×1`, with a skip connection where the shape allows,
+//! batch norm folded into the convolutions at conversion so that inference and the input gradient are exact.
+//!
 //! Inside the model every activation is stored as a standard-layout `[N, features]` matrix: an NCHW tensor
-//! flattened per image has exactly that memory layout, so `Flatten` costs nothing. Batched work is split into
-//! fixed chunks of [`CHUNK`] images which run in parallel natively (rayon) and in order on wasm32; gradients of
-//! the chunks are summed in chunk order, so results never depend on thread timing.
+//! flattened per image has exactly that memory layout, so `Flatten` costs nothing. Element-wise layers (ReLU, ReLU6,
+//! normalisation, flatten) work in the buffer they receive, at inference and when recording for a backward pass
+//! (ReLU's masks are read from the output). Batched work is split into fixed chunks of [`CHUNK`] images which run
+//! in parallel natively (rayon) and in order on wasm32; gradients of the chunks are summed in chunk order, so
+//! results never depend on thread timing.
 
 pub mod conv2d;
 pub mod dense;
