@@ -9,8 +9,10 @@
 //! `∂L/∂W[c,u,v] = Σ_{i,j} G[c,i,j]·x[c, s·i+u−p, s·j+v−pl]`,
 //! `∂L/∂x[c, s·i+u−p, s·j+v−pl] += W[c,u,v]·G[c,i,j]`.
 //!
-//! Direct loops, channel by channel (a channel plane stays in L2, an output row in L1): for each output row and
-//! each filter tap `(u, v)` one `axpy` over the row, `y[i, j] += W[u,v]·x[r, s·j + off]`. For stride 1 that reads a
+//! Direct loops, channel by channel (a channel plane stays in L2, an output row in L1). The forward pass for
+//! `k ∈ {3, 5}` and stride 1 or 2 (every EfficientNet layer) copies each channel into a zero-padded plane once and
+//! then sums all `k` taps of a filter row in one pass over the output row (`forward_image_fused`). Other shapes,
+//! and the backward pass, take for each output row and each filter tap `(u, v)` one `axpy` over the row, `y[i, j] += W[u,v]·x[r, s·j + off]`. For stride 1 that reads a
 //! contiguous input row. For stride `s` > 1 each input row is first split into its `s` phases
 //! (`x[r, s·m + t]` for `t < s`), so tap `off` reads phase `off mod s` contiguously at shift `⌊off/s⌋`. Every inner
 //! loop is a plain zip of two slices, which LLVM vectorises (simd128 in the wasm build).
@@ -188,6 +190,66 @@ impl DepthwiseConv2d {
         &self.g
     }
 
+    /// The padded plane the fused forward reads: `(rows, cols)` = `((Ho − 1)·s + k, (Wo − 1)·s + k)`.
+    fn padded_dims(&self) -> (usize, usize) {
+        let g = &self.g;
+        ((g.ho - 1) * g.s + g.k, (g.wo - 1) * g.s + g.k)
+    }
+
+    /// The forward pass of one image for `k = K` and stride 1 or 2 (every EfficientNet layer): each channel is
+    /// copied once into a zero-padded plane (stride 2: its even and odd columns side by side), and each output row
+    /// takes one pass per filter row `u` that sums all `K` taps, `y[j] += Σ_v W[u,v]·x[r, s·j + v]`, with no
+    /// boundary logic inside (`K` contiguous reads per output, vectorised across `j`).
+    fn forward_image_fused<const K: usize>(&self, x: &[f32], y: &mut [f32], pad: &mut Vec<f32>) {
+        let g = &self.g;
+        let (hw, pos) = (g.h * g.w, g.ho * g.wo);
+        let (hp, wp) = self.padded_dims();
+        // Column layout of a padded row: stride 1 as is; stride 2 the even columns, then the odd ones.
+        let ne = wp.div_ceil(2);
+        let col = |q: usize| {
+            if g.s == 1 {
+                q
+            } else if q % 2 == 0 {
+                q / 2
+            } else {
+                ne + q / 2
+            }
+        };
+        // Where tap v of output column j reads: column `base(v) + j`.
+        let base: [usize; K] = std::array::from_fn(|v| col(v));
+        pad.clear();
+        pad.resize(hp * wp, 0.0);
+        let wts = self.w.as_slice().expect("standard");
+        let (rows, cols) = (g.h.min(hp.saturating_sub(g.p)), g.w.min(wp.saturating_sub(g.pl)));
+        for c in 0..g.c {
+            let plane = &x[c * hw..(c + 1) * hw];
+            for r in 0..rows {
+                let dst = &mut pad[(r + g.p) * wp..(r + g.p + 1) * wp];
+                for (q, &v) in plane[r * g.w..r * g.w + cols].iter().enumerate() {
+                    dst[col(q + g.pl)] = v;
+                }
+            }
+            let wc: &[f32] = &wts[c * K * K..(c + 1) * K * K];
+            let yc = &mut y[c * pos..(c + 1) * pos];
+            yc.fill(self.b[c]);
+            for (i, yrow) in yc.chunks_exact_mut(g.wo).enumerate() {
+                for u in 0..K {
+                    let prow = &pad[(g.s * i + u) * wp..(g.s * i + u + 1) * wp];
+                    let xs: [&[f32]; K] = std::array::from_fn(|v| &prow[base[v]..base[v] + g.wo]);
+                    let a: [f32; K] = std::array::from_fn(|v| wc[u * K + v]);
+                    for (j, yv) in yrow.iter_mut().enumerate() {
+                        let mut acc = *yv;
+                        for v in 0..K {
+                            acc += a[v] * xs[v][j];
+                        }
+                        *yv = acc;
+                    }
+                }
+            }
+            // The padding stays zero: only the interior is rewritten for the next channel.
+        }
+    }
+
     /// One image `x: [C, H, W]` → `y: [C, Ho, Wo]` (overwritten). `split` is scratch of `H·W` (stride > 1).
     fn forward_image(&self, x: &[f32], y: &mut [f32], split: &mut [f32]) {
         let g = &self.g;
@@ -348,13 +410,18 @@ impl Layer for DepthwiseConv2d {
         let x = x.as_standard_layout();
         let mut y = Array2::<f32>::zeros((x.nrows(), out));
         let mut split = vec![0.0f32; if g.s == 1 { 0 } else { g.h * g.w }];
+        let mut pad = Vec::new();
         for (xi, yi) in x
             .as_slice()
             .expect("standard")
             .chunks_exact(inp)
             .zip(y.as_slice_mut().expect("fresh").chunks_exact_mut(out))
         {
-            self.forward_image(xi, yi, &mut split);
+            match (g.k, g.s) {
+                (3, 1 | 2) => self.forward_image_fused::<3>(xi, yi, &mut pad),
+                (5, 1 | 2) => self.forward_image_fused::<5>(xi, yi, &mut pad),
+                _ => self.forward_image(xi, yi, &mut split),
+            }
         }
         (y, Saved::Nothing)
     }
