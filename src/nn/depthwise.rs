@@ -207,16 +207,14 @@ impl DepthwiseConv2d {
         // Column layout of a padded row: stride 1 as is; stride 2 the even columns, then the odd ones.
         let ne = wp.div_ceil(2);
         let col = |q: usize| {
-            if g.s == 1 {
-                q
-            } else if q % 2 == 0 {
-                q / 2
+            if g.s == 1 || q.is_multiple_of(2) {
+                q / g.s
             } else {
                 ne + q / 2
             }
         };
         // Where tap v of output column j reads: column `base(v) + j`.
-        let base: [usize; K] = std::array::from_fn(|v| col(v));
+        let base: [usize; K] = std::array::from_fn(col);
         pad.clear();
         pad.resize(hp * wp, 0.0);
         let wts = self.w.as_slice().expect("standard");
@@ -247,6 +245,47 @@ impl DepthwiseConv2d {
                 }
             }
             // The padding stays zero: only the interior is rewritten for the next channel.
+        }
+    }
+
+    /// `∂L/∂x` of one image for `k = K`, stride 1 or 2, in the padded layout of
+    /// [`forward_image_fused`](Self::forward_image_fused): per output row and filter row, `K` contiguous `axpy`s
+    /// `xpad[s·i + u, s·j + v] += W[u,v]·G[i,j]` without boundary logic; the interior is then copied to `dx`.
+    fn backward_dx_fused<const K: usize>(&self, gy: &[f32], dx: &mut [f32], pad: &mut Vec<f32>) {
+        let g = &self.g;
+        let (hw, pos) = (g.h * g.w, g.ho * g.wo);
+        let (hp, wp) = self.padded_dims();
+        let ne = wp.div_ceil(2);
+        let col = |q: usize| {
+            if g.s == 1 || q.is_multiple_of(2) {
+                q / g.s
+            } else {
+                ne + q / 2
+            }
+        };
+        let base: [usize; K] = std::array::from_fn(col);
+        pad.clear();
+        pad.resize(hp * wp, 0.0);
+        let wts = self.w.as_slice().expect("standard");
+        let (rows, cols) = (g.h.min(hp.saturating_sub(g.p)), g.w.min(wp.saturating_sub(g.pl)));
+        for c in 0..g.c {
+            pad.fill(0.0);
+            let wc = &wts[c * K * K..(c + 1) * K * K];
+            for (i, grow) in gy[c * pos..(c + 1) * pos].chunks_exact(g.wo).enumerate() {
+                for u in 0..K {
+                    let prow = &mut pad[(g.s * i + u) * wp..(g.s * i + u + 1) * wp];
+                    for (v, &b) in base.iter().enumerate() {
+                        axpy(&mut prow[b..b + g.wo], wc[u * K + v], grow);
+                    }
+                }
+            }
+            let dplane = &mut dx[c * hw..(c + 1) * hw];
+            for r in 0..rows {
+                let src = &pad[(r + g.p) * wp..(r + g.p + 1) * wp];
+                for (q, d) in dplane[r * g.w..r * g.w + cols].iter_mut().enumerate() {
+                    *d = src[col(q + g.pl)];
+                }
+            }
         }
     }
 
@@ -448,10 +487,24 @@ impl Layer for DepthwiseConv2d {
         });
         let dy = dy.as_standard_layout();
         let dys = dy.as_slice().expect("standard");
+        let fused = matches!((g.k, g.s), (3 | 5, 1 | 2));
+        let mut pad = Vec::new();
         for b in 0..n {
-            let dxi = dx
+            let mut dxi = dx
                 .as_mut()
                 .map(|d| &mut d.as_slice_mut().expect("fresh")[b * inp..(b + 1) * inp]);
+            if fused {
+                let gi = &dys[b * out..(b + 1) * out];
+                if let Some(d) = dxi.take() {
+                    match g.k {
+                        3 => self.backward_dx_fused::<3>(gi, d, &mut pad),
+                        _ => self.backward_dx_fused::<5>(gi, d, &mut pad),
+                    }
+                }
+                if grads.is_none() {
+                    continue;
+                }
+            }
             let xi = if grads.is_some() {
                 &xs[b * inp..(b + 1) * inp]
             } else {
