@@ -94,7 +94,10 @@ impl Conv2d {
             .ok_or(TOO_BIG)?;
         let wn = ckk.checked_mul(out_channels).ok_or(TOO_BIG)?;
         wn.checked_add(out_channels).ok_or(TOO_BIG)?;
-        let out = out_channels.checked_mul(ho * wo).ok_or(TOO_BIG)?;
+        let out = ho
+            .checked_mul(wo)
+            .and_then(|p| p.checked_mul(out_channels))
+            .ok_or(TOO_BIG)?;
         if out > super::layer::MAX_ACTIVATION || ckk > super::layer::MAX_ACTIVATION {
             return Err(TOO_BIG.into());
         }

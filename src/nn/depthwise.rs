@@ -163,10 +163,15 @@ impl DepthwiseConv2d {
         if channels != c {
             return Err(format!("expects {channels} channels but receives {input}"));
         }
+        if stride > h.max(w) {
+            // Also bounds the row phases (one per stride step) of the strided path.
+            return Err(format!("stride {stride} is larger than the input {h}×{w}"));
+        }
         let ((p, ho), (pl, wo)) = (padding.resolve(h, kernel, stride)?, padding.resolve(w, kernel, stride)?);
         let kk = kernel.checked_mul(kernel).ok_or(TOO_BIG)?;
         c.checked_mul(kk).and_then(|n| n.checked_add(c)).ok_or(TOO_BIG)?;
-        if kk > MAX_ACTIVATION || c.checked_mul(ho * wo).is_none_or(|n| n > MAX_ACTIVATION) {
+        let out = ho.checked_mul(wo).and_then(|p| p.checked_mul(c));
+        if kk > MAX_ACTIVATION || out.is_none_or(|n| n > MAX_ACTIVATION) {
             return Err(TOO_BIG.into());
         }
         Ok(DepthwiseConv2d {

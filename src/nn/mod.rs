@@ -81,7 +81,10 @@ impl Padding {
                 if p >= kernel {
                     return Err(format!("padding {p} must be smaller than kernel {kernel}"));
                 }
-                let padded = len.checked_add(2 * p).ok_or(layer::TOO_BIG)?;
+                let padded = p
+                    .checked_mul(2)
+                    .and_then(|d| len.checked_add(d))
+                    .ok_or(layer::TOO_BIG)?;
                 if kernel > padded {
                     return Err(format!(
                         "kernel {kernel} is larger than the padded input ({len} + 2·{p} = {padded})"
@@ -91,8 +94,9 @@ impl Padding {
             }
             Padding::Same => {
                 let out = len.div_ceil(stride);
-                let total = ((out - 1) * stride + kernel).saturating_sub(len);
-                Ok((total / 2, out))
+                // (out − 1)·stride < len, so only the kernel can overflow the sum.
+                let reach = ((out - 1) * stride).checked_add(kernel).ok_or(layer::TOO_BIG)?;
+                Ok((reach.saturating_sub(len) / 2, out))
             }
         }
     }

@@ -539,6 +539,48 @@ mod tests {
             "absurdly large",
         );
         shape_err(&[Flatten, d(usize::MAX, 2)], [usize::MAX, 2, 2], "too large");
+        // Huge kernels, paddings and strides overflow nothing (checked arithmetic), whatever the padding kind.
+        use crate::nn::Padding::{Fixed, Same};
+        let big = usize::MAX / 2;
+        for (k, s, p) in [
+            (big, 1, Fixed(big - 1)),
+            (usize::MAX, 1, Same),
+            (3, usize::MAX, Same),
+            (big, big, Same),
+        ] {
+            if k > 3 {
+                shape_err(
+                    &[LayerSpec::conv2d(1, 2, k, s, p), Flatten],
+                    [1, 28, 28],
+                    "absurdly large",
+                );
+            }
+            let dw = DepthwiseConv2d {
+                channels: 1,
+                kernel: k,
+                stride: s,
+                padding: p,
+            };
+            shape_err(&[dw, Flatten], [1, 28, 28], "");
+        }
+        // The new layers' own rules.
+        shape_err(&[Relu6], [1, 28, 28], "flat");
+        shape_err(&[GlobalAvgPool, GlobalAvgPool], [3, 4, 4], "needs image input");
+        shape_err(
+            &[
+                Residual {
+                    layers: vec![conv(1, 2, 1, 1, 0)],
+                },
+                Flatten,
+            ],
+            [1, 4, 4],
+            "same shape",
+        );
+        shape_err(&[Residual { layers: vec![] }, Flatten], [1, 4, 4], "no layers");
+        let norm = |m: Vec<f32>, s: Vec<f32>| Normalize { mean: m, std: s };
+        shape_err(&[norm(vec![0.0], vec![1.0]), Flatten], [3, 4, 4], "per channel");
+        shape_err(&[norm(vec![0.0], vec![-1.0]), Flatten], [1, 4, 4], "positive");
+        shape_err(&[norm(vec![f32::NAN], vec![1.0]), Flatten], [1, 4, 4], "finite");
     }
 
     #[test]
