@@ -294,6 +294,38 @@ impl DepthwiseConv2d {
         }
     }
 
+    /// `∂L/∂x` of one image for `k = K` and stride 1 as a correlation: `∂x[r,q] = Σ_{u,v} W[u,v]·G[r+p−u, q+pl−v]`
+    /// is the fused forward loop over `G` zero-padded by `K − 1` on every side with the flipped filter
+    /// `W[K−1−u, K−1−v]`: all `K` taps of a filter row summed in one pass per input row.
+    fn backward_dx_s1<const K: usize>(&self, gy: &[f32], dx: &mut [f32], pad: &mut Vec<f32>) {
+        let g = &self.g;
+        let (hw, pos) = (g.h * g.w, g.ho * g.wo);
+        let (hq, wq) = (g.ho + 2 * (K - 1), g.wo + 2 * (K - 1));
+        pad.clear();
+        pad.resize(hq * wq, 0.0);
+        let wts = self.w.as_slice().expect("standard");
+        for c in 0..g.c {
+            for (i, grow) in gy[c * pos..(c + 1) * pos].chunks_exact(g.wo).enumerate() {
+                pad[(i + K - 1) * wq + K - 1..][..g.wo].copy_from_slice(grow);
+            }
+            let wc = &wts[c * K * K..(c + 1) * K * K];
+            for (r, drow) in dx[c * hw..(c + 1) * hw].chunks_exact_mut(g.w).enumerate() {
+                for u in 0..K {
+                    let prow = &pad[(r + g.p + u) * wq..(r + g.p + u + 1) * wq];
+                    let xs: [&[f32]; K] = std::array::from_fn(|v| &prow[g.pl + v..g.pl + v + g.w]);
+                    let a: [f32; K] = std::array::from_fn(|v| wc[(K - 1 - u) * K + (K - 1 - v)]);
+                    for (q, d) in drow.iter_mut().enumerate() {
+                        let mut acc = *d;
+                        for v in 0..K {
+                            acc += a[v] * xs[v][q];
+                        }
+                        *d = acc;
+                    }
+                }
+            }
+        }
+    }
+
     /// One image `x: [C, H, W]` → `y: [C, Ho, Wo]` (overwritten). `split` is scratch of `H·W` (stride > 1).
     fn forward_image(&self, x: &[f32], y: &mut [f32], split: &mut [f32]) {
         let g = &self.g;
@@ -501,8 +533,10 @@ impl Layer for DepthwiseConv2d {
             if fused {
                 let gi = &dys[b * out..(b + 1) * out];
                 if let Some(d) = dxi.take() {
-                    match g.k {
-                        3 => self.backward_dx_fused::<3>(gi, d, &mut pad),
+                    match (g.k, g.s) {
+                        (3, 1) => self.backward_dx_s1::<3>(gi, d, &mut pad),
+                        (5, 1) => self.backward_dx_s1::<5>(gi, d, &mut pad),
+                        (3, _) => self.backward_dx_fused::<3>(gi, d, &mut pad),
                         _ => self.backward_dx_fused::<5>(gi, d, &mut pad),
                     }
                 }

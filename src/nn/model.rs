@@ -618,3 +618,55 @@ mod tests {
         assert_eq!(m.logits(back), m.logits(x.view()));
     }
 }
+
+#[cfg(test)]
+mod profile {
+    use super::Model;
+    use crate::nn::{architecture, LayerSpec};
+
+    fn cpu_ms() -> f64 {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (t(11) + t(12)) * 10.0
+    }
+
+    /// CPU time of each layer's input VJP in EfficientNet-Lite0 (residual bodies inlined), by kind. For tuning:
+    /// `cargo test --lib profile_backward -- --ignored --nocapture --test-threads=1`.
+    #[test]
+    #[ignore]
+    fn profile_backward() {
+        let flat: Vec<LayerSpec> = architecture("efficientnet-lite0")
+            .unwrap()
+            .into_iter()
+            .flat_map(|l| match l {
+                LayerSpec::Residual { layers } => layers,
+                o => vec![o],
+            })
+            .collect();
+        let m = Model::init(&flat, [3, 224, 224], 1).unwrap();
+        let x = ndarray::Array2::from_shape_fn((1, 3 * 224 * 224), |(_, i)| (i % 251) as f32 / 251.0);
+        let tape = m.chain.forward(x, true);
+        let mut by: std::collections::BTreeMap<String, f64> = Default::default();
+        let mut g = ndarray::Array2::<f32>::ones((1, 1000));
+        for (i, l) in m.chain.layers.iter().enumerate().rev() {
+            let (xa, ya) = (tape.acts[i].view(), tape.acts[i + 1].view());
+            let reps = 20;
+            let t0 = cpu_ms();
+            for _ in 1..reps {
+                std::hint::black_box(l.backward(xa, ya, &tape.saved[i], g.clone(), true, None));
+            }
+            let next = l.backward(xa, ya, &tape.saved[i], g, true, None).unwrap();
+            let mut kind: String = format!("{:?}", m.spec[i])
+                .chars()
+                .take_while(|c| c.is_alphanumeric())
+                .collect();
+            if format!("{:?}", m.spec[i]).contains("kernel: 1,") {
+                kind.push_str(" 1x1");
+            }
+            *by.entry(kind).or_default() += (cpu_ms() - t0) / reps as f64;
+            g = next;
+        }
+        eprintln!("backward by kind (ms): {by:.2?}, total {:.1}", by.values().sum::<f64>());
+    }
+}

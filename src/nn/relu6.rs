@@ -53,11 +53,12 @@ impl Layer for Relu6 {
         _grads: Option<&mut [Vec<f32>]>,
     ) -> Option<Array2<f32>> {
         need_dx.then(|| {
-            Zip::from(&mut dy).and(&y).for_each(|g, &y| {
-                if !(y > 0.0 && y < 6.0) {
-                    *g = 0.0
-                }
-            });
+            let mask = |g: &mut f32, y: f32| *g = if y > 0.0 && y < 6.0 { *g } else { 0.0 };
+            match (dy.as_slice_mut(), y.as_slice()) {
+                // Contiguous (always, inside a model): a branch-free select over two slices, vectorised.
+                (Some(gs), Some(ys)) => gs.iter_mut().zip(ys).for_each(|(g, &y)| mask(g, y)),
+                _ => Zip::from(&mut dy).and(&y).for_each(|g, &y| mask(g, y)),
+            }
             dy
         })
     }
