@@ -269,7 +269,11 @@ def main():
     ap.add_argument("--model-f32")
     ap.add_argument("--images")
     ap.add_argument("--samples", nargs="*", default=[], help="extra photos whose logits go into --out")
+    ap.add_argument("--inputs-224", nargs="*", default=[],
+                    help="224x224 8-bit PNGs used as the model input as they are (x = byte / 255, no resize)")
     ap.add_argument("--out")
+    ap.add_argument("--test-data", help="also write a compact copy for a committed test into this folder: "
+                                        "reference.json and the gradient as raw little-endian f16")
     ap.add_argument("--crops")
     ap.add_argument("--grad-class", type=int, default=404)
     ap.add_argument("--fd", type=int, default=6, help="finite-difference checks of the gradient (0: none)")
@@ -338,6 +342,15 @@ def main():
                 os.makedirs(args.crops, exist_ok=True)
                 Image.fromarray(u8).save(os.path.join(args.crops, os.path.splitext(os.path.basename(path))[0]
                                                       + "-224.png"))
+        for path in args.inputs_224:
+            from PIL import Image
+            arr = np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)
+            if arr.shape != (224, 224, 3):
+                raise ValueError(f"{path} is not 224x224")
+            xs = arr.transpose(2, 0, 1).astype(np.float64) / 255.0
+            zs = logits_of(net, xs)
+            inputs.append({"name": os.path.basename(path), "preprocess": "none: x = byte / 255 of this 224x224 PNG",
+                           "logits": [float(v) for v in zs], "top1": int(np.argmax(zs))})
         fd = []
         if args.fd:
             rng = np.random.default_rng(0)
@@ -363,6 +376,21 @@ def main():
         }
         with open(args.out, "w") as f:
             json.dump(report, f)
+        if args.test_data:
+            os.makedirs(args.test_data, exist_ok=True)
+            gname = f"grad-synthetic-{args.grad_class}.f16"
+            grad.reshape(-1).astype("<f2").tofile(os.path.join(args.test_data, gname))
+            compact = dict(report)
+            # Only inputs any implementation can rebuild exactly (the formula, 8-bit PNG crops): a JPEG's pixels
+            # depend on the decoder.
+            compact["inputs"] = [dict(i, logits=[float(f"{v:.7g}") for v in i["logits"]]) for i in inputs
+                                 if i["name"] == "synthetic" or i["preprocess"].startswith("none")]
+            compact["gradient"] = {k: v for k, v in report["gradient"].items() if k != "values"}
+            compact["gradient"]["values_file"] = gname
+            compact["gradient"]["values_dtype"] = "F16 little-endian (rounded from float64; cosine error ~1e-7)"
+            compact.pop("labelled", None)
+            with open(os.path.join(args.test_data, "reference.json"), "w") as f:
+                json.dump(compact, f, indent=1)
         print(f"wrote {args.out}: {len(inputs)} logit vectors, gradient at class {args.grad_class} "
               f"(loss {loss:.5f}, {t_grad:.1f} s)")
     elif args.images:
