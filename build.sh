@@ -159,6 +159,9 @@ ensure_photo_model() {
   local nl=()
   [ -s "$PHOTO_NL" ] && nl=(--classes-nl "$PHOTO_NL")
   say "converting the photo model into $PHOTO_MODEL"
+  # The converter's unit tests first (built inputs, < 1 s): a reader or fold regression stops the build here.
+  local log
+  log=$(python3 scripts/photo/test_convert.py 2>&1) || { printf '%s\n' "$log" >&2; die "scripts/photo/test_convert.py failed"; }
   mkdir -p "$(dirname "$PHOTO_MODEL")"
   python3 scripts/photo/convert.py --wheel ".data/photo/$PHOTO_WHEEL" --classes-tgz ".data/photo/$PHOTO_CLASSES" \
     "${nl[@]}" --out "$PHOTO_MODEL.tmp"
