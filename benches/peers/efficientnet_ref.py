@@ -340,8 +340,7 @@ def main():
             if args.crops:
                 from PIL import Image
                 os.makedirs(args.crops, exist_ok=True)
-                Image.fromarray(u8).save(os.path.join(args.crops, os.path.splitext(os.path.basename(path))[0]
-                                                      + "-224.png"))
+                Image.fromarray(u8).save(os.path.join(args.crops, os.path.basename(path) + ".crop224.png"))
         for path in args.inputs_224:
             from PIL import Image
             arr = np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)
