@@ -221,7 +221,6 @@ fn reference_data_is_complete_and_self_consistent() {
 /// Issue 15's acceptance: our logits within 1e-3 of the float64 NumPy reference, our input gradient of the
 /// cross-entropy at class 404 with cosine ≥ 0.9999.
 #[test]
-#[ignore = "needs the photo layers of CONTRACTS.md §B in src/nn (the nn helper); un-ignore after that merge"]
 fn rust_matches_the_numpy_reference() {
     use ndarray::Array4;
     let (model, _meta) = advlab::model_file::load(&model_bytes()).unwrap();
