@@ -168,6 +168,25 @@ ensure_photo_model() {
   mv "$PHOTO_MODEL.tmp" "$PHOTO_MODEL"
 }
 
+# The labelled photos of the photo tests: the 20 ImageNet validation photos (imagenet_<nn>_<label>.jpg) that the
+# PyPI wheel foolbox 3.3.4 (MIT) ships in foolbox/data/. Kept in .data/photo/foolbox/data/, never committed
+# (ImageNet's terms); only those files are taken out of the wheel.
+PHOTO_FOOLBOX=foolbox-3.3.4-py3-none-any.whl
+ensure_photo_data() {
+  [ "$(ls .data/photo/foolbox/data/imagenet_*.jpg 2>/dev/null | wc -l)" -ge 20 ] && return 0
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  mkdir -p .data/photo
+  if [ ! -s ".data/photo/$PHOTO_FOOLBOX" ]; then
+    say "labelled ImageNet validation photos from the PyPI wheel foolbox 3.3.4"
+    python3 -m pip download --no-deps --disable-pip-version-check --quiet --dest .data/photo foolbox==3.3.4
+  fi
+  (cd .data/photo && python3 -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+[z.extract(n) for n in z.namelist() if n.startswith("foolbox/data/imagenet_")]' "$PHOTO_FOOLBOX")
+  [ "$(ls .data/photo/foolbox/data/imagenet_*.jpg | wc -l)" -ge 20 ] || die "foolbox 3.3.4: fewer than 20 imagenet_*.jpg"
+}
+
 cmd_serve() {
   ensure_photo_model
   [ "${1:-}" = "--no-build" ] || build_wasm
@@ -221,6 +240,7 @@ cmd_test() {
   ensure_rust
   cmd_data
   ensure_photo_model
+  ensure_photo_data
   NATIVE_COUNT=0 WASM_COUNT=0 E2E_COUNT=0
   local status=0
   test_native || status=1
