@@ -1,25 +1,25 @@
-//! `advlab attack`: one image (a PNG through the preprocessing recipe, or a test-set sample), one attack.
+//! `advlab attack`: one image (a PNG or JPEG through the model's preprocessing recipe: MNIST's for digits, the
+//! ImageNet crop for photos), or a test-set sample, and one attack.
 //!
 //! The untargeted goal is to change the model's *clean prediction* (for a sample that is usually its label): this
 //! is what the page does with a drawing, which has no label. The parameters are
 //! [`crate::attacks::AttackParams::resolve`]'s, as on the page. For a direction attack (FGSM,
 //! [`AttackKind::Direction`]) the JSON also gives `flip_eta`, the smallest η on the grid k·0.001 ≤ `--max-eta`
 //! (default 0.5, the page slider's end) at which the prediction flips; the page's `flip-eta` shows the same number.
+//! On a photo the grid is k·0.0001 up to 4/255 ([`super::common::flip_grid`]); `--out` writes the 224×224
+//! adversarial crop as an RGB PNG.
 
 use serde_json::json;
 
-use super::common::{attack_overrides, dataset_of, load_model, resolve_params, test_sample};
+use super::common::{
+    attack_overrides, dataset_of, flip_grid, group_of, is_photo_model, load_image, load_model, resolve_params,
+    test_sample, write_image,
+};
 use super::{jf, jfs, print_json, Args};
-use crate::attacks::{by_name, fgsm_direction, flip_eta, AttackKind, Goal, FLIP_STEP};
-use crate::data::image_io::{read_png, write_png_gray};
-use crate::data::{preprocess_rgba, Options};
+use crate::attacks::{by_name, fgsm_direction, flip_eta, AttackKind, Goal};
 use crate::{Error, Result};
-use ndarray::Array4;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-/// The end of the page's η slider: flip points are searched up to here.
-pub const MAX_FLIP_ETA: f32 = 0.5;
 
 pub fn run(argv: &[String]) -> Result<()> {
     let args = Args::parse(argv, &["json"])?;
@@ -29,40 +29,28 @@ pub fn run(argv: &[String]) -> Result<()> {
     let sample: Option<usize> = args.get("sample")?;
     let target: Option<usize> = args.get("target")?;
     let out = args.str("out").map(str::to_string);
-    let max_eta: f32 = args.get_or("max-eta", MAX_FLIP_ETA)?;
+    let max_eta: Option<f32> = args.get("max-eta")?;
     let json_out = args.flag("json");
     let overrides = attack_overrides(&args)?;
     args.finish()?;
-    crate::error::check_range("max-eta", max_eta, 0.0, 1.0)?;
+    if let Some(m) = max_eta {
+        crate::error::check_range("max-eta", m, 0.0, 1.0)?;
+    }
 
     let (model, meta) = load_model(&path)?;
     let params = resolve_params(&name, &model, &overrides)?;
     let (x, label) = match (image, sample) {
         (Some(_), Some(_)) => return Err(Error::param("image", "give either --image or --sample, not both")),
-        (None, None) => return Err(Error::param("image", "give --image IN.png or --sample INDEX")),
-        (Some(png), None) => {
-            let bytes = std::fs::read(&png).map_err(|e| Error::Io(format!("{png}: {e}")))?;
-            let (w, h, rgba) = read_png(&bytes)?;
-            let pre = preprocess_rgba(&rgba, w, h, &Options::default())?;
-            if pre.empty {
-                return Err(Error::Image(format!("{png}: no ink found: the image is blank")));
-            }
-            (
-                Array4::from_shape_vec((1, 1, 28, 28), pre.pixels).map_err(|e| Error::Shape(e.to_string()))?,
-                None,
-            )
-        }
+        (None, None) => return Err(Error::param("image", "give --image IN.png|IN.jpg or --sample INDEX")),
+        (Some(file), None) => (load_image(&file, &model, &meta)?, None),
         (None, Some(i)) => {
+            if is_photo_model(&meta) {
+                return Err(Error::param("sample", "a photo model has no test split: give --image"));
+            }
             let (x, y) = test_sample(dataset_of(&meta)?, i)?;
             (x, Some(y))
         }
     };
-    if model.input_shape() != [1, 28, 28] {
-        return Err(Error::Shape(format!(
-            "the model expects {:?} images",
-            model.input_shape()
-        )));
-    }
     let clean_pred = model.predict(x.view())[0];
     let goal = Goal::new(clean_pred, target);
     let attack = by_name(&name)?;
@@ -70,17 +58,13 @@ pub fn run(argv: &[String]) -> Result<()> {
     let r = attack.run(&model, x.view(), goal, &params, &mut rng, &mut |_| true)?;
     let flip = if attack.kind() == AttackKind::Direction {
         let s = fgsm_direction(&model, x.view(), goal, params.norm)?;
-        flip_eta(&model, x.view(), goal, s.view(), max_eta, FLIP_STEP)?
+        let (step, default_max) = flip_grid(&model);
+        flip_eta(&model, x.view(), goal, s.view(), max_eta.unwrap_or(default_max), step)?
     } else {
         None
     };
     if let Some(out) = &out {
-        let gray: Vec<u8> = r
-            .adversarial
-            .iter()
-            .map(|v| (v * 255.0).round().clamp(0.0, 255.0) as u8)
-            .collect();
-        std::fs::write(out, write_png_gray(28, 28, &gray)?).map_err(|e| Error::Io(format!("{out}: {e}")))?;
+        write_image(out, r.adversarial.view())?;
     }
     let doc = json!({
         "model": meta.name,
@@ -97,6 +81,10 @@ pub fn run(argv: &[String]) -> Result<()> {
         "confidence_after": jf(r.probs_after[r.pred_after]),
         "probs_before": jfs(&r.probs_before),
         "probs_after": jfs(&r.probs_after),
+        "name_before": meta.class_names.get(r.pred_before),
+        "name_after": meta.class_names.get(r.pred_after),
+        "group_before": group_of(&meta, r.pred_before),
+        "group_after": group_of(&meta, r.pred_after),
         "flipped": r.flipped,
         "linf": jf(r.linf),
         "l2": jf(r.l2),

@@ -174,6 +174,7 @@ impl Session {
             architecture: spec,
             training: serde_json::json!({ "untrained": true, "seed": seed }),
             metrics: serde_json::json!({}),
+            ..Default::default()
         };
         let loaded = Loaded {
             model,
