@@ -322,7 +322,7 @@ fn report_every_64(
     queries: usize,
     success: bool,
 ) -> Result<()> {
-    if steps % 64 == 0 {
+    if steps.is_multiple_of(64) {
         report(
             progress,
             Progress {

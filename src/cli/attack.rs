@@ -19,10 +19,6 @@ use ndarray::Array4;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// The end of the page's L∞ η slider: flip points are searched up to here under L∞
-/// ([`crate::attacks::flip_search_max`] gives every norm's).
-pub const MAX_FLIP_ETA: f32 = 0.5;
-
 pub fn run(argv: &[String]) -> Result<()> {
     let args = Args::parse(argv, &["json"])?;
     let path = args.required("model")?.to_string();
