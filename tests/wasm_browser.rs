@@ -248,8 +248,12 @@ fn tiny_photo_model_bytes() -> Vec<u8> {
     let mut meta = ModelMeta::for_model(&model, "tiny-photo", "imagenet", names);
     meta.preprocess = "imagenet".into();
     meta.license = "Apache-2.0".into();
-    meta.class_names_i18n
-        .insert("nl".into(), ["beagle", "mopshond", "varken", "lijnvliegtuig", "kat"].map(String::from).to_vec());
+    meta.class_names_i18n.insert(
+        "nl".into(),
+        ["beagle", "mopshond", "varken", "lijnvliegtuig", "kat"]
+            .map(String::from)
+            .to_vec(),
+    );
     meta.class_groups = vec![
         ClassGroup {
             name: "dog".into(),
@@ -276,7 +280,10 @@ fn the_photo_engine_loads_photo_layers_predicts_groups_and_attacks_with_progress
 
     let x: Vec<f32> = (0..3 * 32 * 32).map(|i| ((i * 37) % 101) as f32 / 100.0).collect();
     let pred = s.predict("t", &x).unwrap();
-    let probs: Vec<f64> = js_sys::Array::from(&get(&pred, "probs")).iter().map(|v| v.as_f64().unwrap()).collect();
+    let probs: Vec<f64> = js_sys::Array::from(&get(&pred, "probs"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     let class = get(&pred, "class").as_f64().unwrap() as usize;
     let groups = js_sys::Array::from(&get(&pred, "groups"));
     let names: Vec<String> = groups.iter().map(|g| get(&g, "name").as_string().unwrap()).collect();
@@ -310,7 +317,16 @@ fn the_photo_engine_loads_photo_layers_predicts_groups_and_attacks_with_progress
     let before = x.clone();
     let target = ((class + 1) % 5) as i32;
     let a = s.run_attack("t", &x, "pgd", params, target, &record).unwrap();
-    let b = s.run_attack("t", &x, "pgd", params, target, &js_sys::Function::new_no_args("return true;")).unwrap();
+    let b = s
+        .run_attack(
+            "t",
+            &x,
+            "pgd",
+            params,
+            target,
+            &js_sys::Function::new_no_args("return true;"),
+        )
+        .unwrap();
     assert_eq!(x, before);
     assert!(calls.length() >= 1, "progress was reported");
     assert_eq!(f32_array(&a, "adversarial"), f32_array(&b, "adversarial"));

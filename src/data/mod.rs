@@ -6,12 +6,14 @@
 //! | [`idx`] | all | u8 IDX files, raw or gzip, fully validated |
 //! | [`dataset`] | names: all; [`dataset::load`]: native | `DatasetName`, `Split`, `Dataset`, the data directory |
 //! | [`preprocess`] | all | RGBA → 28×28 in `[0, 1]`: grey, polarity, crop, fit 20×20, centre of mass |
+//! | [`familiar`] | all | is an input like the training digits? (the overconfidence caveat: grey and ink shares) |
 //! | [`exif`] | all | the EXIF orientation of a JPEG, and turning the pixels by it |
 //! | [`photo`] | all | RGBA photo → 3×224×224 in `[0, 1]`: PIL bicubic short side 256, centre crop 224 |
 //! | `image_io` | native | PNG → RGBA and back, JPEG → RGBA with its EXIF orientation applied |
 
 pub mod dataset;
 pub mod exif;
+pub mod familiar;
 pub mod idx;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod image_io;

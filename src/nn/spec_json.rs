@@ -16,13 +16,20 @@ use serde_json::{json, Map, Value};
 
 use super::{LayerSpec, Padding};
 
-/// `spec` as a JSON object.
+/// `spec` as a JSON object (a [`Value`] sorts its keys; the serialised text keeps [`fields`]' order).
 pub fn to_json(spec: &LayerSpec) -> Value {
-    let mut o = Map::new();
-    o.insert("type".into(), Value::from(spec.kind()));
-    let mut put = |k: &str, v: Value| {
-        o.insert(k.into(), v);
-    };
+    Value::Object(
+        fields(spec)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+/// The JSON fields of `spec` in their documented order: `type` first, then the variant's fields.
+fn fields(spec: &LayerSpec) -> Vec<(&'static str, Value)> {
+    let mut o = vec![("type", Value::from(spec.kind()))];
+    let mut put = |k: &'static str, v: Value| o.push((k, v));
     match spec {
         LayerSpec::Dense { inputs, outputs } => {
             put("inputs", json!(inputs));
@@ -57,10 +64,10 @@ pub fn to_json(spec: &LayerSpec) -> Value {
             put("mean", json!(mean));
             put("std", json!(std));
         }
-        LayerSpec::Residual { layers } => put("layers", Value::Array(layers.iter().map(to_json).collect())),
+        LayerSpec::Residual { layers } => put("layers", json!(layers)),
         LayerSpec::Relu | LayerSpec::Relu6 | LayerSpec::Flatten | LayerSpec::GlobalAvgPool => {}
     }
-    Value::Object(o)
+    o
 }
 
 fn padding_json(p: Padding) -> Value {
@@ -151,7 +158,13 @@ pub fn from_json(v: &Value) -> Result<LayerSpec, String> {
 
 impl Serialize for LayerSpec {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        to_json(self).serialize(s)
+        use serde::ser::SerializeMap;
+        let f = fields(self);
+        let mut m = s.serialize_map(Some(f.len()))?;
+        for (k, v) in &f {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
     }
 }
 

@@ -39,6 +39,18 @@ pub struct Prediction {
     /// Every group's probability ([`crate::model_file::ModelMeta::group_probabilities`], "other" last).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupProbability>,
+    /// The overconfidence caveat on a clean input unlike the training data ([`crate::data::familiar`]); set by
+    /// `Session.predict` only (an adversarial image is off the data by design).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unfamiliar: Option<Unfamiliar>,
+}
+
+/// [`crate::data::familiar::Unfamiliar`] for the page: `{reason: "grey" | "ink", value, limit}`.
+#[derive(Serialize)]
+pub struct Unfamiliar {
+    pub reason: &'static str,
+    pub value: f32,
+    pub limit: f32,
 }
 
 impl Prediction {
@@ -53,6 +65,7 @@ impl Prediction {
             probs,
             group: None,
             groups: Vec::new(),
+            unfamiliar: None,
         }
     }
 

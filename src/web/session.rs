@@ -9,13 +9,13 @@ use rand_chacha::ChaCha8Rng;
 use wasm_bindgen::prelude::*;
 
 use super::dto::JsObject;
-use super::dto::{ModelInfo, Prediction};
+use super::dto::{ModelInfo, Prediction, Unfamiliar};
 use super::errors::{to_js, IntoJs};
 use crate::attacks::{
     apply_direction_into, by_name, catalog, fgsm_direction, flip_eta, flip_step, norms, random_direction, AttackParams,
     EtaCaps, Goal, Norm, Progress,
 };
-use crate::data::{preprocess_rgba, Invert, Options};
+use crate::data::{familiar, preprocess_rgba, Invert, Options};
 use crate::model_file::{self, ModelMeta};
 use crate::nn::{self, Model};
 use crate::{Error, Result};
@@ -187,12 +187,19 @@ impl Session {
         to_value(&info)
     }
 
-    /// Class probabilities of one image (`C·H·W` values in `[0, 1]`, row-major).
+    /// Class probabilities of one image (`C·H·W` values in `[0, 1]`, row-major), with the class groups of a
+    /// photo model and, on an input unlike the training data, the overconfidence caveat `unfamiliar`.
     pub fn predict(&self, id: &str, pixels: &[f32]) -> std::result::Result<JsValue, JsError> {
         let l = self.get(id).js()?;
         let x = image_view(&l.model, pixels).js()?;
         let probs = l.model.probabilities(x);
-        to_value(&Prediction::for_model(&l.meta, probs.row(0).to_vec()))
+        let mut p = Prediction::for_model(&l.meta, probs.row(0).to_vec());
+        p.unfamiliar = familiar::unfamiliar(&l.meta.dataset, pixels).map(|u| Unfamiliar {
+            reason: u.reason,
+            value: u.value,
+            limit: u.limit,
+        });
+        to_value(&p)
     }
 
     /// The MNIST recipe on an RGBA buffer from a canvas: `{pixels: Float32Array(784), inverted, empty}`.
