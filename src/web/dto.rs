@@ -33,24 +33,14 @@ pub struct Prediction {
     pub class: usize,
     pub confidence: f32,
     pub probs: Vec<f32>,
-    /// The top class's group, for a model with class groups.
+    /// The top class's group, for a model with class groups (photo engine only: the lab's models have none).
+    #[cfg(feature = "photo")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// Every group's probability ([`crate::model_file::ModelMeta::group_probabilities`], "other" last).
+    #[cfg(feature = "photo")]
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupProbability>,
-    /// The overconfidence caveat on a clean input unlike the training data ([`crate::data::familiar`]); set by
-    /// `Session.predict` only (an adversarial image is off the data by design).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unfamiliar: Option<Unfamiliar>,
-}
-
-/// [`crate::data::familiar::Unfamiliar`] for the page: `{reason: "grey" | "ink", value, limit}`.
-#[derive(Serialize)]
-pub struct Unfamiliar {
-    pub reason: &'static str,
-    pub value: f32,
-    pub limit: f32,
 }
 
 impl Prediction {
@@ -63,13 +53,15 @@ impl Prediction {
             class,
             confidence,
             probs,
+            #[cfg(feature = "photo")]
             group: None,
+            #[cfg(feature = "photo")]
             groups: Vec::new(),
-            unfamiliar: None,
         }
     }
 
     /// [`Prediction::from_probs`] with `meta`'s class groups: the top class's group and each group's probability.
+    #[cfg(feature = "photo")]
     pub fn for_model(meta: &crate::model_file::ModelMeta, probs: Vec<f32>) -> Prediction {
         let mut p = Prediction::from_probs(probs);
         p.group = meta.group_of(p.class);
@@ -79,6 +71,12 @@ impl Prediction {
             .map(|(name, probability)| GroupProbability { name, probability })
             .collect();
         p
+    }
+
+    /// [`Prediction::from_probs`]: the lab engine's models have no class groups.
+    #[cfg(not(feature = "photo"))]
+    pub fn for_model(_meta: &crate::model_file::ModelMeta, probs: Vec<f32>) -> Prediction {
+        Prediction::from_probs(probs)
     }
 }
 

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use wasm_bindgen::prelude::*;
 
 use super::dto::JsObject;
-use super::dto::{ModelInfo, Prediction, Unfamiliar};
+use super::dto::{ModelInfo, Prediction};
 use super::errors::{to_js, IntoJs};
 use crate::attacks::{
     apply_direction_into, by_name, catalog, fgsm_direction, flip_eta, flip_step, norms, random_direction, AttackParams,
@@ -193,13 +193,18 @@ impl Session {
         let l = self.get(id).js()?;
         let x = image_view(&l.model, pixels).js()?;
         let probs = l.model.probabilities(x);
-        let mut p = Prediction::for_model(&l.meta, probs.row(0).to_vec());
-        p.unfamiliar = familiar::unfamiliar(&l.meta.dataset, pixels).map(|u| Unfamiliar {
-            reason: u.reason,
-            value: u.value,
-            limit: u.limit,
-        });
-        to_value(&p)
+        let out = to_value(&Prediction::for_model(&l.meta, probs.row(0).to_vec()))?;
+        // The overconfidence caveat, `unfamiliar: {reason, value, limit}`, on the clean input only (an adversarial
+        // image is off the data by design): set by hand, a second serde struct costs the lab's wasm 2 KB.
+        if let Some(u) = familiar::unfamiliar(&l.meta.dataset, pixels) {
+            let caveat = JsObject::new()
+                .set("reason", u.reason)
+                .set("value", u.value)
+                .set("limit", u.limit);
+            // Reflect::set on the plain object serde made cannot fail.
+            let _ = js_sys::Reflect::set(&out, &"unfamiliar".into(), &caveat.into());
+        }
+        Ok(out)
     }
 
     /// The MNIST recipe on an RGBA buffer from a canvas: `{pixels: Float32Array(784), inverted, empty}`.
