@@ -290,8 +290,8 @@ fn profile_forward_layers() {
     let total: f64 = prof.iter().map(|p| p.1).sum();
     let mut by_kind: std::collections::BTreeMap<String, f64> = Default::default();
     for (i, (name, t)) in prof.iter().enumerate() {
-        let mut kind: String = name.chars().take_while(|c| c.is_alphanumeric()).collect();
-        if name.contains("kernel: 1,") {
+        let mut kind: String = name.split(' ').next().unwrap_or_default().to_string();
+        if name.contains(r#""kernel":1,"#) {
             kind.push_str(" 1x1");
         }
         *by_kind.entry(kind).or_default() += t;

@@ -233,7 +233,7 @@ impl Model {
 
     /// Time per top-level layer of one forward pass over `x`, averaged over `reps` runs, in the units of `now` (a
     /// clock the caller supplies, so this module needs no platform timer). For the benchmarks: where a forward
-    /// pass spends its time.
+    /// pass spends its time. Each layer is named `kind {json}`, e.g. `conv2d {"type":"conv2d",…}`.
     pub fn profile_layers(&self, x: ArrayView4<f32>, reps: usize, now: &dyn Fn() -> f64) -> Vec<(String, f64)> {
         let reps = reps.max(1);
         let mut cur = flatten(x).into_owned();
@@ -244,7 +244,9 @@ impl Model {
             for _ in 1..reps {
                 next = std::hint::black_box(layer.forward(cur.view(), false).0);
             }
-            out.push((format!("{spec:?}"), (now() - t0) / reps as f64));
+            // `kind {json}`: the weight file's own form (LayerSpec's Debug is not linked into the wasm).
+            let json = serde_json::to_string(spec).unwrap_or_default();
+            out.push((format!("{} {json}", spec.kind()), (now() - t0) / reps as f64));
             cur = next;
         }
         out
