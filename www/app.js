@@ -607,6 +607,7 @@ async function main() {
   $('lang-select').value = S.lang;
   applyTranslations();
   document.title = t('app.title');
+  document.body.dataset.translated = 'true'; // lessons/router.js builds a lesson's card from here on
   wire();
   initClassroom({ S, save: () => saveHash(true), figureState: () => ({ model: R.model?.id ?? 'placeholder', attack: S.attack, eta: S.eta, seed: S.seed }) });
   slider.set(S.eta, S.norm);
