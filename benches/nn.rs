@@ -1,7 +1,7 @@
 //! Criterion benches of the nn core: the forward pass (slider moves), the input gradient (attacks) and the
 //! parameter gradient (training) of the shipped architectures, plus the layout choice for dense products.
 //!
-//! `cargo bench --bench nn` (add `-- cnn` to filter).
+//! `cargo bench --bench nn` (add `-- cnn` to filter; `-- efficientnet` for the photo model at 224×224, batch 1).
 
 use advlab::nn::{architecture, Model};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -38,6 +38,22 @@ fn models(c: &mut Criterion) {
     }
 }
 
+/// The photo model (random weights: the time does not depend on their values), one 224×224 image: a slider move
+/// (forward) and the FGSM direction (input gradient).
+fn photo(c: &mut Criterion) {
+    let model = Model::init(&architecture("efficientnet-lite0").unwrap(), [3, 224, 224], 1).unwrap();
+    let x = Array4::from_shape_fn((1, 3, 224, 224), |(_, ch, r, q)| {
+        ((ch * 7 + r * 3 + q * 5) % 256) as f32 / 255.0
+    });
+    let mut g = c.benchmark_group("efficientnet-lite0");
+    g.sample_size(10);
+    g.bench_function("logits/1", |b| b.iter(|| model.logits(black_box(x.view()))));
+    g.bench_function("input_gradient/1", |b| {
+        b.iter(|| model.input_gradient(black_box(x.view()), &[404]))
+    });
+    g.finish();
+}
+
 /// `X Wᵀ` through the transposed view (what `Dense` does) versus a pre-transposed contiguous copy: matrixmultiply
 /// packs both operands anyway, so the difference should be noise.
 fn dense_layout(c: &mut Criterion) {
@@ -50,5 +66,5 @@ fn dense_layout(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, models, dense_layout);
+criterion_group!(benches, models, photo, dense_layout);
 criterion_main!(benches);

@@ -1,6 +1,12 @@
-// Browser benchmark, run headless by ./build.sh bench: the slider-to-repaint latency for every shipped model with
-// FGSM (issue 5: p95 < 16 ms for mnist-cnn). The page itself times each slider input event to the moment its
-// three panels and bars are redrawn (body[data-latency]); the browser shows them at its next frame.
+// Browser benchmark, run headless by ./build.sh bench: the slider's latency for every shipped model with FGSM.
+//   - "redrawn" (issue 5: p95 < 16 ms for mnist-cnn): from the slider's input event to the moment the page has
+//     redrawn its three panels, bars and verdict (body[data-latency], set by app.js after view.adv).
+//   - "next frame" (issue 16: "the slider within one frame", p95 ≤ 16.7 ms on every model): from the input event
+//     to the start of the first animation frame that shows the update. Chromium dispatches a drag's input events at
+//     the start of a frame, so each move here is dispatched inside a requestAnimationFrame callback; the latency is
+//     max(that next frame's timestamp, the moment the panels were updated) − the input's time. An update that
+//     misses the next frame costs a whole frame more (≈ 33 ms), so p95 ≤ 16.7 means 95 % of moves are shown in the
+//     very next frame.
 import fs from 'node:fs';
 import { launch, openPage, ROOT } from '../tests/e2e/helpers.mjs';
 
@@ -17,36 +23,70 @@ try {
   for (const m of index.models) {
     const page = await openPage(env, { hash: `model=${m.id}&attack=fgsm&eta=0.05&sample=3&seed=1` });
     await page.waitForSelector('[data-testid="adv-prediction"][data-class]', { timeout: 30000 });
-    const lat = await page.evaluate(async (moves) => {
+    const rec = await page.evaluate(async (moves) => {
       const input = document.querySelector('[data-testid="eta-slider"]');
-      const out = [];
       const max = Number(input.max);
+      const frame = () => new Promise((r) => requestAnimationFrame(r));
+      const out = [];
       for (let i = 0; i < moves; i++) {
-        const before = document.body.dataset.latency;
-        const done = new Promise((resolve) => {
+        await frame();
+        await frame(); // settle: the previous move's frame is behind us
+        const r = await new Promise((resolve) => {
+          let tInput = 0;
+          const timer = setTimeout(() => resolve(null), 2000);
           const mo = new MutationObserver(() => {
             mo.disconnect();
-            resolve();
+            const tUpdated = performance.now();
+            const redrawn = Number(document.body.dataset.latency);
+            requestAnimationFrame((ts) => {
+              clearTimeout(timer);
+              resolve({ redrawn, frame: Math.max(ts, tUpdated) - tInput });
+            });
           });
           mo.observe(document.body, { attributes: true, attributeFilter: ['data-latency'] });
+          requestAnimationFrame(() => {
+            // The same position twice would not fire an update: step through 1..0.8·max, never repeating.
+            input.value = String(Math.round((((i * 37) % 97) / 97) * max * 0.8) + 1 + (i % 2));
+            tInput = performance.now();
+            input.dispatchEvent(new Event('input', { bubbles: true }));
+          });
         });
-        input.value = String(Math.round(((i * 37) % 97) / 97 * max * 0.8) + 1);
-        input.dispatchEvent(new Event('input', { bubbles: true }));
-        await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
-        if (document.body.dataset.latency !== before || i > 0) out.push(Number(document.body.dataset.latency));
-        await new Promise((r) => requestAnimationFrame(() => r()));
+        if (r) out.push(r);
       }
-      return out;
+      // The frame interval, to show what "one frame" is here.
+      const ts = [];
+      for (let i = 0; i < 31; i++) ts.push(await frame());
+      const gaps = ts.slice(1).map((t, i) => t - ts[i]).sort((a, b) => a - b);
+      return { out, frameMs: gaps[gaps.length >> 1] };
     }, MOVES);
-    rows.push({ model: m.id, n: lat.length, median: quantile(lat, 0.5), p95: quantile(lat, 0.95), max: Math.max(...lat) });
+    const red = rec.out.map((r) => r.redrawn);
+    const fr = rec.out.map((r) => r.frame);
+    rows.push({
+      model: m.id,
+      n: rec.out.length,
+      median: quantile(red, 0.5),
+      p95: quantile(red, 0.95),
+      max: Math.max(...red),
+      frameMedian: quantile(fr, 0.5),
+      frameP95: quantile(fr, 0.95),
+      frameMs: rec.frameMs,
+      lost: MOVES - rec.out.length,
+    });
     await page.context().close();
   }
 } finally {
   await env.close();
 }
-console.log(`\nSlider input → panels redrawn (FGSM, ${MOVES} moves per model, headless Chromium):\n`);
-console.log('| model | moves | median ms | p95 ms | max ms | p95 < 16 ms |');
-console.log('|---|---|---|---|---|---|');
+console.log(`\nSlider input → panels redrawn, and → the next frame that shows them (FGSM, ${MOVES} moves per model, headless Chromium):\n`);
+console.log('| model | moves | redrawn median ms | redrawn p95 ms | redrawn max ms | next frame median ms | next frame p95 ms | p95 ≤ 16.7 ms |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.model} | ${r.n} | ${r.median.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.max.toFixed(2)} | ${r.p95 < 16 ? 'yes' : 'NO'} |`);
+  const f = (x) => x.toFixed(1);
+  console.log(`| ${r.model} | ${r.n} | ${f(r.median)} | ${f(r.p95)} | ${f(r.max)} | ${f(r.frameMedian)} | ${f(r.frameP95)} | ${r.frameP95 <= 16.7 ? 'yes' : 'NO'} |`);
 }
+console.log(`\nframe interval (median): ${rows.map((r) => r.frameMs.toFixed(1)).join(', ')} ms`);
+const lost = rows.filter((r) => r.lost);
+if (lost.length) console.log(`moves with no update within 2 s: ${lost.map((r) => `${r.model} ${r.lost}`).join(', ')}`);
+fs.mkdirSync(`${ROOT}/target`, { recursive: true });
+fs.writeFileSync(`${ROOT}/target/bench-browser.json`, JSON.stringify(rows, null, 2) + '\n');
+if (rows.some((r) => r.frameP95 > 16.7 || r.lost)) process.exitCode = 1;

@@ -486,3 +486,27 @@ fn params_from_json() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn photos_get_the_madry_step_and_a_fine_flip_grid() {
+    use advlab::attacks::{flip_search_max, flip_step, is_photo_shape, PHOTO_FLIP_STEP};
+    let photo = [3, 224, 224];
+    // L∞ on a photo: α = 2.5·η/steps, since the digit step 0.01 is larger than the radius 2/255 itself.
+    let p = AttackParams::resolve("pgd", photo, &serde_json::json!({"eta": 2.0 / 255.0, "steps": 40})).unwrap();
+    assert!(
+        (p.step_size - 2.5 * (2.0 / 255.0) / 40.0).abs() < 1e-9,
+        "{}",
+        p.step_size
+    );
+    // An explicit step wins; digits keep 0.01.
+    let p = AttackParams::resolve("pgd", photo, &serde_json::json!({"eta": 0.01, "step_size": 0.002})).unwrap();
+    assert_eq!(p.step_size, 0.002);
+    let p = AttackParams::resolve("pgd", [1, 28, 28], &serde_json::json!({"eta": 0.1})).unwrap();
+    assert_eq!(p.step_size, 0.01);
+    // The flip grid: 0.0001 up to 16/255 on photos, 0.001 up to 0.5 on digits (grey inputs of any size).
+    assert!(is_photo_shape(photo) && !is_photo_shape([1, 28, 28]) && !is_photo_shape([1, 112, 112]));
+    assert_eq!((flip_step(photo), flip_step([1, 28, 28])), (PHOTO_FLIP_STEP, FLIP_STEP));
+    assert_eq!(flip_search_max(Norm::Linf, photo), 16.0 / 255.0);
+    assert_eq!(flip_search_max(Norm::L2, photo), 160.0 / 255.0);
+    assert_eq!(flip_search_max(Norm::Linf, [1, 28, 28]), 0.5);
+}

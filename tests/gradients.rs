@@ -5,7 +5,7 @@
 //! no ReLU or max-pool kink is crossed. The analytic side is the crate's f32 backward pass. The check is
 //! `‖a − n‖₂ / max(‖a‖₂, ‖n‖₂) < 1e-3`. The reference is also compared with the crate's forward pass.
 
-use advlab::nn::{LayerSpec, Model};
+use advlab::nn::{LayerSpec, Model, Padding};
 use ndarray::{Array2, Array4};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -15,31 +15,80 @@ use LayerSpec::*;
 const H: f64 = 1e-6;
 const TOL: f64 = 1e-3;
 
+/// A deliberate mistake the reference can make, to show the check catches that kind of error.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Bug {
+    None,
+    /// A residual block forgets its skip connection.
+    NoSkip,
+    /// "same" padding split evenly (the PyTorch habit) instead of TensorFlow's extra pad at the bottom/right.
+    SymmetricSame,
+    /// ReLU6 without its upper clamp.
+    Relu6Unbounded,
+}
+
+/// `(pad before, output size)` of one axis, written out independently of the crate.
+fn pad_out(pad: Padding, len: usize, k: usize, s: usize, bug: Bug) -> (usize, usize) {
+    match pad {
+        Padding::Fixed(p) => (p, (len + 2 * p - k) / s + 1),
+        Padding::Same => {
+            let out = len.div_ceil(s);
+            let total = ((out - 1) * s + k).saturating_sub(len);
+            (
+                if bug == Bug::SymmetricSame {
+                    total.div_ceil(2)
+                } else {
+                    total / 2
+                },
+                out,
+            )
+        }
+    }
+}
+
 /// Naive f64 forward pass of one image (`x` is C·H·W) through `spec`, with the model's parameters.
 fn reference(spec: &[LayerSpec], shape: [usize; 3], params: &[Vec<f64>], x: &[f64]) -> Vec<f64> {
+    reference_with(spec, shape, params, x, Bug::None)
+}
+
+fn reference_with(spec: &[LayerSpec], shape: [usize; 3], params: &[Vec<f64>], x: &[f64], bug: Bug) -> Vec<f64> {
+    let mut p = 0;
+    let out = run(spec, shape, params, &mut p, x, bug).0;
+    assert_eq!(p, params.len(), "every parameter used");
+    out
+}
+
+fn run(
+    spec: &[LayerSpec],
+    shape: [usize; 3],
+    params: &[Vec<f64>],
+    p: &mut usize,
+    x: &[f64],
+    bug: Bug,
+) -> (Vec<f64>, [usize; 3]) {
     let [mut c, mut h, mut w] = shape;
     let mut a = x.to_vec();
-    let mut p = 0;
+    let inside = |r: isize, q: isize, h: usize, w: usize| r >= 0 && q >= 0 && (r as usize) < h && (q as usize) < w;
     for l in spec {
-        match *l {
-            Dense { inputs, outputs } => {
-                let (wt, b) = (&params[p], &params[p + 1]);
-                p += 2;
+        match l {
+            &Dense { inputs, outputs } => {
+                let (wt, b) = (&params[*p], &params[*p + 1]);
+                *p += 2;
                 a = (0..outputs)
                     .map(|o| b[o] + (0..inputs).map(|i| wt[o * inputs + i] * a[i]).sum::<f64>())
                     .collect();
                 (c, h, w) = (outputs, 1, 1);
             }
-            Conv2d {
+            &Conv2d {
                 in_channels,
                 out_channels,
                 kernel: k,
                 stride: s,
-                padding: pd,
+                padding,
             } => {
-                let (wt, b) = (&params[p], &params[p + 1]);
-                p += 2;
-                let (ho, wo) = ((h + 2 * pd - k) / s + 1, (w + 2 * pd - k) / s + 1);
+                let (wt, b) = (&params[*p], &params[*p + 1]);
+                *p += 2;
+                let ((pt, ho), (pl, wo)) = (pad_out(padding, h, k, s, bug), pad_out(padding, w, k, s, bug));
                 let mut y = vec![0.0; out_channels * ho * wo];
                 for o in 0..out_channels {
                     for i in 0..ho {
@@ -49,8 +98,8 @@ fn reference(spec: &[LayerSpec], shape: [usize; 3], params: &[Vec<f64>], x: &[f6
                                 for u in 0..k {
                                     for v in 0..k {
                                         let (hi, wi) =
-                                            ((s * i + u) as isize - pd as isize, (s * j + v) as isize - pd as isize);
-                                        if hi >= 0 && wi >= 0 && (hi as usize) < h && (wi as usize) < w {
+                                            ((s * i + u) as isize - pt as isize, (s * j + v) as isize - pl as isize);
+                                        if inside(hi, wi, h, w) {
                                             acc += wt[((o * in_channels + ci) * k + u) * k + v]
                                                 * a[(ci * h + hi as usize) * w + wi as usize];
                                         }
@@ -64,7 +113,37 @@ fn reference(spec: &[LayerSpec], shape: [usize; 3], params: &[Vec<f64>], x: &[f6
                 a = y;
                 (c, h, w) = (out_channels, ho, wo);
             }
-            MaxPool2d { size } => {
+            &DepthwiseConv2d {
+                channels,
+                kernel: k,
+                stride: s,
+                padding,
+            } => {
+                let (wt, b) = (&params[*p], &params[*p + 1]);
+                *p += 2;
+                let ((pt, ho), (pl, wo)) = (pad_out(padding, h, k, s, bug), pad_out(padding, w, k, s, bug));
+                let mut y = vec![0.0; channels * ho * wo];
+                for ci in 0..channels {
+                    for i in 0..ho {
+                        for j in 0..wo {
+                            let mut acc = b[ci];
+                            for u in 0..k {
+                                for v in 0..k {
+                                    let (hi, wi) =
+                                        ((s * i + u) as isize - pt as isize, (s * j + v) as isize - pl as isize);
+                                    if inside(hi, wi, h, w) {
+                                        acc += wt[(ci * k + u) * k + v] * a[(ci * h + hi as usize) * w + wi as usize];
+                                    }
+                                }
+                            }
+                            y[(ci * ho + i) * wo + j] = acc;
+                        }
+                    }
+                }
+                a = y;
+                (h, w) = (ho, wo);
+            }
+            &MaxPool2d { size } => {
                 let (ho, wo) = (h / size, w / size);
                 let mut y = vec![f64::NEG_INFINITY; c * ho * wo];
                 for ci in 0..c {
@@ -84,10 +163,39 @@ fn reference(spec: &[LayerSpec], shape: [usize; 3], params: &[Vec<f64>], x: &[f6
                 (h, w) = (ho, wo);
             }
             Relu => a.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Relu6 => a.iter_mut().for_each(|v| {
+                *v = if bug == Bug::Relu6Unbounded {
+                    v.max(0.0)
+                } else {
+                    v.clamp(0.0, 6.0)
+                }
+            }),
             Flatten => {}
+            Normalize { mean, std } => {
+                let hw = h * w;
+                for (i, v) in a.iter_mut().enumerate() {
+                    *v = (*v - f64::from(mean[i / hw])) / f64::from(std[i / hw]);
+                }
+            }
+            GlobalAvgPool => {
+                let hw = h * w;
+                a = (0..c)
+                    .map(|ci| a[ci * hw..(ci + 1) * hw].iter().sum::<f64>() / hw as f64)
+                    .collect();
+                (h, w) = (1, 1);
+            }
+            Residual { layers } => {
+                let (body, s2) = run(layers, [c, h, w], params, p, &a, bug);
+                assert_eq!(s2, [c, h, w]);
+                if bug == Bug::NoSkip {
+                    a = body;
+                } else {
+                    a.iter_mut().zip(body).for_each(|(x, b)| *x += b);
+                }
+            }
         }
     }
-    a
+    (a, [c, h, w])
 }
 
 fn f64s(v: &[f32]) -> Vec<f64> {
@@ -114,6 +222,8 @@ enum Objective {
 struct Case {
     model: Model,
     x: Array4<f32>,
+    /// The reference's deliberate mistake (`Bug::None` for the real checks).
+    bug: Bug,
 }
 
 impl Case {
@@ -131,7 +241,11 @@ impl Case {
         }
         let [c, h, w] = shape;
         let x = Array4::from_shape_fn((n, c, h, w), |_| rng.random_range(0.0..1.0));
-        Case { model, x }
+        Case {
+            model,
+            x,
+            bug: Bug::None,
+        }
     }
 
     fn params64(&self) -> Vec<Vec<f64>> {
@@ -145,7 +259,7 @@ impl Case {
         let n = x.len() / per;
         let mut total = 0.0;
         for i in 0..n {
-            let z = reference(self.model.spec(), shape, params, &x[i * per..(i + 1) * per]);
+            let z = reference_with(self.model.spec(), shape, params, &x[i * per..(i + 1) * per], self.bug);
             total += match obj {
                 Objective::Linear(r) => z.iter().zip(r.row(i)).map(|(a, &b)| a * f64::from(b)).sum::<f64>(),
                 Objective::CrossEntropy(y) => {
@@ -229,6 +343,32 @@ impl Case {
         worst
     }
 
+    /// Relative error of the crate's input and parameter gradients against the (possibly buggy) reference, for
+    /// `Σ r ⊙ logits`, without asserting: the worst over the input and every tensor.
+    fn linear_error(&self) -> f64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(99);
+        let (n, k) = (self.x.shape()[0], self.model.num_classes());
+        let r = Array2::from_shape_fn((n, k), |_| rng.random_range(-1.0..1.0));
+        let obj = Objective::Linear(r.clone());
+        let cache = self.model.forward_cached(self.x.view());
+        let (dx, grads) = self.model.backward(&cache, r.view());
+        let params = self.params64();
+        let x = f64s(self.x.as_slice().unwrap());
+        let (idx, num) = self.fd(&x, 400, |xx| self.eval(&obj, &params, xx));
+        let ana: Vec<f64> = idx.iter().map(|&i| f64::from(dx.as_slice().unwrap()[i])).collect();
+        let mut worst = rel_err(&ana, &num);
+        for k in 0..params.len() {
+            let (idx, num) = self.fd(&params[k], 300, |pk| {
+                let mut ps = params.clone();
+                ps[k] = pk.to_vec();
+                self.eval(&obj, &ps, &x)
+            });
+            let ana: Vec<f64> = idx.iter().map(|&i| f64::from(grads.0[k][i])).collect();
+            worst = worst.max(rel_err(&ana, &num));
+        }
+        worst
+    }
+
     fn check_linear(&self, what: &str) -> f64 {
         let mut rng = ChaCha8Rng::seed_from_u64(99);
         let (n, k) = (self.x.shape()[0], self.model.num_classes());
@@ -270,7 +410,7 @@ fn conv(i: usize, o: usize, k: usize, s: usize, p: usize) -> LayerSpec {
         out_channels: o,
         kernel: k,
         stride: s,
-        padding: p,
+        padding: Padding::Fixed(p),
     }
 }
 
@@ -439,4 +579,171 @@ fn chunked_batches_match_single_images() {
     let (z2, dx2) = c.model.logits_vjp(c.x.view(), dz.view());
     assert_eq!(z, z2);
     assert!(rel_err(&f64s(dx.as_slice().unwrap()), &f64s(dx2.as_slice().unwrap())) < 1e-6);
+}
+
+fn same_conv(i: usize, o: usize, k: usize, s: usize) -> LayerSpec {
+    LayerSpec::conv2d(i, o, k, s, Padding::Same)
+}
+
+fn dw(c: usize, k: usize, s: usize, padding: Padding) -> LayerSpec {
+    DepthwiseConv2d {
+        channels: c,
+        kernel: k,
+        stride: s,
+        padding,
+    }
+}
+
+/// TensorFlow "same" padding, asymmetric for stride 2 and even sizes, and the 1×1 convolution (the GEMM path, and
+/// the im2col path when strided).
+#[test]
+fn conv_same_padding_and_pointwise() {
+    for (i, &(k, s, h, w)) in [
+        (3, 2, 8, 8),
+        (3, 2, 7, 9),
+        (5, 2, 8, 6),
+        (3, 1, 5, 6),
+        (1, 1, 4, 5),
+        (1, 2, 5, 4),
+        (4, 2, 6, 7),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let c = Case::new(vec![same_conv(3, 4, k, s), Flatten], [3, h, w], 2, 100 + i as u64);
+        c.check_forward();
+        c.check_linear(&format!("conv same k{k} s{s} on {h}x{w}"));
+    }
+    // The 1×1 path with more than one image per block and a fixed padding of 0.
+    let c = Case::new(vec![conv(5, 3, 1, 1, 0), Flatten], [5, 3, 3], 11, 120);
+    c.check_forward();
+    c.check_linear("pointwise, 11 images");
+    // "same" on a stride-2 even size pads one pixel at the bottom/right only: out = 4 for 8.
+    let m = Model::from_spec(&[same_conv(1, 1, 3, 2), Flatten], [1, 8, 8]).unwrap();
+    assert_eq!(m.activation_sizes(), vec![64, 16, 16]);
+}
+
+#[test]
+fn depthwise_layers() {
+    for (i, &(k, s, pad, h, w)) in [
+        (3, 1, Padding::Same, 6, 7),
+        (3, 2, Padding::Same, 8, 8),
+        (3, 2, Padding::Same, 7, 9),
+        (5, 1, Padding::Same, 6, 6),
+        (5, 2, Padding::Same, 9, 8),
+        (3, 1, Padding::Fixed(0), 5, 6),
+        (5, 2, Padding::Fixed(2), 7, 7),
+        (3, 3, Padding::Same, 8, 7),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let c = Case::new(vec![dw(3, k, s, pad), Flatten], [3, h, w], 2, 200 + i as u64);
+        c.check_forward();
+        c.check_linear(&format!("depthwise k{k} s{s} {pad:?} on {h}x{w}"));
+    }
+}
+
+#[test]
+fn relu6_normalize_and_global_pool() {
+    // Inputs spread over [−1, 7.2], away from both kinks (0 and 6).
+    let mut c = Case::new(vec![Relu6, Flatten], [2, 3, 4], 2, 300);
+    c.x.iter_mut()
+        .enumerate()
+        .for_each(|(i, v)| *v = -1.03 + 0.173 * ((i * 17) % 48) as f32);
+    assert!(c.x.iter().any(|&v| v > 6.0) && c.x.iter().any(|&v| v < 0.0));
+    c.check_forward();
+    c.check_linear("relu6");
+    let norm = Normalize {
+        mean: vec![0.2, 0.5, 0.9],
+        std: vec![0.25, 2.0, 0.5],
+    };
+    let c = Case::new(
+        vec![norm, GlobalAvgPool, Dense { inputs: 3, outputs: 4 }],
+        [3, 4, 5],
+        3,
+        301,
+    );
+    c.check_forward();
+    c.check_linear("normalize + global average pool");
+}
+
+#[test]
+fn residual_block() {
+    let body = vec![
+        conv(3, 5, 1, 1, 0),
+        Relu,
+        dw(5, 3, 1, Padding::Same),
+        conv(5, 3, 1, 1, 0),
+    ];
+    let c = Case::new(vec![Residual { layers: body }, Flatten], [3, 5, 6], 2, 400);
+    c.check_forward();
+    c.check_linear("residual");
+    let names: Vec<_> = c.model.params().iter().map(|p| p.tensor.clone()).collect();
+    assert_eq!(names[0], "layers.0.layers.0.weight");
+    assert_eq!(names[5], "layers.0.layers.3.bias");
+}
+
+/// A small EfficientNet-style net on [3, 16, 16]: normalisation, a stride-2 "same" stem, an inverted residual
+/// block, a stride-2 MBConv without skip, a k=5 depthwise, a head, global pooling and a dense classifier.
+fn mbconv_net() -> Vec<LayerSpec> {
+    let mb = |cin: usize, e: usize, k: usize, s: usize, cout: usize| {
+        vec![
+            same_conv(cin, cin * e, 1, 1),
+            Relu6,
+            dw(cin * e, k, s, Padding::Same),
+            Relu6,
+            same_conv(cin * e, cout, 1, 1),
+        ]
+    };
+    let mut net = vec![
+        Normalize {
+            mean: vec![0.5; 3],
+            std: vec![0.5; 3],
+        },
+        same_conv(3, 6, 3, 2),
+        Relu6,
+        Residual {
+            layers: mb(6, 2, 3, 1, 6),
+        },
+    ];
+    net.extend(mb(6, 2, 5, 2, 8));
+    net.push(Residual {
+        layers: mb(8, 2, 5, 1, 8),
+    });
+    net.extend([
+        same_conv(8, 16, 1, 1),
+        Relu6,
+        GlobalAvgPool,
+        Dense { inputs: 16, outputs: 5 },
+    ]);
+    net
+}
+
+#[test]
+fn mbconv_residual_net() {
+    let c = Case::new(mbconv_net(), [3, 16, 16], 2, 500);
+    c.check_forward();
+    c.check_linear("mbconv net");
+    c.check_ce("mbconv net");
+}
+
+/// The check is not vacuous: the same comparison against a reference with a deliberate mistake fails by far.
+#[test]
+fn deliberate_errors_are_caught() {
+    let mut c = Case::new(mbconv_net(), [3, 16, 16], 1, 501);
+    assert!(c.linear_error() < TOL);
+    for bug in [Bug::NoSkip, Bug::SymmetricSame] {
+        c.bug = bug;
+        let e = c.linear_error();
+        assert!(e > 10.0 * TOL, "{bug:?} went unnoticed (relative error {e:.2e})");
+    }
+    // ReLU6's upper clamp only matters where activations exceed 6.
+    let mut c = Case::new(vec![Relu6, Flatten], [1, 4, 4], 1, 502);
+    c.x.iter_mut()
+        .enumerate()
+        .for_each(|(i, v)| *v = -1.03 + 0.53 * i as f32);
+    assert!(c.linear_error() < TOL);
+    c.bug = Bug::Relu6Unbounded;
+    assert!(c.linear_error() > 10.0 * TOL, "an unbounded ReLU6 went unnoticed");
 }

@@ -309,3 +309,245 @@ fn file_roundtrip_and_missing_file() {
     std::fs::remove_file(&path).unwrap();
     assert!(matches!(advlab::model_file::load_file(&path), Err(Error::Io(_))));
 }
+
+/// A small photo-style model: normalisation, a "same" stride-2 stem, a residual block, global pooling.
+fn photo_like() -> (Model, ModelMeta) {
+    use advlab::nn::Padding::Same;
+    let spec = vec![
+        LayerSpec::Normalize {
+            mean: vec![0.5; 3],
+            std: vec![0.25; 3],
+        },
+        LayerSpec::conv2d(3, 4, 3, 2, Same),
+        LayerSpec::Relu6,
+        LayerSpec::Residual {
+            layers: vec![
+                LayerSpec::conv2d(4, 8, 1, 1, Same),
+                LayerSpec::Relu6,
+                LayerSpec::DepthwiseConv2d {
+                    channels: 8,
+                    kernel: 3,
+                    stride: 1,
+                    padding: Same,
+                },
+                LayerSpec::Relu6,
+                LayerSpec::conv2d(8, 4, 1, 1, Same),
+            ],
+        },
+        LayerSpec::GlobalAvgPool,
+        LayerSpec::Dense { inputs: 4, outputs: 3 },
+    ];
+    let model = Model::init(&spec, [3, 8, 8], 5).unwrap();
+    let mut meta = ModelMeta::for_model(
+        &model,
+        "photo-test",
+        "imagenet",
+        vec!["a".into(), "b".into(), "c".into()],
+    );
+    meta.preprocess = "imagenet".into();
+    meta.license = "Apache-2.0".into();
+    meta.provenance = serde_json::json!({"package": "x", "sha256": "00"});
+    meta.class_names_i18n
+        .insert("nl".into(), vec!["een".into(), "twee".into(), "drie".into()]);
+    meta.class_groups = vec![advlab::model_file::ClassGroup {
+        name: "dog".into(),
+        classes: vec![1, 2],
+    }];
+    (model, meta)
+}
+
+#[test]
+fn old_files_get_the_new_fields_defaults() {
+    let (model, meta) = cnn();
+    let bytes = save(&model, &meta).unwrap();
+    let stripped = with_meta(&bytes, |m| {
+        for k in [
+            "license",
+            "provenance",
+            "preprocess",
+            "class_names_i18n",
+            "class_groups",
+        ] {
+            m.as_object_mut().unwrap().remove(k);
+        }
+    });
+    let (_, m) = load(&stripped).unwrap();
+    assert_eq!((m.preprocess.as_str(), m.license.as_str()), ("mnist", ""));
+    assert!(m.class_names_i18n.is_empty() && m.class_groups.is_empty() && m.provenance.is_null());
+}
+
+#[test]
+fn f16_tensors_nested_names_and_new_metadata() {
+    use advlab::model_file::{save_with, Dtype};
+    let (model, meta) = photo_like();
+    let f32_bytes = save(&model, &meta).unwrap();
+    let bytes = save_with(&model, &meta, Dtype::F16).unwrap();
+    let (h, data) = split(&bytes);
+    assert_eq!(h["layers.3.layers.2.weight"]["dtype"], "F16");
+    assert_eq!(h["layers.3.layers.2.weight"]["shape"], serde_json::json!([8, 1, 3, 3]));
+    assert_eq!(h["layers.3.layers.4.bias"]["shape"], serde_json::json!([4]));
+    assert_eq!(data.len() * 2, split(&f32_bytes).1.len(), "F16 halves the tensor bytes");
+    let (back, meta2) = load(&bytes).unwrap();
+    assert_eq!(meta2, meta);
+    for (a, b) in model.params().iter().zip(back.params()) {
+        assert_eq!(a.tensor, b.tensor);
+        for (&x, &y) in a.data.iter().zip(b.data) {
+            assert!((x - y).abs() <= x.abs() / 2048.0 + 6e-8, "{}: {x} vs {y}", a.tensor);
+        }
+    }
+    let (b32, _) = load(&f32_bytes).unwrap();
+    assert_eq!(b32.params()[4].data, model.params()[4].data, "F32 stays exact");
+    // An F16 weight beyond ±65504 cannot be saved as F16.
+    let mut big = model.clone();
+    let mut w = big.params()[0].data.to_vec();
+    w[0] = 70_000.0;
+    big.set_param(0, &w).unwrap();
+    assert!(matches!(save_with(&big, &meta, Dtype::F16), Err(Error::ModelFile(m)) if m.contains("F16 range")));
+    assert!(save_with(&big, &meta, Dtype::F32).is_ok());
+}
+
+#[test]
+fn hostile_files_for_the_new_layers() {
+    use advlab::model_file::{save_with, Dtype};
+    let (model, meta) = photo_like();
+    let bytes = save_with(&model, &meta, Dtype::F16).unwrap();
+    // F16 NaN and ∞ are rejected like F32 ones.
+    for (bits, at) in [(0x7e00u16, 2usize), (0x7c00, 3), (0xfc00, 0)] {
+        let mut raw = [0u8; 8];
+        raw[2 * at..2 * at + 2].copy_from_slice(&bits.to_le_bytes());
+        expect_err(
+            &replace_tensor(&bytes, "layers.3.layers.4.bias", "F16", serde_json::json!([4]), &raw),
+            &format!("index {at}"),
+        );
+    }
+    expect_err(
+        &replace_tensor(
+            &bytes,
+            "layers.3.layers.2.weight",
+            "F16",
+            serde_json::json!([8, 3, 3]),
+            &[0u8; 144],
+        ),
+        "shape",
+    );
+    expect_err(
+        &replace_tensor(
+            &bytes,
+            "layers.3.layers.2.weight",
+            "BF16",
+            serde_json::json!([8, 1, 3, 3]),
+            &[0u8; 144],
+        ),
+        "expected F32 or F16",
+    );
+    let (mut h, data) = split(&bytes);
+    h.as_object_mut().unwrap().remove("layers.3.layers.0.weight");
+    let missing = join(&h, &data);
+    assert!(matches!(load(&missing), Err(Error::ModelFile(_))));
+    expect_err(&bytes[..bytes.len() - 3], "bytes of tensor data");
+    expect_err(&bytes[..bytes.len() / 2], "truncated");
+    // Mismatched architectures, named.
+    expect_err(
+        &with_meta(&bytes, |m| m["architecture"][3]["layers"][4]["out_channels"] = 5.into()),
+        "skip connection",
+    );
+    expect_err(
+        &with_meta(&bytes, |m| m["architecture"][3]["layers"][2]["channels"] = 6.into()),
+        "layer 3 (residual): layer 2 (depthwise_conv2d): expects 6 channels",
+    );
+    expect_err(
+        &with_meta(&bytes, |m| m["architecture"][3]["layers"] = serde_json::json!([])),
+        "no layers",
+    );
+    expect_err(
+        &with_meta(&bytes, |m| m["architecture"][1]["padding"] = "valid".into()),
+        "metadata is invalid",
+    );
+    expect_err(
+        &with_meta(&bytes, |m| {
+            m["architecture"][0]["std"] = serde_json::json!([0.25, 0.0, 0.25])
+        }),
+        "positive",
+    );
+    expect_err(
+        &with_meta(&bytes, |m| m["architecture"][0]["mean"] = serde_json::json!([0.5])),
+        "one mean and one std per channel",
+    );
+    expect_err(
+        &with_meta(&bytes, |m| {
+            m["architecture"][4] = serde_json::json!({"type": "flatten"})
+        }),
+        "dense",
+    );
+    // An extra nested tensor (the file has a layer the metadata does not).
+    let (mut h, mut data) = split(&bytes);
+    h["layers.3.layers.5.bias"] =
+        serde_json::json!({"dtype": "F16", "shape": [4], "data_offsets": [data.len(), data.len() + 8]});
+    data.extend([0u8; 8]);
+    expect_err(&join(&h, &data), "unexpected tensor(s) `layers.3.layers.5.bias`");
+    // The new metadata fields are checked against the class count.
+    expect_err(
+        &with_meta(&bytes, |m| m["class_names_i18n"]["nl"] = serde_json::json!(["een"])),
+        "class_names_i18n",
+    );
+    expect_err(
+        &with_meta(&bytes, |m| m["class_groups"][0]["classes"] = serde_json::json!([1, 3])),
+        "class 3",
+    );
+    expect_err(&with_meta(&bytes, |m| m["preprocess"] = "jpeg".into()), "preprocess");
+}
+
+#[test]
+fn headers_hold_two_thousand_class_names() {
+    // 1000 English + 1000 Dutch names of 60 characters: about 130 kB of header, well inside the limit.
+    let spec = vec![
+        LayerSpec::Flatten,
+        LayerSpec::Dense {
+            inputs: 4,
+            outputs: 1000,
+        },
+    ];
+    let model = Model::init(&spec, [1, 2, 2], 0).unwrap();
+    let name = |i: usize, lang: &str| format!("{lang} {i:04} {}", "x".repeat(50));
+    let mut meta = ModelMeta::for_model(&model, "many", "imagenet", (0..1000).map(|i| name(i, "en")).collect());
+    meta.class_names_i18n
+        .insert("nl".into(), (0..1000).map(|i| name(i, "nl")).collect());
+    let bytes = save(&model, &meta).unwrap();
+    let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    assert!(
+        header > 120_000 && header < advlab::model_file::MAX_HEADER_BYTES / 4,
+        "header {header} bytes"
+    );
+    assert_eq!(load(&bytes).unwrap().1.class_names_i18n["nl"][999], name(999, "nl"));
+}
+
+/// F16 conversion against its definition: every finite half converts exactly and back; f32 values just below,
+/// at and just above each midpoint between neighbouring halves round to the nearest (ties to even).
+#[test]
+fn f16_conversion_is_exact_and_rounds_to_nearest_even() {
+    use advlab::model_file::{f16_to_f32, f32_to_f16};
+    for h in 0u16..0x7c00 {
+        for s in [0u16, 0x8000] {
+            let v = f16_to_f32(h | s);
+            assert_eq!(f32_to_f16(v), Some(h | s), "half {:#06x}", h | s);
+        }
+        if h + 1 < 0x7c00 {
+            let (a, b) = (f64::from(f16_to_f32(h)), f64::from(f16_to_f32(h + 1)));
+            let mid = (a + b) / 2.0; // exact in f32 (one more mantissa bit than the half)
+            let m = mid as f32;
+            assert_eq!(f64::from(m), mid);
+            let even = if h % 2 == 0 { h } else { h + 1 };
+            assert_eq!(f32_to_f16(m), Some(even), "tie between {h:#06x} and its successor");
+            assert_eq!(f32_to_f16(f32::from_bits(m.to_bits() - 1)), Some(h));
+            assert_eq!(f32_to_f16(f32::from_bits(m.to_bits() + 1)), Some(h + 1));
+        }
+    }
+    assert_eq!(f16_to_f32(0x3c00), 1.0);
+    assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
+    assert_eq!(f32_to_f16(65504.0), Some(0x7bff));
+    assert_eq!(f32_to_f16(65519.99), Some(0x7bff));
+    assert_eq!(f32_to_f16(65520.0), None);
+    assert_eq!(f32_to_f16(f32::NAN), None);
+    assert!(f16_to_f32(0x7e00).is_nan() && f16_to_f32(0xfc00) == f32::NEG_INFINITY);
+    assert_eq!(f32_to_f16(1e-9), Some(0), "below half the smallest subnormal");
+}

@@ -242,7 +242,7 @@ fn rgb_model() -> &'static Model {
                 out_channels: 4,
                 kernel: 3,
                 stride: 1,
-                padding: 1,
+                padding: 1.into(),
             },
             Relu,
             MaxPool2d { size: 2 },

@@ -55,6 +55,10 @@ fn every_shipped_model_meets_its_accuracy_on_the_full_test_split() {
     }
 }
 
+/// Weight files that build.sh generates (git-ignored) and that the page's index does not list yet: the photo model
+/// of issue 15 (`ensure_photo_model`), until the page can load it. Remove it here when adding it to index.json.
+const BUILT_NOT_LISTED: &[&str] = &["imagenet-efficientnet-lite0.safetensors"];
+
 #[test]
 fn the_index_lists_exactly_the_shipped_files() {
     let index: serde_json::Value =
@@ -68,7 +72,7 @@ fn the_index_lists_exactly_the_shipped_files() {
     let mut on_disk: Vec<String> = std::fs::read_dir(models_dir())
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|f| f.ends_with(".safetensors"))
+        .filter(|f| f.ends_with(".safetensors") && !BUILT_NOT_LISTED.contains(&f.as_str()))
         .collect();
     on_disk.sort();
     let mut sorted = listed.clone();

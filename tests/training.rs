@@ -31,7 +31,7 @@ fn small_cnn() -> Vec<LayerSpec> {
             out_channels: 4,
             kernel: 3,
             stride: 1,
-            padding: 1,
+            padding: advlab::nn::Padding::Fixed(1),
         },
         LayerSpec::Relu,
         LayerSpec::MaxPool2d { size: 2 },

@@ -213,3 +213,139 @@ fn single_image_fast_path_equals_the_batched_path_and_follows_weight_changes() {
         check(&model, "after set_param");
     }
 }
+
+/// A small model of the photo layers (normalise, stride-2 "same" convolution, ReLU6, an inverted-residual block
+/// with a depthwise convolution, global pool, dense) on 3×32×32, with the article's class groups, saved F16.
+fn tiny_photo_model_bytes() -> Vec<u8> {
+    use advlab::model_file::{self, ClassGroup, Dtype, ModelMeta};
+    use advlab::nn::{LayerSpec, Padding};
+    let spec = vec![
+        LayerSpec::Normalize {
+            mean: vec![0.5, 0.45, 0.4],
+            std: vec![0.25, 0.25, 0.3],
+        },
+        LayerSpec::conv2d(3, 8, 3, 2, Padding::Same),
+        LayerSpec::Relu6,
+        LayerSpec::Residual {
+            layers: vec![
+                LayerSpec::conv2d(8, 16, 1, 1, Padding::Fixed(0)),
+                LayerSpec::Relu6,
+                LayerSpec::DepthwiseConv2d {
+                    channels: 16,
+                    kernel: 3,
+                    stride: 1,
+                    padding: Padding::Same,
+                },
+                LayerSpec::Relu6,
+                LayerSpec::conv2d(16, 8, 1, 1, Padding::Fixed(0)),
+            ],
+        },
+        LayerSpec::GlobalAvgPool,
+        LayerSpec::Dense { inputs: 8, outputs: 5 },
+    ];
+    let model = Model::init(&spec, [3, 32, 32], 11).unwrap();
+    let names = ["beagle", "pug", "hog", "airliner", "cat"].map(String::from).to_vec();
+    let mut meta = ModelMeta::for_model(&model, "tiny-photo", "imagenet", names);
+    meta.preprocess = "imagenet".into();
+    meta.license = "Apache-2.0".into();
+    meta.class_names_i18n.insert(
+        "nl".into(),
+        ["beagle", "mopshond", "varken", "lijnvliegtuig", "kat"]
+            .map(String::from)
+            .to_vec(),
+    );
+    meta.class_groups = vec![
+        ClassGroup {
+            name: "dog".into(),
+            classes: vec![0, 1],
+        },
+        ClassGroup {
+            name: "pig".into(),
+            classes: vec![2],
+        },
+    ];
+    model_file::save_with(&model, &meta, Dtype::F16).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_photo_engine_loads_photo_layers_predicts_groups_and_attacks_with_progress_and_cancel() {
+    let mut s = Session::new();
+    let info = s.load_model("t", &tiny_photo_model_bytes()).unwrap();
+    assert_eq!(get(&info, "preprocess").as_string().as_deref(), Some("imagenet"));
+    let photo = s.photo_info("t").unwrap();
+    assert_eq!(get(&photo, "license").as_string().as_deref(), Some("Apache-2.0"));
+    let nl = js_sys::Array::from(&get(&get(&photo, "classNamesI18n"), "nl"));
+    assert_eq!(nl.get(2).as_string().as_deref(), Some("varken"));
+    assert_eq!(js_sys::Array::from(&get(&photo, "classGroups")).length(), 2);
+
+    let x: Vec<f32> = (0..3 * 32 * 32).map(|i| ((i * 37) % 101) as f32 / 100.0).collect();
+    let pred = s.predict("t", &x).unwrap();
+    let probs: Vec<f64> = js_sys::Array::from(&get(&pred, "probs"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let class = get(&pred, "class").as_f64().unwrap() as usize;
+    let groups = js_sys::Array::from(&get(&pred, "groups"));
+    let names: Vec<String> = groups.iter().map(|g| get(&g, "name").as_string().unwrap()).collect();
+    assert_eq!(names, ["dog", "pig", "other"]);
+    let p = |i: u32| get(&groups.get(i), "probability").as_f64().unwrap();
+    assert!((p(0) - (probs[0] + probs[1])).abs() < 1e-6 && (p(1) - probs[2]).abs() < 1e-6);
+    assert!((p(0) + p(1) + p(2) - 1.0).abs() < 1e-5);
+    let want = match class {
+        0 | 1 => "dog",
+        2 => "pig",
+        _ => "other",
+    };
+    assert_eq!(get(&pred, "group").as_string().as_deref(), Some(want));
+
+    // The slider: one FGSM direction, then each move keeps the bound, [0, 1], and the photo flip grid 0.0001.
+    let prep = s.prepare_direction("t", &x, "linf", -1, 16.0 / 255.0, 3).unwrap();
+    if let Some(f) = get(&prep, "flipEta").as_f64() {
+        let k = f / 1e-4;
+        assert!((k - k.round()).abs() < 1e-3 && f <= 16.0 / 255.0 + 1e-7, "{f}");
+    }
+    let r = s.adversarial_at(2.0 / 255.0).unwrap();
+    assert!(get(&r, "linf").as_f64().unwrap() <= 2.0 / 255.0 + 1e-6);
+    assert!(f32_array(&r, "adversarial").iter().all(|a| (0.0..=1.0).contains(a)));
+    assert!(get(&get(&r, "prediction"), "groups").is_object());
+
+    // PGD-10 with progress, deterministic, input untouched; a `false` from the callback cancels.
+    let calls = js_sys::Array::new();
+    let record = js_sys::Function::new_with_args("p", "this.push(p.step); return true;");
+    let record = record.bind0(&calls);
+    let params = r#"{"eta":0.0157,"steps":10,"seed":5}"#;
+    let before = x.clone();
+    let target = ((class + 1) % 5) as i32;
+    let a = s.run_attack("t", &x, "pgd", params, target, &record).unwrap();
+    let b = s
+        .run_attack(
+            "t",
+            &x,
+            "pgd",
+            params,
+            target,
+            &js_sys::Function::new_no_args("return true;"),
+        )
+        .unwrap();
+    assert_eq!(x, before);
+    assert!(calls.length() >= 1, "progress was reported");
+    assert_eq!(f32_array(&a, "adversarial"), f32_array(&b, "adversarial"));
+    assert!(get(&a, "linf").as_f64().unwrap() <= 0.0157 + 1e-6);
+    let stop = js_sys::Function::new_no_args("return false;");
+    let msg = message(s.run_attack("t", &x, "pgd", params, target, &stop).unwrap_err());
+    assert!(msg.starts_with("error.cancelled"), "{msg}");
+
+    // The photo recipe: a 64×48 RGBA photo gives 3·224·224 values and the square the model sees.
+    let rgba: Vec<u8> = (0..64 * 48 * 4).map(|i| (i * 7 % 256) as u8).collect();
+    let prep = s.prepare_photo(&rgba, 64, 48).unwrap();
+    assert_eq!(f32_array(&prep, "pixels").len(), 3 * 224 * 224);
+    let crop = get(&prep, "crop");
+    let c = |k: &str| get(&crop, k).as_f64().unwrap();
+    // Short side 48 → 256 (factor 48/256), long 64 → 341; the 224 crop starts at ⌊(341 − 224)/2⌋ = 58.
+    assert!((c("side") - 224.0 * 48.0 / 256.0).abs() < 1e-4 && (c("left") - 58.0 * 48.0 / 256.0).abs() < 1e-4);
+    assert_eq!(c("top"), 16.0 * 48.0 / 256.0);
+    let msg = message(s.prepare_photo(&rgba[..100], 64, 48).unwrap_err());
+    assert!(msg.starts_with("error.image"), "{msg}");
+    let msg = message(s.prepare_photo(&rgba[..16 * 16 * 4], 16, 16).unwrap_err());
+    assert!(msg.starts_with("error.image"), "{msg}");
+}

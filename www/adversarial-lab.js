@@ -18,6 +18,7 @@ import { EtaSlider, maxEta } from './slider.js';
 import { paintGray, blank } from './panels.js';
 import { paintPerturbation } from './noise-map.js';
 import { renderBars } from './bars.js';
+import { renderCaveat } from './caveat.js';
 import { loadSamples, toPixels } from './samples.js';
 import { loadIndex, modelTitle } from './models.js';
 import { fillAttackSelect, fillTargetSelect } from './attacks.js';
@@ -73,7 +74,7 @@ const TEMPLATE = `
   <div class="panels">
     <figure class="panel"><figcaption data-i18n="panels.original"></figcaption>
       <canvas class="pixels orig" width="28" height="28" role="img" data-i18n-aria="panels.originalAlt"></canvas>
-      <div class="prediction" data-testid="prediction"><p class="verdict"></p><ol class="bars"></ol></div></figure>
+      <div class="prediction" data-testid="prediction"><p class="verdict"></p><p class="caveat" data-testid="caveat" hidden></p><ol class="bars"></ol></div></figure>
     <figure class="panel"><figcaption data-i18n="panels.noise"></figcaption>
       <canvas class="pixels noise" data-testid="noise-canvas" width="28" height="28" role="img" data-i18n-aria="panels.noiseAlt"></canvas>
       <p class="small scale"></p></figure>
@@ -487,6 +488,7 @@ export class AdversarialLab extends HTMLElement {
       renderBars(bars, p.probs, n, { highlight: p.class, target: this.target });
     };
     verdict(this.$('.prediction'), this.clean);
+    renderCaveat(this.$('.caveat'), this.clean);
     verdict(this.$('.adv-pred'), this.adv?.prediction, this.clean?.class);
     if (this.adv) {
       paintGray(this.$('.adv'), this.adv.adversarial);

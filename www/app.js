@@ -28,8 +28,15 @@ const $ = (id) => document.getElementById(id);
 /** The state that the URL hash holds. */
 const S = { ...DEFAULTS };
 
+// The first screen is painted before the engine starts: the worker's wasm (≈ 280 KB) and then the model's weights
+// would otherwise download while the page is still waiting to paint, and on a slow phone the first screen would
+// wait for them (issue 16: largest paint). main() resolves this after the page's first frame with its text.
+let painted;
+const firstPaint = new Promise((r) => (painted = r));
+const afterNextPaint = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+
 // The live worker answers in milliseconds; one that is silent for 20 s is hung and gets replaced.
-const live = new Engine('live', { timeout: 20000 });
+const live = new Engine('live', { timeout: 20000, after: firstPaint });
 let job = null;
 
 function jobEngine(create) {
@@ -600,6 +607,7 @@ async function main() {
   $('lang-select').value = S.lang;
   applyTranslations();
   document.title = t('app.title');
+  document.body.dataset.translated = 'true'; // lessons/router.js builds a lesson's card from here on
   wire();
   initClassroom({ S, save: () => saveHash(true), figureState: () => ({ model: R.model?.id ?? 'placeholder', attack: S.attack, eta: S.eta, seed: S.seed }) });
   slider.set(S.eta, S.norm);
@@ -607,6 +615,7 @@ async function main() {
   view.curve(ctx());
   view.clean(ctx());
   view.adv(ctx());
+  afterNextPaint().then(painted);
 
   try {
     R.version = await live.call('version');

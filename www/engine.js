@@ -10,8 +10,12 @@ const FATAL = /RuntimeError|unreachable|memory access out of bounds|recursive us
 const MAX_CRASHES = 3;
 
 export class Engine extends EventTarget {
-  /** timeout: ms after which a call counts as a hung worker (crash + restart); 0 = wait forever (jobs). */
-  constructor(name, { timeout = 0 } = {}) {
+  /**
+   * timeout: ms after which a call counts as a hung worker (crash + restart); 0 = wait forever (jobs).
+   * after: a promise the worker waits for before it starts (and fetches the wasm), e.g. the page's first paint, so
+   * the engine's downloads do not compete with the first screen; calls made before then simply queue.
+   */
+  constructor(name, { timeout = 0, after = null } = {}) {
     super();
     this.name = name;
     this.timeout = timeout;
@@ -22,7 +26,15 @@ export class Engine extends EventTarget {
     this.restarts = 0;
     this.crashTimes = [];
     this.dead = false;
-    this.start();
+    this.worker = null;
+    if (after) {
+      this.boot = Promise.resolve(after)
+        .catch(() => {})
+        .then(() => {
+          if (!this.worker && !this.dead) this.start();
+          return this.boot;
+        });
+    } else this.start();
   }
 
   start() {
@@ -59,7 +71,7 @@ export class Engine extends EventTarget {
   replace(key, reason) {
     const pending = [...this.pending.values()];
     this.pending.clear();
-    this.worker.terminate();
+    this.worker?.terminate();
     for (const p of pending) p.reject(new Error(`${key}: ${reason}`));
     this.start();
   }
@@ -77,7 +89,7 @@ export class Engine extends EventTarget {
       this.dead = true;
       const pending = [...this.pending.values()];
       this.pending.clear();
-      this.worker.terminate();
+      this.worker?.terminate();
       for (const p of pending) p.reject(new Error(`error.worker: ${reason}`));
       this.dispatchEvent(new CustomEvent('dead', { detail: reason }));
       return;

@@ -2,6 +2,7 @@
 // string comes from the i18n table, every number through Intl. Nothing here talks to the engine.
 import { t, tp, formatEta, formatPercent, formatNumber, formatInt } from './i18n.js';
 import { renderBars } from './bars.js';
+import { renderCaveat } from './caveat.js';
 import { paintGray, blank } from './panels.js';
 import { paintPerturbation } from './noise-map.js';
 import { renderCurve, renderCurveEmpty, setCurveEta } from './chart.js';
@@ -48,6 +49,7 @@ function setPrediction(el, pred) {
 export function clean({ R, names, S }) {
   const el = $('prediction');
   setPrediction(el, R.clean);
+  renderCaveat($('prediction-caveat'), R.clean);
   if (!R.clean) {
     $('prediction-verdict').textContent = t(R.input ? 'result.thinking' : 'result.empty');
     $('prediction-bars').replaceChildren();

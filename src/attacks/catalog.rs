@@ -72,16 +72,40 @@ impl EtaCaps {
     }
 }
 
+/// The flip-η grid step on photos: 0.0001, a fortieth of a grey level, because photos flip at η ≈ 0.001.
+pub const PHOTO_FLIP_STEP: f32 = 0.0001;
+
+/// The photo slider's end in L∞: 16/255, the largest budget in the ImageNet literature (Madry et al. 2018 use
+/// 8/255 on CIFAR; Kurakin et al. 2017 sweep up to 16/255 on ImageNet) and far past where photos flip.
+pub const PHOTO_LINF_END: f32 = 16.0 / 255.0;
+
 /// How far the flip point is searched in `norm`: the end of the page's η slider, and the CLI's default
-/// `--max-eta`. L∞ `0.5` (past it the grey speckle hides the digit; one rule for every input size); L2 `5.0`, ten
-/// times the L∞ end (the slider's ×10 scale for L2, `www/slider.js`), capped by [`EtaCaps::for_shape`] so a
-/// tiny input never searches past its own diagonal.
+/// `--max-eta`. Digits: L∞ `0.5` (past it the grey speckle hides the digit); photos: L∞ [`PHOTO_LINF_END`].
+/// L2 is ten times the L∞ end (the slider's ×10 scale for L2, `www/slider.js`), capped by
+/// [`EtaCaps::for_shape`] so a tiny input never searches past its own diagonal.
 pub fn flip_search_max(norm: Norm, shape: [usize; 3]) -> f32 {
-    let end: f32 = match norm {
-        Norm::Linf => 0.5,
-        Norm::L2 => 5.0,
+    let linf_end = if is_photo_shape(shape) { PHOTO_LINF_END } else { 0.5 };
+    let end = match norm {
+        Norm::Linf => linf_end,
+        Norm::L2 => 10.0 * linf_end,
     };
     end.min(EtaCaps::for_shape(shape).cap(norm))
+}
+
+/// The flip-η grid step for inputs of `shape`: [`super::FLIP_STEP`] (0.001) on digits, [`PHOTO_FLIP_STEP`]
+/// on photos. The page's `flip-eta` and `advlab attack --json`'s `flip_eta` lie on this grid.
+pub fn flip_step(shape: [usize; 3]) -> f32 {
+    if is_photo_shape(shape) {
+        PHOTO_FLIP_STEP
+    } else {
+        super::FLIP_STEP
+    }
+}
+
+/// Whether `shape` is a colour photo (three channels, RGB), so the photo rules apply. Grey inputs of any size
+/// (digits, the linear lesson's resolution models) keep the digit rules.
+pub fn is_photo_shape(shape: [usize; 3]) -> bool {
+    shape[0] == 3
 }
 
 /// The one budget knob a page shows for an attack, and its bounds.

@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 /// The slider's grid step.
 pub const FLIP_STEP: f32 = 0.001;
 
-/// Grid points evaluated per forward pass.
-const BATCH: usize = 64;
+/// Input values evaluated per forward pass: 64 digits (64·784), or one 224×224 photo, so a photo's search holds
+/// one image's activations at a time (a batch of 64 photos would need gigabytes) and stops after its first flip.
+const BATCH_VALUES: usize = 64 * 784;
 
 /// Largest grid index searched (η up to 1000 steps of 0.001… far past any useful η for a 0.001 step; guards
 /// against a huge `max_eta / step`).
@@ -20,7 +21,8 @@ const MAX_GRID: usize = 1_000_000;
 /// prediction on [`super::apply_direction`]`(x, s, η)` differs from the clean prediction (untargeted) or equals the target
 /// (targeted). `None` when no grid point up to `max_eta` does.
 ///
-/// Grid points are evaluated in batches of 64 with an early exit; the arithmetic is plain `f32`, so the answer is
+/// Grid points are evaluated in batches of `max(1, 50 176 / (C·H·W))` (64 for digits, 1 for photos) with an
+/// early exit; the arithmetic is plain `f32`, so the answer is
 /// the same natively and in wasm (given a model whose forward pass is).
 pub fn flip_eta(
     model: &dyn Classifier,
@@ -65,9 +67,10 @@ pub fn flip_eta(
     let [c, h, w] = model.input_shape();
     let direction = direction.as_standard_layout();
     let ds = direction.as_slice().expect("standard layout");
+    let batch_points = (BATCH_VALUES / (c * h * w)).max(1);
     let mut k = 1;
     while k <= k_max {
-        let n = BATCH.min(k_max - k + 1);
+        let n = batch_points.min(k_max - k + 1);
         let mut batch = Array4::<f32>::zeros((n, c, h, w));
         let xs = x.as_slice().expect("standard layout");
         for (i, out) in batch

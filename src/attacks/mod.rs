@@ -58,7 +58,10 @@ pub mod simba;
 pub mod square;
 pub mod transfer;
 
-pub use catalog::{catalog, default_eta, fixed_eta_of, flip_search_max, AttackInfo, AttackKind, BudgetInfo, EtaCaps};
+pub use catalog::{
+    catalog, default_eta, fixed_eta_of, flip_search_max, flip_step, is_photo_shape, AttackInfo, AttackKind, BudgetInfo,
+    EtaCaps, PHOTO_FLIP_STEP,
+};
 pub use cw::CarliniWagner;
 pub use deepfool::DeepFool;
 pub use fgsm::{

@@ -16,7 +16,9 @@
 //! * `eta` absent: the attack's fixed η if it has one ([`super::catalog::fixed_eta_of`]: one-pixel's 1), else
 //!   [`super::default_eta`]`(norm, shape)`; present: `0 ≤ η ≤` [`EtaCaps::for_shape`]`(shape)`;
 //! * `step_size` absent under L2: `α = 2.5·η / steps` (Madry et al. 2018: a step of 2.5·ε/T lets the iterate
-//!   cross the ball and back; a fixed L∞-sized 0.01 could not cross a ball of radius 2 in 40 steps);
+//!   cross the ball and back; a fixed L∞-sized 0.01 could not cross a ball of radius 2 in 40 steps); the same
+//!   rule under L∞ on a photo ([`super::is_photo_shape`]), whose radii (a few /255) are smaller than the digit
+//!   step 0.01 itself (at η = 2/255 and PGD-40, α ≈ 0.00049);
 //! * the attack's budget knob (see [`super::BudgetInfo`]) within its bounds; an attack that refuses the input
 //!   size is an error;
 //! * `"protocol"` (a named rule set, applied and then cleared; never in the JSON written back): `"defences"` is the
@@ -291,7 +293,8 @@ impl AttackParams {
             }
             p.step_size = defences_step(p.eta);
         }
-        if p.norm == Norm::L2 && !obj.contains_key("step_size") && p.steps > 0 && p.eta.is_finite() {
+        let madry_step = p.norm == Norm::L2 || (!protocol && super::is_photo_shape(input_shape));
+        if madry_step && !obj.contains_key("step_size") && p.steps > 0 && p.eta.is_finite() {
             let alpha = 2.5 * p.eta / p.steps as f32;
             if alpha > 0.0 {
                 p.step_size = alpha;

@@ -1,21 +1,21 @@
-//! `advlab attack`: one image (a PNG through the preprocessing recipe, or a test-set sample), one attack.
+//! `advlab attack`: one image (a PNG or JPEG through the model's preprocessing recipe: MNIST's for digits, the
+//! ImageNet crop for photos), or a test-set sample, and one attack.
 //!
 //! The untargeted goal is to change the model's *clean prediction* (for a sample that is usually its label): this
 //! is what the page does with a drawing, which has no label. The parameters are
 //! [`crate::attacks::AttackParams::resolve`]'s, as on the page. For a direction attack (FGSM,
 //! [`AttackKind::Direction`]) the JSON also gives `flip_eta`, the smallest η on the grid k·0.001 ≤ `--max-eta`
-//! (default [`crate::attacks::flip_search_max`]: 0.5 under L∞, 5 under L2, the page slider's end) at which the prediction flips;
-//! the page's `flip-eta` shows the same number.
+//! (default [`crate::attacks::flip_search_max`], the page slider's end: digits 0.5 under L∞ and 5 under L2)
+//! at which the prediction flips; the page's `flip-eta` shows the same number. On a photo the grid is
+//! k·0.0001 ([`crate::attacks::flip_step`]) up to 16/255; `--out` writes the 224×224 adversarial crop as an
+//! RGB PNG.
 
 use serde_json::json;
 
-use super::common::{attack_overrides, dataset_of, load_model, resolve_params, test_sample};
+use super::common::{attack_overrides, dataset_of, load_image, load_model, resolve_params, test_sample, write_image};
 use super::{jf, jfs, print_json, Args};
-use crate::attacks::{by_name, fgsm_direction, flip_eta, AttackKind, EtaCaps, Goal, FLIP_STEP};
-use crate::data::image_io::{read_png, write_png_gray};
-use crate::data::{preprocess_rgba, Options};
+use crate::attacks::{by_name, fgsm_direction, flip_eta, flip_search_max, flip_step, AttackKind, EtaCaps, Goal};
 use crate::{Error, Result};
-use ndarray::Array4;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -35,34 +35,20 @@ pub fn run(argv: &[String]) -> Result<()> {
     let params = resolve_params(&name, &model, &overrides)?;
     // The default follows the page's slider in the resolved norm; an explicit value may go up to the norm's cap.
     let shape = model.input_shape();
-    let max_eta = max_eta.unwrap_or_else(|| crate::attacks::flip_search_max(params.norm, shape));
+    let max_eta = max_eta.unwrap_or_else(|| flip_search_max(params.norm, shape));
     crate::error::check_range("max-eta", max_eta, 0.0, EtaCaps::for_shape(shape).cap(params.norm))?;
     let (x, label) = match (image, sample) {
         (Some(_), Some(_)) => return Err(Error::param("image", "give either --image or --sample, not both")),
-        (None, None) => return Err(Error::param("image", "give --image IN.png or --sample INDEX")),
-        (Some(png), None) => {
-            let bytes = std::fs::read(&png).map_err(|e| Error::Io(format!("{png}: {e}")))?;
-            let (w, h, rgba) = read_png(&bytes)?;
-            let pre = preprocess_rgba(&rgba, w, h, &Options::default())?;
-            if pre.empty {
-                return Err(Error::Image(format!("{png}: no ink found: the image is blank")));
-            }
-            (
-                Array4::from_shape_vec((1, 1, 28, 28), pre.pixels).map_err(|e| Error::Shape(e.to_string()))?,
-                None,
-            )
-        }
+        (None, None) => return Err(Error::param("image", "give --image IN.png|IN.jpg or --sample INDEX")),
+        (Some(file), None) => (load_image(&file, &model, &meta)?, None),
         (None, Some(i)) => {
+            if meta.is_photo() {
+                return Err(Error::param("sample", "a photo model has no test split: give --image"));
+            }
             let (x, y) = test_sample(dataset_of(&meta)?, i)?;
             (x, Some(y))
         }
     };
-    if model.input_shape() != [1, 28, 28] {
-        return Err(Error::Shape(format!(
-            "the model expects {:?} images",
-            model.input_shape()
-        )));
-    }
     let clean_pred = model.predict(x.view())[0];
     let goal = Goal::new(clean_pred, target);
     let attack = by_name(&name)?;
@@ -70,17 +56,12 @@ pub fn run(argv: &[String]) -> Result<()> {
     let r = attack.run(&model, x.view(), goal, &params, &mut rng, &mut |_| true)?;
     let flip = if attack.kind() == AttackKind::Direction {
         let s = fgsm_direction(&model, x.view(), goal, params.norm)?;
-        flip_eta(&model, x.view(), goal, s.view(), max_eta, FLIP_STEP)?
+        flip_eta(&model, x.view(), goal, s.view(), max_eta, flip_step(shape))?
     } else {
         None
     };
     if let Some(out) = &out {
-        let gray: Vec<u8> = r
-            .adversarial
-            .iter()
-            .map(|v| (v * 255.0).round().clamp(0.0, 255.0) as u8)
-            .collect();
-        std::fs::write(out, write_png_gray(28, 28, &gray)?).map_err(|e| Error::Io(format!("{out}: {e}")))?;
+        write_image(out, r.adversarial.view())?;
     }
     let doc = json!({
         "model": meta.name,
@@ -97,6 +78,10 @@ pub fn run(argv: &[String]) -> Result<()> {
         "confidence_after": jf(r.probs_after[r.pred_after]),
         "probs_before": jfs(&r.probs_before),
         "probs_after": jfs(&r.probs_after),
+        "name_before": meta.class_names.get(r.pred_before),
+        "name_after": meta.class_names.get(r.pred_after),
+        "group_before": meta.group_of(r.pred_before),
+        "group_after": meta.group_of(r.pred_after),
         "flipped": r.flipped,
         "linf": jf(r.linf),
         "l2": jf(r.l2),

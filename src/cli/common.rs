@@ -7,7 +7,10 @@ use serde_json::{json, Map, Value};
 
 use super::Args;
 use crate::attacks::AttackParams;
-use crate::data::{load, DatasetName, Split};
+use crate::data::image_io::{read_image, write_png_gray, write_png_rgba};
+use crate::data::photo::SIDE as PHOTO_SIDE;
+use crate::data::preprocess::SIDE as MNIST_SIDE;
+use crate::data::{load, preprocess_photo, preprocess_rgba, DatasetName, Options, Split};
 use crate::model_file::{load_file, ModelMeta};
 use crate::nn::Model;
 use crate::{Error, Result};
@@ -89,4 +92,56 @@ pub fn attack_overrides(args: &Args) -> Result<Value> {
 /// shape's η caps), so `advlab attack --norm l2` and the page compute the same parameters.
 pub fn resolve_params(name: &str, model: &Model, overrides: &Value) -> Result<AttackParams> {
     AttackParams::resolve(name, model.input_shape(), overrides)
+}
+
+/// Reads the PNG or JPEG at `path` (EXIF orientation honoured) and turns it into the model's input `[1, C, H, W]`
+/// by the model's preprocessing recipe: `imagenet` (short side 256, centre crop 224, `/255`, NCHW) or `mnist`
+/// (grey, polarity, crop, fit 20×20, centre of mass). The errors name the file: a bad photo is
+/// [`Error::Image`], a recipe whose output does not fit the model's input is [`Error::Shape`].
+pub fn load_image(path: &str, model: &Model, meta: &ModelMeta) -> Result<Array4<f32>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("{path}: {e}")))?;
+    let named = |e: Error| match e {
+        Error::Image(m) => Error::Image(format!("{path}: {m}")),
+        other => other,
+    };
+    let (w, h, rgba) = read_image(&bytes).map_err(named)?;
+    let (shape, pixels) = if meta.is_photo() {
+        let x = preprocess_photo(w, h, &rgba).map_err(named)?;
+        ((1, 3, PHOTO_SIDE, PHOTO_SIDE), x)
+    } else {
+        let pre = preprocess_rgba(&rgba, w, h, &Options::default()).map_err(named)?;
+        if pre.empty {
+            return Err(Error::Image(format!("{path}: no ink found: the image is blank")));
+        }
+        ((1, 1, MNIST_SIDE, MNIST_SIDE), pre.pixels)
+    };
+    if [shape.1, shape.2, shape.3] != model.input_shape() {
+        return Err(Error::Shape(format!(
+            "{path}: the `{}` recipe gives {:?} images, the model expects {:?}",
+            if meta.is_photo() { "imagenet" } else { "mnist" },
+            [shape.1, shape.2, shape.3],
+            model.input_shape()
+        )));
+    }
+    Array4::from_shape_vec(shape, pixels).map_err(|e| Error::Shape(e.to_string()))
+}
+
+/// Writes the image `x` (`[1, C, H, W]` in `[0, 1]`, C = 1 grey or 3 RGB) as a PNG, rounding to 8 bits.
+pub fn write_image(path: &str, x: ndarray::ArrayView4<f32>) -> Result<()> {
+    let (_, c, h, w) = x.dim();
+    let q = |v: f32| (v * 255.0).round().clamp(0.0, 255.0) as u8;
+    let png = match c {
+        1 => write_png_gray(w as u32, h as u32, &x.iter().map(|&v| q(v)).collect::<Vec<_>>())?,
+        3 => {
+            let mut rgba = Vec::with_capacity(w * h * 4);
+            for y in 0..h {
+                for i in 0..w {
+                    rgba.extend_from_slice(&[q(x[[0, 0, y, i]]), q(x[[0, 1, y, i]]), q(x[[0, 2, y, i]]), 255]);
+                }
+            }
+            write_png_rgba(w as u32, h as u32, &rgba)?
+        }
+        _ => return Err(Error::Shape(format!("cannot write a {c}-channel image as PNG"))),
+    };
+    std::fs::write(path, png).map_err(|e| Error::Io(format!("{path}: {e}")))
 }

@@ -5,9 +5,11 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::common::{attack_overrides, dataset_of, load_model, resolve_params, test_split};
+use super::common::{attack_overrides, dataset_of, load_image, load_model, resolve_params, test_split};
 use super::{jf, print_json, Args};
 use crate::attacks::{by_name, evaluate, transfer};
+use crate::model_file::ModelMeta;
+use crate::nn::Model;
 use crate::train;
 use crate::{Error, Result};
 
@@ -15,6 +17,8 @@ pub fn run(argv: &[String]) -> Result<()> {
     let args = Args::parse(argv, &["json", "targeted"])?;
     let path = args.required("model")?.to_string();
     let n: usize = args.get_or("n", 10_000)?;
+    let images_dir = args.str("images").map(str::to_string);
+    let labels_csv = args.str("labels").map(str::to_string);
     let attack = args.str("attack").map(str::to_string);
     let targeted = args.flag("targeted");
     let json_out = args.flag("json");
@@ -33,7 +37,23 @@ pub fn run(argv: &[String]) -> Result<()> {
         (Some(name), Some(o)) => Some(resolve_params(name, &model, o)?),
         _ => None,
     };
-    let (images, labels) = test_split(dataset_of(&meta)?, n)?;
+    let (images, labels, files) = match &images_dir {
+        Some(dir) => {
+            let (x, y, f) = labelled_images(dir, labels_csv.as_deref(), n, &model, &meta)?;
+            (x, y, Some(f))
+        }
+        None if labels_csv.is_some() => return Err(Error::param("labels", "needs --images DIR")),
+        None if meta.is_photo() => {
+            return Err(Error::param(
+                "images",
+                "a photo model has no test split: give --images DIR",
+            ))
+        }
+        None => {
+            let (x, y) = test_split(dataset_of(&meta)?, n)?;
+            (x, y, None)
+        }
+    };
     let n = labels.len();
     let clean = train::evaluate(&model, images.view(), &labels)?;
     let mut out = json!({
@@ -42,6 +62,20 @@ pub fn run(argv: &[String]) -> Result<()> {
         "n": n,
         "clean_accuracy": jf(clean.accuracy),
     });
+    if let (Some(dir), Some(files)) = (&images_dir, &files) {
+        let preds = model.predict(images.view());
+        let o = out.as_object_mut().expect("object");
+        o.insert("images".into(), json!(dir));
+        o.insert(
+            "per_image".into(),
+            json!(files
+                .iter()
+                .zip(&labels)
+                .zip(&preds)
+                .map(|((f, &y), &p)| json!({"file": f, "label": y, "pred": p, "correct": y == p}))
+                .collect::<Vec<_>>()),
+        );
+    }
     if let (Some(name), Some(params)) = (attack, params) {
         let attack = by_name(&name)?;
         let r = evaluate(
@@ -130,6 +164,112 @@ pub fn run_transfer(argv: &[String]) -> Result<()> {
         "seconds": started.elapsed().as_secs_f64(),
     });
     report(&out, json_out)
+}
+
+/// The label in a file name like foolbox's `imagenet_06_243.jpg`: the number after the last `_` of the stem.
+pub fn label_from_name(file: &str) -> Option<usize> {
+    let stem = std::path::Path::new(file).file_stem()?.to_str()?;
+    stem.rsplit_once('_')?.1.parse().ok()
+}
+
+/// `file,label` lines (a first line whose label is not a number is a header); `#` starts a comment line.
+fn read_labels_csv(path: &str) -> Result<Vec<(String, usize)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io(format!("{path}: {e}")))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((f, l)) = line.rsplit_once(',') else {
+            return Err(Error::param(
+                "labels",
+                format!("{path} line {}: expected `file,label`", i + 1),
+            ));
+        };
+        match l.trim().parse() {
+            Ok(l) => out.push((f.trim().trim_matches('"').to_string(), l)),
+            Err(_) if i == 0 => {}
+            Err(_) => {
+                return Err(Error::param(
+                    "labels",
+                    format!("{path} line {}: label `{}` is not a class number", i + 1, l.trim()),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The photos of `dir` (PNG/JPEG, sorted by name, at most `n`) through the model's recipe, stacked, with their
+/// labels: from `labels_csv` (or `dir/labels.csv` when present), else from the file names
+/// ([`label_from_name`]). A label outside the model's classes, a file without a label or a bad photo is an
+/// error naming the file.
+fn labelled_images(
+    dir: &str,
+    labels_csv: Option<&str>,
+    n: usize,
+    model: &Model,
+    meta: &ModelMeta,
+) -> Result<(ndarray::Array4<f32>, Vec<usize>, Vec<String>)> {
+    if n == 0 {
+        return Err(Error::param("n", "must be at least 1"));
+    }
+    let default_csv = std::path::Path::new(dir).join("labels.csv");
+    let csv = match labels_csv {
+        Some(p) => Some(p.to_string()),
+        None if default_csv.is_file() => Some(default_csv.to_string_lossy().into_owned()),
+        None => None,
+    };
+    let mut entries: Vec<(String, usize)> = match csv {
+        Some(csv) => read_labels_csv(&csv)?,
+        None => {
+            let rd = std::fs::read_dir(dir).map_err(|e| Error::Io(format!("{dir}: {e}")))?;
+            let mut v = Vec::new();
+            for e in rd {
+                let name = e.map_err(|e| Error::Io(format!("{dir}: {e}")))?.file_name();
+                let name = name.to_string_lossy().into_owned();
+                let lower = name.to_ascii_lowercase();
+                if !(lower.ends_with(".jpg") || lower.ends_with(".jpeg") || lower.ends_with(".png")) {
+                    continue;
+                }
+                let label = label_from_name(&name).ok_or_else(|| {
+                    Error::param(
+                        "images",
+                        format!(
+                            "{name}: no label in the file name (expected e.g. imagenet_06_243.jpg) and no labels.csv"
+                        ),
+                    )
+                })?;
+                v.push((name, label));
+            }
+            v
+        }
+    };
+    entries.sort();
+    entries.truncate(n);
+    if entries.is_empty() {
+        return Err(Error::param("images", format!("{dir}: no labelled PNG or JPEG photos")));
+    }
+    let [c, h, w] = model.input_shape();
+    let mut x = ndarray::Array4::<f32>::zeros((entries.len(), c, h, w));
+    let mut labels = Vec::with_capacity(entries.len());
+    for (i, (file, label)) in entries.iter().enumerate() {
+        if *label >= model.num_classes() {
+            return Err(Error::param(
+                "labels",
+                format!(
+                    "{file}: label {label} is not one of the model's {} classes",
+                    model.num_classes()
+                ),
+            ));
+        }
+        let path = std::path::Path::new(dir).join(file);
+        let xi = load_image(&path.to_string_lossy(), model, meta)?;
+        x.slice_mut(ndarray::s![i..i + 1, .., .., ..]).assign(&xi);
+        labels.push(*label);
+    }
+    Ok((x, labels, entries.into_iter().map(|(f, _)| f).collect()))
 }
 
 fn report(out: &Value, json_out: bool) -> Result<()> {

@@ -1,4 +1,4 @@
-//! The `advlab` command line (native only): train, eval, transfer, attack, export-samples.
+//! The `advlab` command line (native only): train, eval, transfer, attack, predict, export-samples.
 //!
 //! Every command validates its options and reports a bad one as a clear error naming it (exit code 2); it never
 //! panics on user input. `--json` prints one JSON document on stdout.
@@ -7,6 +7,7 @@ mod args;
 mod attack;
 mod common;
 mod eval;
+mod predict;
 mod samples;
 mod train;
 
@@ -15,19 +16,22 @@ pub use args::Args;
 use crate::{Error, Result};
 
 const USAGE: &str = "\
-advlab: adversarial examples on MNIST and Fashion-MNIST
+advlab: adversarial examples on MNIST, Fashion-MNIST and ImageNet photos
 
 USAGE:
   advlab train --arch <linear|mlp|cnn> --dataset <mnist|fashion> --epochs N --seed S --out FILE
                [--lr LR] [--batch B] [--shift PIXELS] [--resolution R] [--train-n N] [--name ID] [--adv <none|fgsm-rs|pgd|ensemble>] [--adv-eta E] [--sources A,B]
-  advlab eval --model FILE [--n N] [--attack NAME --eta E [--norm linf|l2] [--targeted] [--seed S]
+  advlab predict --model FILE --image IN.png|IN.jpg [--top K] [--json]
+  advlab eval --model FILE [--n N] [--images DIR [--labels FILE.csv]] [--attack NAME --eta E [--norm linf|l2] [--targeted] [--seed S]
               [--params JSON]] [--json]
   advlab transfer --from A --to B --attack NAME --eta E [--n N] [--norm linf|l2] [--seed S] [--json]
-  advlab attack --model FILE (--image IN.png | --sample INDEX) --attack NAME --eta E [--target C]
-                [--norm linf|l2] [--seed S] [--params JSON] [--out OUT.png] [--json]
+  advlab attack --model FILE (--image IN.png|IN.jpg | --sample INDEX) --attack NAME --eta E [--target C]
+                [--norm linf|l2] [--seed S] [--params JSON] [--max-eta E] [--out OUT.png] [--json]
   advlab export-samples --dataset <mnist|fashion> --n N --out-dir DIR
 
 Attacks: fgsm bim pgd mifgsm deepfool cw jsma simba square one_pixel
+Images go through the model's recipe: MNIST's for digits, resize + centre crop 224 for photos (EXIF honoured).
+eval --images DIR: labels from names like imagenet_06_243.jpg, or from DIR/labels.csv (file,label).
 Data comes from .data/ (./build.sh data) or $ADVLAB_DATA.";
 
 /// Runs the command line `argv` (without the program name); returns the process exit code.
@@ -41,6 +45,7 @@ pub fn main(argv: &[String]) -> i32 {
         "eval" => eval::run(rest),
         "transfer" => eval::run_transfer(rest),
         "attack" => attack::run(rest),
+        "predict" => predict::run(rest),
         "export-samples" => samples::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

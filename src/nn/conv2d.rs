@@ -1,7 +1,10 @@
 //! 2-D convolution (cross-correlation, as in every ML framework) with stride and zero padding.
 //!
 //! Forward: `y[n,o,i,j] = b[o] + Σ_{c,u,v} W[o,c,u,v]·x[n,c,s·i+u−p, s·j+v−p]` (terms outside the image are 0),
-//! `Ho = (H + 2p − k)/s + 1`. Computed as `Y = W · im2col(x)` (one sgemm per block of images, see [`super::im2col`]).
+//! `Ho = (H + 2p − k)/s + 1`; with TensorFlow's "same" padding `Ho = ⌈H/s⌉`, `p` (top/left) is half of
+//! `max((Ho − 1)·s + k − H, 0)` rounded down and the rest pads the bottom/right ([`Padding`]).
+//! Computed as `Y = W · im2col(x)` (one sgemm per block of images, see [`super::im2col`]); a 1×1 convolution with
+//! stride 1 and no padding is a plain matrix product per image, `Y_n = W · X_n` with `X_n: [C, H·W]` (no im2col).
 //!
 //! Backward, with `G = ∂L/∂Y` rearranged to `[O, B·Ho·Wo]`:
 //! `∂L/∂W = G · im2col(x)ᵀ`, `∂L/∂b[o] = Σ_{n,i,j} G[n,o,i,j]`, `∂L/∂x = col2im(Wᵀ · G)`.
@@ -15,7 +18,9 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 use super::im2col::{col2im, im2col, ConvGeom};
-use super::winograd;
+use super::init::{glorot_bound, he_bound, Init};
+use super::layer::{Layer, ParamInfo, Saved, Shape, TOO_BIG};
+use super::{winograd, Padding};
 
 /// Images per im2col block: large enough that the GEMM is efficient (8 × 144 = 1152 columns for the shipped CNN's
 /// second convolution), small enough that the column matrix stays in L2 cache. 8 was fastest of 4/8/16/32 measured.
@@ -56,14 +61,73 @@ fn with_cols<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
 #[derive(Debug, Clone)]
 pub struct Conv2d {
     pub(crate) g: ConvGeom,
-    /// Read-only outside this module: writes go through [`Conv2d::weights_mut`], which drops `wino`.
+    /// Read-only outside this module: writes go through [`Conv2d::params_mut`], which drops the derived `wino`, `wt`.
     pub(crate) w: Array2<f32>,
     pub(crate) b: Array1<f32>,
     /// The Winograd-transformed filters of `w`, computed on first use.
     wino: OnceLock<Vec<f32>>,
+    /// `Wᵀ: [C, O]` of a 1×1 convolution, computed on first use: `∂X = Wᵀ G` is then a plain row-major product.
+    wt: OnceLock<Vec<f32>>,
 }
 
 impl Conv2d {
+    /// The layer for `spec` on `input`, validated, parameters not yet allocated ([`Layer::allocate`]).
+    pub(crate) fn new(
+        in_channels: usize,
+        out_channels: usize,
+        kernel: usize,
+        stride: usize,
+        padding: Padding,
+        input: Shape,
+    ) -> Result<Conv2d, String> {
+        let [c, h, w] = input.image()?;
+        if in_channels == 0 || out_channels == 0 || kernel == 0 || stride == 0 {
+            return Err("channels, kernel and stride must be at least 1".into());
+        }
+        if in_channels != c {
+            return Err(format!("expects {in_channels} input channels but receives {input}"));
+        }
+        let ((p, ho), (pl, wo)) = (padding.resolve(h, kernel, stride)?, padding.resolve(w, kernel, stride)?);
+        let ckk = kernel
+            .checked_mul(kernel)
+            .and_then(|k| k.checked_mul(c))
+            .ok_or(TOO_BIG)?;
+        let wn = ckk.checked_mul(out_channels).ok_or(TOO_BIG)?;
+        wn.checked_add(out_channels).ok_or(TOO_BIG)?;
+        let out = ho
+            .checked_mul(wo)
+            .and_then(|p| p.checked_mul(out_channels))
+            .ok_or(TOO_BIG)?;
+        if out > super::layer::MAX_ACTIVATION || ckk > super::layer::MAX_ACTIVATION {
+            return Err(TOO_BIG.into());
+        }
+        let g = ConvGeom {
+            c,
+            h,
+            w,
+            o: out_channels,
+            k: kernel,
+            s: stride,
+            p,
+            pl,
+            ho,
+            wo,
+        };
+        Ok(Conv2d {
+            g,
+            w: Array2::zeros((0, 0)),
+            b: Array1::zeros(0),
+            wino: OnceLock::new(),
+            wt: OnceLock::new(),
+        })
+    }
+
+    /// Whether this is a 1×1, stride-1, unpadded convolution: one matrix product per image.
+    fn pointwise(&self) -> bool {
+        let g = &self.g;
+        g.k == 1 && g.s == 1 && g.p == 0 && g.pl == 0
+    }
+
     /// Zero parameters for the given geometry.
     pub fn zeros(g: ConvGeom) -> Conv2d {
         Conv2d {
@@ -71,12 +135,14 @@ impl Conv2d {
             w: Array2::zeros((g.o, g.ckk())),
             b: Array1::zeros(g.o),
             wino: OnceLock::new(),
+            wt: OnceLock::new(),
         }
     }
 
     /// Mutable weights and biases (optimisers, initialisation, loading); forgets the derived Winograd filters.
     pub fn params_mut(&mut self) -> (&mut [f32], &mut [f32]) {
         self.wino = OnceLock::new();
+        self.wt = OnceLock::new();
         (
             self.w.as_slice_mut().expect("standard layout"),
             self.b.as_slice_mut().expect("standard layout"),
@@ -93,6 +159,9 @@ impl Conv2d {
         let (n, pos) = (x.nrows(), g.positions());
         let x = x.as_standard_layout();
         let xs = x.as_slice().expect("standard layout");
+        if self.pointwise() {
+            return self.forward_pointwise(xs, n);
+        }
         if WINOGRAD && n <= WINOGRAD_MAX_BATCH && winograd::applies(g) {
             let u = self
                 .wino
@@ -138,6 +207,53 @@ impl Conv2d {
         Array2::from_shape_vec((n, g.o * pos), ys).expect("n·O·pos values")
     }
 
+    /// `Y_n = W · X_n + b` per image for a 1×1 convolution: `X_n` already is the `[C, H·W]` column matrix.
+    fn forward_pointwise(&self, xs: &[f32], n: usize) -> Array2<f32> {
+        let (c, o, pos) = (self.g.c, self.g.o, self.g.positions());
+        let w = self.w.as_slice().expect("standard");
+        let mut y = Array2::<f32>::zeros((n, o * pos));
+        let ys = y.as_slice_mut().expect("fresh");
+        for (xi, yi) in xs.chunks_exact(c * pos).zip(ys.chunks_exact_mut(o * pos)) {
+            matmul(w, xi, yi, o, c, pos);
+            for (row, &b) in yi.chunks_exact_mut(pos).zip(&self.b) {
+                row.iter_mut().for_each(|v| *v += b);
+            }
+        }
+        y
+    }
+
+    /// The VJPs of [`Conv2d::forward_pointwise`]: `∂W += Σₙ Gₙ Xₙᵀ`, `∂b += Σ Gₙ`, `∂Xₙ = Wᵀ Gₙ`.
+    fn backward_pointwise(
+        &self,
+        xs: &[f32],
+        dys: &[f32],
+        n: usize,
+        need_dx: bool,
+        grads: Option<(&mut [f32], &mut [f32])>,
+    ) -> Option<Array2<f32>> {
+        let (c, o, pos) = (self.g.c, self.g.o, self.g.positions());
+        if let Some((dw, db)) = grads {
+            let mut dw = ArrayViewMut2::from_shape((o, c), dw).expect("dW buffer has W's size");
+            for (xi, gi) in xs.chunks_exact(c * pos).zip(dys.chunks_exact(o * pos)) {
+                let xi = ArrayView2::from_shape((c, pos), xi).expect("X shape");
+                let gi = ArrayView2::from_shape((o, pos), gi).expect("G shape");
+                general_mat_mul(1.0, &gi, &xi.t(), 1.0, &mut dw);
+                for (acc, row) in db.iter_mut().zip(gi.rows()) {
+                    *acc += row.iter().sum::<f32>();
+                }
+            }
+        }
+        need_dx.then(|| {
+            let wt = self.wt.get_or_init(|| self.w.t().iter().copied().collect());
+            let mut dx = Array2::<f32>::zeros((n, c * pos));
+            let dxs = dx.as_slice_mut().expect("fresh");
+            for (di, gi) in dxs.chunks_exact_mut(c * pos).zip(dys.chunks_exact(o * pos)) {
+                matmul(wt, gi, di, c, o, pos);
+            }
+            dx
+        })
+    }
+
     /// VJPs for `dy = ∂L/∂Y: [N, O·Ho·Wo]`. Accumulates `∂L/∂W`, `∂L/∂b` into `grads` when given; returns
     /// `∂L/∂X: [N, C·H·W]` when `need_dx`.
     pub fn backward(
@@ -153,6 +269,9 @@ impl Conv2d {
         let xs = x.as_slice().expect("standard layout");
         let dy = dy.as_standard_layout();
         let dys = dy.as_slice().expect("standard layout");
+        if self.pointwise() {
+            return self.backward_pointwise(xs, dys, n, need_dx, grads);
+        }
         let mut dx = need_dx.then(|| Array2::<f32>::zeros((n, g.input_len())));
         for start in (0..n).step_by(CONV_BLOCK) {
             let nb = CONV_BLOCK.min(n - start);
@@ -187,5 +306,84 @@ impl Conv2d {
             }
         }
         dx
+    }
+}
+
+/// `m = u · v` for row-major `u: [rows, inner]`, `v: [inner, cols]` (overwrites `m`): the register-blocked
+/// [`kernels::gemm`](super::kernels::gemm) in the wasm build (simd128 without packing), matrixmultiply's sgemm
+/// natively (AVX2/FMA kernels chosen at run time).
+fn matmul(u: &[f32], v: &[f32], m: &mut [f32], rows: usize, inner: usize, cols: usize) {
+    if cfg!(target_arch = "wasm32") {
+        super::kernels::gemm(u, v, m, rows, inner, cols);
+    } else {
+        let u = ArrayView2::from_shape((rows, inner), u).expect("u shape");
+        let v = ArrayView2::from_shape((inner, cols), v).expect("v shape");
+        let mut m = ArrayViewMut2::from_shape((rows, cols), m).expect("m shape");
+        general_mat_mul(1.0, &u, &v, 0.0, &mut m);
+    }
+}
+
+impl Layer for Conv2d {
+    fn output_shape(&self) -> Shape {
+        Shape::Image([self.g.o, self.g.ho, self.g.wo])
+    }
+
+    fn param_info(&self) -> Vec<ParamInfo> {
+        let g = &self.g;
+        vec![
+            ParamInfo::new("weight", vec![g.o, g.c, g.k, g.k]),
+            ParamInfo::new("bias", vec![g.o]),
+        ]
+    }
+
+    fn flops(&self) -> usize {
+        let g = &self.g;
+        (g.o * g.ckk()).saturating_mul(2 * g.positions())
+    }
+
+    fn allocate(&mut self) {
+        *self = Conv2d::zeros(self.g);
+    }
+
+    fn params(&self) -> Vec<&[f32]> {
+        vec![
+            self.w.as_slice().expect("standard"),
+            self.b.as_slice().expect("standard"),
+        ]
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        let (w, b) = Conv2d::params_mut(self);
+        vec![w, b]
+    }
+
+    fn init(&mut self, rng: &mut Init, last: bool) {
+        let (ckk, o, kk) = (self.g.ckk(), self.g.o, self.g.k * self.g.k);
+        let a = if last { glorot_bound(ckk, o * kk) } else { he_bound(ckk) };
+        rng.fill(Conv2d::params_mut(self).0, a);
+    }
+
+    fn forward(&self, x: ArrayView2<f32>, _keep: bool) -> (Array2<f32>, Saved) {
+        (Conv2d::forward(self, x), Saved::Nothing)
+    }
+
+    fn backward(
+        &self,
+        x: ArrayView2<f32>,
+        _y: ArrayView2<f32>,
+        _saved: &Saved,
+        dy: Array2<f32>,
+        need_dx: bool,
+        grads: Option<&mut [Vec<f32>]>,
+    ) -> Option<Array2<f32>> {
+        let pg = grads.map(|g| {
+            let (w, b) = g.split_at_mut(1);
+            (w[0].as_mut_slice(), b[0].as_mut_slice())
+        });
+        Conv2d::backward(self, x, dy.view(), need_dx, pg)
+    }
+
+    fn box_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
     }
 }

@@ -15,6 +15,9 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
+use super::init::{glorot_bound, he_bound, Init};
+use super::layer::{Layer, ParamInfo, Saved, Shape, TOO_BIG};
+
 /// Up to this many rows, [`Dense`] uses matrix-vector products instead of sgemm.
 pub const SMALL_BATCH: usize = 4;
 
@@ -23,14 +26,39 @@ pub const SMALL_BATCH: usize = 4;
 pub struct Dense {
     pub(crate) w: Array2<f32>,
     pub(crate) b: Array1<f32>,
+    /// `outputs` (also before [`Layer::allocate`]).
+    n_out: usize,
 }
 
 impl Dense {
+    /// The layer for `spec` on `input`, validated, parameters not yet allocated.
+    pub(crate) fn new(inputs: usize, outputs: usize, input: Shape) -> Result<Dense, String> {
+        if inputs == 0 || outputs == 0 {
+            return Err("inputs and outputs must be at least 1".into());
+        }
+        let Shape::Flat(d) = input else {
+            return Err(format!("needs flat input but receives {input}; add a flatten layer"));
+        };
+        if d != inputs {
+            return Err(format!("expects {inputs} inputs but receives {d}"));
+        }
+        inputs
+            .checked_mul(outputs)
+            .and_then(|w| w.checked_add(outputs))
+            .ok_or(TOO_BIG)?;
+        Ok(Dense {
+            w: Array2::zeros((0, inputs)),
+            b: Array1::zeros(0),
+            n_out: outputs,
+        })
+    }
+
     /// Zero weights and biases.
     pub fn zeros(inputs: usize, outputs: usize) -> Dense {
         Dense {
             w: Array2::zeros((outputs, inputs)),
             b: Array1::zeros(outputs),
+            n_out: outputs,
         }
     }
 
@@ -39,7 +67,7 @@ impl Dense {
     }
 
     pub fn outputs(&self) -> usize {
-        self.w.nrows()
+        self.n_out
     }
 
     /// `Y = X Wᵀ + 1 bᵀ` for `x: [N, inputs]`.
@@ -104,5 +132,70 @@ impl Dense {
             }
             dx
         })
+    }
+}
+
+impl Layer for Dense {
+    fn output_shape(&self) -> Shape {
+        Shape::Flat(self.n_out)
+    }
+
+    fn param_info(&self) -> Vec<ParamInfo> {
+        vec![
+            ParamInfo::new("weight", vec![self.n_out, self.inputs()]),
+            ParamInfo::new("bias", vec![self.n_out]),
+        ]
+    }
+
+    fn flops(&self) -> usize {
+        2 * self.n_out * self.inputs()
+    }
+
+    fn allocate(&mut self) {
+        *self = Dense::zeros(self.inputs(), self.n_out);
+    }
+
+    fn params(&self) -> Vec<&[f32]> {
+        vec![
+            self.w.as_slice().expect("standard"),
+            self.b.as_slice().expect("standard"),
+        ]
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut [f32]> {
+        vec![
+            self.w.as_slice_mut().expect("standard"),
+            self.b.as_slice_mut().expect("standard"),
+        ]
+    }
+
+    fn init(&mut self, rng: &mut Init, last: bool) {
+        let (fi, fo) = (self.inputs(), self.n_out);
+        let a = if last { glorot_bound(fi, fo) } else { he_bound(fi) };
+        rng.fill(self.w.as_slice_mut().expect("standard"), a);
+    }
+
+    fn forward(&self, x: ArrayView2<f32>, _keep: bool) -> (Array2<f32>, Saved) {
+        (Dense::forward(self, x), Saved::Nothing)
+    }
+
+    fn backward(
+        &self,
+        x: ArrayView2<f32>,
+        _y: ArrayView2<f32>,
+        _saved: &Saved,
+        dy: Array2<f32>,
+        need_dx: bool,
+        grads: Option<&mut [Vec<f32>]>,
+    ) -> Option<Array2<f32>> {
+        let pg = grads.map(|g| {
+            let (w, b) = g.split_at_mut(1);
+            (w[0].as_mut_slice(), b[0].as_mut_slice())
+        });
+        Dense::backward(self, x, dy.view(), need_dx, pg)
+    }
+
+    fn box_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
     }
 }

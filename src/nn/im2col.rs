@@ -1,8 +1,8 @@
 //! im2col / col2im: turn a convolution into one matrix product.
 //!
-//! For a block of `B` images `x: [B, C, H, W]` and a `k×k` kernel with stride `s` and zero padding `p`, the
+//! For a block of `B` images `x: [B, C, H, W]` and a `k×k` kernel with stride `s` and zero padding `p` (top) and `pl` (left), the
 //! column matrix is `cols: [C·k·k, B·Ho·Wo]` with
-//! `cols[(c·k + u)·k + v, (b·Ho + i)·Wo + j] = x[b, c, s·i + u − p, s·j + v − p]` (0 outside the image).
+//! `cols[(c·k + u)·k + v, (b·Ho + i)·Wo + j] = x[b, c, s·i + u − p, s·j + v − pl]` (0 outside the image).
 //! Then `conv(x) = W · cols` with `W: [O, C·k·k]`. `col2im` is the adjoint: it scatter-adds a column matrix back
 //! onto the image grid, which is exactly the VJP of `im2col`.
 //!
@@ -17,11 +17,13 @@ pub struct ConvGeom {
     pub w: usize,
     /// Output channels.
     pub o: usize,
-    /// Kernel size, stride, padding.
+    /// Kernel size, stride, zero padding above (`p`) and left of (`pl`) the image. The padding below and right
+    /// is implied by the output size (TensorFlow's "same" padding is asymmetric for stride 2).
     pub k: usize,
     pub s: usize,
     pub p: usize,
-    /// Output height and width: `(H + 2p − k)/s + 1`.
+    pub pl: usize,
+    /// Output height and width: `(H + 2p − k)/s + 1` for symmetric padding, `⌈H/s⌉` for "same".
     pub ho: usize,
     pub wo: usize,
 }
@@ -64,7 +66,7 @@ pub fn im2col(x: &[f32], b: usize, g: &ConvGeom, cols: &mut [f32]) {
             let offu = u as isize - g.p as isize;
             let (ilo, ihi) = valid(g.ho, g.h, g.s, offu);
             for v in 0..g.k {
-                let offv = v as isize - g.p as isize;
+                let offv = v as isize - g.pl as isize;
                 let (jlo, jhi) = valid(g.wo, g.w, g.s, offv);
                 let r = (c * g.k + u) * g.k + v;
                 let row = &mut cols[r * ncol..(r + 1) * ncol];
@@ -104,7 +106,7 @@ pub fn col2im(cols: &[f32], b: usize, g: &ConvGeom, dx: &mut [f32]) {
             let offu = u as isize - g.p as isize;
             let (ilo, ihi) = valid(g.ho, g.h, g.s, offu);
             for v in 0..g.k {
-                let offv = v as isize - g.p as isize;
+                let offv = v as isize - g.pl as isize;
                 let (jlo, jhi) = valid(g.wo, g.w, g.s, offv);
                 let r = (c * g.k + u) * g.k + v;
                 let row = &cols[r * ncol..(r + 1) * ncol];

@@ -18,12 +18,27 @@ pub fn gemm(u: &[f32], v: &[f32], m: &mut [f32], rows: usize, inner: usize, cols
     const MR: usize = 4;
     let rb = rows / MR * MR;
     let (c8, c4) = (cols / 8 * 8, cols / 4 * 4);
-    for r in (0..rb).step_by(MR) {
+    if rows * inner <= inner * cols {
+        // `u` is the smaller operand (a 1×1 convolution over a large image): sweep the rows for each column panel,
+        // so the panel of `v` (inner × 8 values) stays in L1 while `u` streams from L2.
         for q in (0..c8).step_by(8) {
-            block::<2>(u, v, m, r, q, inner, cols);
+            for r in (0..rb).step_by(MR) {
+                block::<2>(u, v, m, r, q, inner, cols);
+            }
         }
         if c4 > c8 {
-            block::<1>(u, v, m, r, c8, inner, cols);
+            for r in (0..rb).step_by(MR) {
+                block::<1>(u, v, m, r, c8, inner, cols);
+            }
+        }
+    } else {
+        for r in (0..rb).step_by(MR) {
+            for q in (0..c8).step_by(8) {
+                block::<2>(u, v, m, r, q, inner, cols);
+            }
+            if c4 > c8 {
+                block::<1>(u, v, m, r, c8, inner, cols);
+            }
         }
     }
     // Edges: the last columns of the blocked rows, then the remaining rows.
@@ -187,6 +202,8 @@ mod tests {
             (8, 2, 24),
             (5, 4, 6),
             (4, 9, 13),
+            (16, 24, 100),
+            (40, 3, 9),
         ] {
             let u: Vec<f32> = (0..rows * inner).map(|i| (i % 13) as f32 - 6.0).collect();
             let v: Vec<f32> = (0..inner * cols).map(|i| (i % 7) as f32 * 0.5).collect();

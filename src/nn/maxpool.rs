@@ -7,6 +7,8 @@
 
 use ndarray::{Array2, ArrayView2};
 
+use super::layer::{Layer, Saved, Shape};
+
 /// Max pooling over `[C, H, W]` images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaxPool2d {
@@ -19,6 +21,18 @@ pub struct MaxPool2d {
 }
 
 impl MaxPool2d {
+    /// The layer for `spec` on `input`, validated.
+    pub(crate) fn layer(size: usize, input: Shape) -> Result<MaxPool2d, String> {
+        let [c, h, w] = input.image()?;
+        if size == 0 {
+            return Err("size must be at least 1".into());
+        }
+        if size > h || size > w {
+            return Err(format!("window {size} is larger than the input {h}×{w}"));
+        }
+        Ok(MaxPool2d::new(c, h, w, size))
+    }
+
     pub fn new(c: usize, h: usize, w: usize, size: usize) -> MaxPool2d {
         MaxPool2d {
             c,
@@ -150,6 +164,40 @@ impl MaxPool2d {
             }
         }
         dx
+    }
+}
+
+impl Layer for MaxPool2d {
+    fn output_shape(&self) -> Shape {
+        Shape::Image([self.c, self.ho, self.wo])
+    }
+
+    fn forward(&self, x: ArrayView2<f32>, keep: bool) -> (Array2<f32>, Saved) {
+        if keep {
+            let (y, idx) = MaxPool2d::forward(self, x);
+            (y, Saved::Indices(idx))
+        } else {
+            (self.forward_values(x), Saved::Nothing)
+        }
+    }
+
+    fn backward(
+        &self,
+        _x: ArrayView2<f32>,
+        _y: ArrayView2<f32>,
+        saved: &Saved,
+        dy: Array2<f32>,
+        need_dx: bool,
+        _grads: Option<&mut [Vec<f32>]>,
+    ) -> Option<Array2<f32>> {
+        let Saved::Indices(idx) = saved else {
+            unreachable!("max-pool records its arg-max indices")
+        };
+        need_dx.then(|| MaxPool2d::backward(self, dy.view(), idx))
+    }
+
+    fn box_clone(&self) -> Box<dyn Layer> {
+        Box::new(*self)
     }
 }
 

@@ -1,16 +1,13 @@
-//! [`Model`]: a validated chain of layers, its parameters, and batched forward/backward passes.
+//! [`Model`]: a validated chain of layers ([`super::layer`]), its parameters, and batched forward/backward passes.
 
 use ndarray::{concatenate, s, Array2, Array4, ArrayView2, ArrayView4, Axis};
 
-use super::conv2d::Conv2d;
-use super::dense::Dense;
 use super::flatten::flatten;
-use super::im2col::ConvGeom;
-use super::init::{glorot_bound, he_bound, Init};
+use super::init::Init;
+use super::layer::{plan_model, Chain, ParamInfo, Shape, Tape};
 use super::loss::{cross_entropy_rows, softmax_rows};
-use super::maxpool::MaxPool2d;
 use super::par::map_chunks;
-use super::{relu, Gradients, LayerSpec, ParamRef};
+use super::{Gradients, LayerSpec, ParamRef};
 use crate::error::{Error, Result};
 
 /// Images per parallel work item. Fixed (not derived from the thread count) so that chunked reductions are
@@ -21,195 +18,23 @@ pub const CHUNK: usize = 16;
 /// Largest accepted parameter count (50 M, 200 MB of f32): a spec above it is rejected, not allocated.
 pub const MAX_PARAMS: usize = 50_000_000;
 
-/// Largest accepted activation size of one image at any layer (16 M values).
-const MAX_ACTIVATION: usize = 1 << 24;
-
-/// Shape of one image's activation between layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Shape {
-    Image([usize; 3]),
-    Flat(usize),
-}
-
-impl Shape {
-    fn len(&self) -> usize {
-        match *self {
-            Shape::Image([c, h, w]) => c * h * w,
-            Shape::Flat(d) => d,
-        }
-    }
-}
-
-impl std::fmt::Display for Shape {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Shape::Image([c, h, w]) => write!(f, "{c}×{h}×{w}"),
-            Shape::Flat(d) => write!(f, "{d} features"),
-        }
-    }
-}
-
-/// Everything [`Model::from_spec`] checks and derives before allocating anything.
+/// Everything [`Model::from_spec`] checks and derives before allocating any weight.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
-    /// `shapes[i]` is the input of layer `i`; the last entry is the output.
+    /// `shapes[i]` is the input of top-level layer `i`; the last entry is the output.
     pub shapes: Vec<Shape>,
-    /// `(layer, name, shape)` of every parameter tensor, in [`Model::params`] order.
-    pub params: Vec<(usize, &'static str, Vec<usize>)>,
-    pub flops: usize,
+    /// `(top-level layer, tensor)` of every parameter tensor, in [`Model::params`] order; tensor paths are full
+    /// names (`layers.<i>.weight`).
+    pub params: Vec<(usize, ParamInfo)>,
 }
 
-fn shape_err(i: usize, spec: &LayerSpec, msg: impl std::fmt::Display) -> Error {
-    Error::Shape(format!("layer {i} ({}): {msg}", spec.kind()))
-}
-
-/// Validates `spec` on `input_shape` without allocating: shapes chain, sizes are non-zero and bounded.
+/// Validates `spec` on `input_shape` without allocating weights: shapes chain, sizes are non-zero and bounded.
 pub(crate) fn plan(spec: &[LayerSpec], input_shape: [usize; 3]) -> Result<Plan> {
-    if input_shape.contains(&0) {
-        return Err(Error::Shape(format!(
-            "input shape {input_shape:?} has a zero dimension"
-        )));
-    }
-    let too_big = |i, s: &LayerSpec| shape_err(i, s, "absurdly large (overflows the size limits)");
-    let in_len = input_shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-    if in_len.is_none_or(|l| l > MAX_ACTIVATION) {
-        return Err(Error::Shape(format!("input shape {input_shape:?} is too large")));
-    }
-    if spec.is_empty() {
-        return Err(Error::Shape("the architecture has no layers".into()));
-    }
-    let mut shapes = vec![Shape::Image(input_shape)];
-    let mut params = Vec::new();
-    let (mut flops, mut nparams) = (0usize, 0usize);
-    for (i, l) in spec.iter().enumerate() {
-        let cur = *shapes.last().expect("non-empty");
-        let next = match *l {
-            LayerSpec::Dense { inputs, outputs } => {
-                if inputs == 0 || outputs == 0 {
-                    return Err(shape_err(i, l, "inputs and outputs must be at least 1"));
-                }
-                let Shape::Flat(d) = cur else {
-                    return Err(shape_err(
-                        i,
-                        l,
-                        format!("needs flat input but receives {cur}; add a flatten layer"),
-                    ));
-                };
-                if d != inputs {
-                    return Err(shape_err(i, l, format!("expects {inputs} inputs but receives {d}")));
-                }
-                let w = inputs.checked_mul(outputs).ok_or_else(|| too_big(i, l))?;
-                nparams = nparams.checked_add(w + outputs).ok_or_else(|| too_big(i, l))?;
-                flops = flops.saturating_add(2 * w);
-                params.push((i, "weight", vec![outputs, inputs]));
-                params.push((i, "bias", vec![outputs]));
-                Shape::Flat(outputs)
-            }
-            LayerSpec::Conv2d {
-                in_channels,
-                out_channels,
-                kernel,
-                stride,
-                padding,
-            } => {
-                let Shape::Image([c, h, w]) = cur else {
-                    return Err(shape_err(i, l, format!("needs image input but receives {cur}")));
-                };
-                if in_channels == 0 || out_channels == 0 || kernel == 0 || stride == 0 {
-                    return Err(shape_err(i, l, "channels, kernel and stride must be at least 1"));
-                }
-                if in_channels != c {
-                    return Err(shape_err(
-                        i,
-                        l,
-                        format!("expects {in_channels} input channels but receives {cur}"),
-                    ));
-                }
-                if padding >= kernel {
-                    return Err(shape_err(
-                        i,
-                        l,
-                        format!("padding {padding} must be smaller than kernel {kernel}"),
-                    ));
-                }
-                if kernel > h + 2 * padding || kernel > w + 2 * padding {
-                    return Err(shape_err(
-                        i,
-                        l,
-                        format!(
-                            "kernel {kernel} is larger than the padded input {}×{}",
-                            h + 2 * padding,
-                            w + 2 * padding
-                        ),
-                    ));
-                }
-                let (ho, wo) = (
-                    (h + 2 * padding - kernel) / stride + 1,
-                    (w + 2 * padding - kernel) / stride + 1,
-                );
-                let ckk = kernel
-                    .checked_mul(kernel)
-                    .and_then(|k| k.checked_mul(c))
-                    .ok_or_else(|| too_big(i, l))?;
-                let wn = ckk.checked_mul(out_channels).ok_or_else(|| too_big(i, l))?;
-                nparams = nparams.checked_add(wn + out_channels).ok_or_else(|| too_big(i, l))?;
-                let out = out_channels.checked_mul(ho * wo).ok_or_else(|| too_big(i, l))?;
-                if out > MAX_ACTIVATION || ckk > MAX_ACTIVATION {
-                    return Err(too_big(i, l));
-                }
-                flops = flops.saturating_add(wn.saturating_mul(2 * ho * wo));
-                params.push((i, "weight", vec![out_channels, c, kernel, kernel]));
-                params.push((i, "bias", vec![out_channels]));
-                Shape::Image([out_channels, ho, wo])
-            }
-            LayerSpec::MaxPool2d { size } => {
-                let Shape::Image([c, h, w]) = cur else {
-                    return Err(shape_err(i, l, format!("needs image input but receives {cur}")));
-                };
-                if size == 0 {
-                    return Err(shape_err(i, l, "size must be at least 1"));
-                }
-                if size > h || size > w {
-                    return Err(shape_err(
-                        i,
-                        l,
-                        format!("window {size} is larger than the input {h}×{w}"),
-                    ));
-                }
-                Shape::Image([c, h / size, w / size])
-            }
-            LayerSpec::Relu => cur,
-            LayerSpec::Flatten => Shape::Flat(cur.len()),
-        };
-        if nparams > MAX_PARAMS {
-            return Err(shape_err(
-                i,
-                l,
-                format!("the model would have over {MAX_PARAMS} parameters"),
-            ));
-        }
-        shapes.push(next);
-    }
-    match shapes.last() {
-        Some(Shape::Flat(k)) if *k >= 2 => {}
-        Some(s) => {
-            return Err(Error::Shape(format!(
-                "the last layer must output at least 2 class scores (flat), got {s}"
-            )))
-        }
-        None => unreachable!(),
-    }
-    Ok(Plan { shapes, params, flops })
-}
-
-/// One layer with its parameters.
-#[derive(Debug, Clone)]
-enum Layer {
-    Dense(Dense),
-    Conv2d(Conv2d),
-    MaxPool2d(MaxPool2d),
-    Relu,
-    Flatten,
+    let chain = plan_model(spec, input_shape)?;
+    Ok(Plan {
+        params: chain.param_info(),
+        shapes: chain.shapes,
+    })
 }
 
 /// A sequence of layers mapping `[N, C, H, W]` images to `[N, classes]` logits.
@@ -217,32 +42,47 @@ enum Layer {
 pub struct Model {
     spec: Vec<LayerSpec>,
     input_shape: [usize; 3],
-    layers: Vec<Layer>,
-    plan: Plan,
-    /// Index in [`Model::params`] of each layer's weight (its bias follows), `None` for layers without parameters.
-    slot: Vec<Option<usize>>,
+    chain: Chain,
+    /// `(top-level layer, tensor)` for [`Model::params`].
+    info: Vec<(usize, ParamInfo)>,
 }
 
 /// Activations kept by [`Model::forward_cached`] for [`Model::backward`].
 #[derive(Debug, Clone)]
-pub struct ForwardCache {
-    /// `acts[i]` is the input of layer `i` as `[N, features]`; the last entry is the logits.
-    acts: Vec<Array2<f32>>,
-    /// Arg-max indices of each max-pool layer (empty for other layers).
-    pool_idx: Vec<Vec<u32>>,
-}
+pub struct ForwardCache(Tape);
 
 impl ForwardCache {
     /// `[N, classes]`.
     pub fn logits(&self) -> ArrayView2<'_, f32> {
-        self.acts.last().expect("cache holds the logits").view()
+        self.0.output().view()
+    }
+    fn into_logits(mut self) -> Array2<f32> {
+        self.0.acts.pop().expect("a tape holds the logits")
     }
     /// Batch size.
     pub fn len(&self) -> usize {
-        self.acts[0].nrows()
+        self.0.rows
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+    /// Bytes held by the recorded activations (and arg-max indices, and those of nested blocks): the memory a
+    /// backward pass needs beyond the parameters.
+    pub fn bytes(&self) -> usize {
+        fn tape_bytes(t: &Tape) -> usize {
+            let acts: usize = t.acts.iter().map(|a| a.len() * 4).sum();
+            let saved: usize = t
+                .saved
+                .iter()
+                .map(|s| match s {
+                    super::layer::Saved::Nothing => 0,
+                    super::layer::Saved::Indices(i) => i.len() * 4,
+                    super::layer::Saved::Tape(t) => tape_bytes(t),
+                })
+                .sum();
+            acts + saved
+        }
+        tape_bytes(&self.0)
     }
 }
 
@@ -262,88 +102,28 @@ impl Model {
     ///
     /// Rejected with [`Error::Shape`]: an empty list, zero sizes, a dense layer on image input (use `flatten`),
     /// channel or feature counts that do not chain, a kernel or pool window larger than its (padded) input,
-    /// padding ≥ kernel, more than [`MAX_PARAMS`] parameters, an output that is not a flat vector of ≥ 2 scores.
+    /// padding ≥ kernel, a residual body that changes the shape, more than [`MAX_PARAMS`] parameters, an output
+    /// that is not a flat vector of ≥ 2 scores.
     pub fn from_spec(spec: &[LayerSpec], input_shape: [usize; 3]) -> Result<Model> {
-        let plan = plan(spec, input_shape)?;
-        let mut layers = Vec::with_capacity(spec.len());
-        let mut slot = Vec::with_capacity(spec.len());
-        let mut nslots = 0;
-        for (i, l) in spec.iter().enumerate() {
-            let layer = match (l, plan.shapes[i]) {
-                (&LayerSpec::Dense { inputs, outputs }, _) => Layer::Dense(Dense::zeros(inputs, outputs)),
-                (
-                    &LayerSpec::Conv2d {
-                        out_channels,
-                        kernel,
-                        stride,
-                        padding,
-                        ..
-                    },
-                    Shape::Image([c, h, w]),
-                ) => {
-                    let Shape::Image([o, ho, wo]) = plan.shapes[i + 1] else {
-                        unreachable!("planned")
-                    };
-                    debug_assert_eq!(o, out_channels);
-                    Layer::Conv2d(Conv2d::zeros(ConvGeom {
-                        c,
-                        h,
-                        w,
-                        o,
-                        k: kernel,
-                        s: stride,
-                        p: padding,
-                        ho,
-                        wo,
-                    }))
-                }
-                (&LayerSpec::MaxPool2d { size }, Shape::Image([c, h, w])) => {
-                    Layer::MaxPool2d(MaxPool2d::new(c, h, w, size))
-                }
-                (LayerSpec::Relu, _) => Layer::Relu,
-                (LayerSpec::Flatten, _) => Layer::Flatten,
-                _ => unreachable!("plan() checked the input kinds"),
-            };
-            if matches!(layer, Layer::Dense(_) | Layer::Conv2d(_)) {
-                slot.push(Some(nslots));
-                nslots += 2;
-            } else {
-                slot.push(None);
-            }
-            layers.push(layer);
-        }
+        let mut chain = plan_model(spec, input_shape)?;
+        chain.allocate();
         Ok(Model {
             spec: spec.to_vec(),
             input_shape,
-            layers,
-            plan,
-            slot,
+            info: chain.param_info(),
+            chain,
         })
     }
 
-    /// He/Glorot initialisation from a seed (deterministic; see [`super::init`]).
+    /// He/Glorot initialisation from a seed (deterministic; see [`super::init`]): the layers draw their weights in
+    /// order, the last parametric layer with Glorot's bound.
     pub fn init(spec: &[LayerSpec], input_shape: [usize; 3], seed: u64) -> Result<Model> {
         let mut m = Model::from_spec(spec, input_shape)?;
-        let last = m.slot.iter().rposition(Option::is_some);
+        let c = &mut m.chain;
+        let last = (0..c.layers.len()).rposition(|i| c.offsets[i + 1] > c.offsets[i]);
         let mut rng = Init::new(seed);
-        for (i, layer) in m.layers.iter_mut().enumerate() {
-            let (w, fan_in, fan_out) = match layer {
-                Layer::Dense(d) => {
-                    let (fi, fo) = (d.inputs(), d.outputs());
-                    (d.w.as_slice_mut().expect("standard"), fi, fo)
-                }
-                Layer::Conv2d(c) => {
-                    let (ckk, o, kk) = (c.g.ckk(), c.g.o, c.g.k * c.g.k);
-                    (c.params_mut().0, ckk, o * kk)
-                }
-                _ => continue,
-            };
-            let a = if Some(i) == last {
-                glorot_bound(fan_in, fan_out)
-            } else {
-                he_bound(fan_in)
-            };
-            rng.fill(w, a);
+        for (i, layer) in c.layers.iter_mut().enumerate() {
+            layer.init(&mut rng, Some(i) == last);
         }
         Ok(m)
     }
@@ -358,43 +138,34 @@ impl Model {
     }
 
     pub fn num_classes(&self) -> usize {
-        self.plan.shapes.last().map_or(0, Shape::len)
+        self.chain.output_shape().len()
     }
 
     /// Multiply-accumulate count ×2 of one forward pass on one image (convolutions and dense layers).
     pub fn flops_per_image(&self) -> usize {
-        self.plan.flops
+        self.chain.flops
     }
 
     /// Total number of trainable scalars.
     pub fn num_params(&self) -> usize {
-        self.params().iter().map(|p| p.data.len()).sum()
+        self.chain.num_params
     }
 
-    /// Feature count of each layer's input per image, then of the output (`len = layers + 1`).
+    /// Feature count of each top-level layer's input per image, then of the output (`len = layers + 1`).
     pub fn activation_sizes(&self) -> Vec<usize> {
-        self.plan.shapes.iter().map(Shape::len).collect()
+        self.chain.shapes.iter().map(Shape::len).collect()
     }
 
+    /// Every parameter tensor, in a fixed order (top-level layers in order, a residual block's body inside it).
     pub fn params(&self) -> Vec<ParamRef<'_>> {
-        let mut data = Vec::new();
-        for layer in &self.layers {
-            let (w, b) = match layer {
-                Layer::Dense(d) => (&d.w, &d.b),
-                Layer::Conv2d(c) => (&c.w, &c.b),
-                _ => continue,
-            };
-            data.push(w.as_slice().expect("standard"));
-            data.push(b.as_slice().expect("standard"));
-        }
-        self.plan
-            .params
+        self.info
             .iter()
-            .zip(data)
-            .map(|((layer, name, shape), data)| ParamRef {
+            .zip(self.chain.params())
+            .map(|((layer, p), data)| ParamRef {
                 layer: *layer,
-                name,
-                shape: shape.clone(),
+                name: p.leaf,
+                tensor: p.path.clone(),
+                shape: p.shape.clone(),
                 data,
             })
             .collect()
@@ -402,22 +173,7 @@ impl Model {
 
     /// Mutable row-major data of every parameter tensor, in [`Model::params`] order (for optimisers).
     pub fn params_mut(&mut self) -> Vec<&mut [f32]> {
-        let mut out = Vec::new();
-        for layer in &mut self.layers {
-            let (w, b) = match layer {
-                Layer::Dense(d) => (&mut d.w, &mut d.b),
-                Layer::Conv2d(c) => {
-                    let (w, b) = c.params_mut();
-                    out.push(w);
-                    out.push(b);
-                    continue;
-                }
-                _ => continue,
-            };
-            out.push(w.as_slice_mut().expect("standard"));
-            out.push(b.as_slice_mut().expect("standard"));
-        }
-        out
+        self.chain.params_mut()
     }
 
     /// Overwrites parameter `index` (order of [`Model::params`]); errors on length mismatch.
@@ -470,61 +226,27 @@ impl Model {
         self.forward_rows(flatten(x).view(), true)
     }
 
+    /// With `keep`, every activation a VJP needs; without, only the logits (element-wise layers run in place).
     fn forward_rows(&self, x: ArrayView2<f32>, keep: bool) -> ForwardCache {
-        let mut acts = vec![x.to_owned()];
-        let mut pool_idx = Vec::with_capacity(self.layers.len());
-        for layer in &self.layers {
-            if !keep && matches!(layer, Layer::Relu) {
-                // Inference: nothing reads the pre-activation again, so rectify it in place.
-                relu::forward_in_place(acts.last_mut().expect("input"));
-                pool_idx.push(Vec::new());
-                continue;
-            }
-            let cur = acts.last().expect("input").view();
-            let (next, idx) = match layer {
-                Layer::Dense(d) => (d.forward(cur), Vec::new()),
-                Layer::Conv2d(c) => (c.forward(cur), Vec::new()),
-                Layer::MaxPool2d(p) if keep => p.forward(cur),
-                Layer::MaxPool2d(p) => (p.forward_values(cur), Vec::new()),
-                Layer::Relu => (relu::forward(cur), Vec::new()),
-                Layer::Flatten => {
-                    if !keep {
-                        pool_idx.push(Vec::new());
-                        continue;
-                    }
-                    (cur.to_owned(), Vec::new())
-                }
-            };
-            if !keep {
-                acts.clear();
-            }
-            acts.push(next);
-            pool_idx.push(if keep { idx } else { Vec::new() });
-        }
-        ForwardCache { acts, pool_idx }
+        ForwardCache(self.chain.forward(x.as_standard_layout().into_owned(), keep))
     }
 
-    /// Time per layer of one forward pass over `x`, averaged over `reps` runs, in the units of `now` (a clock the
-    /// caller supplies, so this module needs no platform timer). For the benchmarks: where a forward pass spends
-    /// its time.
+    /// Time per top-level layer of one forward pass over `x`, averaged over `reps` runs, in the units of `now` (a
+    /// clock the caller supplies, so this module needs no platform timer). For the benchmarks: where a forward
+    /// pass spends its time. Each layer is named `kind {json}`, e.g. `conv2d {"type":"conv2d",…}`.
     pub fn profile_layers(&self, x: ArrayView4<f32>, reps: usize, now: &dyn Fn() -> f64) -> Vec<(String, f64)> {
         let reps = reps.max(1);
         let mut cur = flatten(x).into_owned();
-        let mut out = Vec::with_capacity(self.layers.len());
-        for (layer, spec) in self.layers.iter().zip(&self.spec) {
-            let run = |cur: ArrayView2<f32>| match layer {
-                Layer::Dense(d) => d.forward(cur),
-                Layer::Conv2d(c) => c.forward(cur),
-                Layer::MaxPool2d(p) => p.forward_values(cur),
-                Layer::Relu => relu::forward(cur),
-                Layer::Flatten => cur.to_owned(),
-            };
+        let mut out = Vec::with_capacity(self.chain.layers.len());
+        for (layer, spec) in self.chain.layers.iter().zip(&self.spec) {
             let t0 = now();
-            let mut next = run(cur.view());
+            let mut next = layer.forward(cur.view(), false).0;
             for _ in 1..reps {
-                next = std::hint::black_box(run(cur.view()));
+                next = std::hint::black_box(layer.forward(cur.view(), false).0);
             }
-            out.push((format!("{spec:?}"), (now() - t0) / reps as f64));
+            // `kind {json}`: the weight file's own form (LayerSpec's Debug is not linked into the wasm).
+            let json = serde_json::to_string(spec).unwrap_or_default();
+            out.push((format!("{} {json}", spec.kind()), (now() - t0) / reps as f64));
             cur = next;
         }
         out
@@ -550,47 +272,23 @@ impl Model {
         self.backward_impl(cache, dlogits, false, Some(grads));
     }
 
-    /// The one backpropagation routine: walks the layers in reverse, applying each layer's VJP.
+    /// The one backpropagation routine: the chain's layers in reverse, each applying its VJP.
     fn backward_impl(
         &self,
         cache: &ForwardCache,
         dlogits: ArrayView2<f32>,
         need_dx: bool,
-        mut grads: Option<&mut Gradients>,
+        grads: Option<&mut Gradients>,
     ) -> Option<Array2<f32>> {
-        assert_eq!(cache.acts.len(), self.layers.len() + 1, "cache from another model");
         assert_eq!(
             dlogits.dim(),
             cache.logits().dim(),
             "dlogits must have the logits' shape"
         );
-        // Below the first parametric layer, input gradients are only needed for ∂L/∂x.
-        let first_param = self.slot.iter().position(Option::is_some).unwrap_or(0);
-        let want_params = grads.is_some();
-        let mut g = dlogits.to_owned();
-        for (i, layer) in self.layers.iter().enumerate().rev() {
-            let x = cache.acts[i].view();
-            let need_in = need_dx || (want_params && i > first_param);
-            let pg = match (self.slot[i], grads.as_deref_mut()) {
-                (Some(k), Some(gr)) => {
-                    let (a, b) = gr.0.split_at_mut(k + 1);
-                    Some((a[k].as_mut_slice(), b[0].as_mut_slice()))
-                }
-                _ => None,
-            };
-            let next = match layer {
-                Layer::Dense(d) => d.backward(x, g.view(), need_in, pg),
-                Layer::Conv2d(c) => c.backward(x, g.view(), need_in, pg),
-                Layer::MaxPool2d(p) => need_in.then(|| p.backward(g.view(), &cache.pool_idx[i])),
-                Layer::Relu => need_in.then(|| relu::backward(x, g.view())),
-                Layer::Flatten => Some(g),
-            };
-            match next {
-                Some(n) => g = n,
-                None => return None,
-            }
-        }
-        Some(g)
+        let need_dx = need_dx || grads.is_none();
+        let g = dlogits.as_standard_layout().into_owned();
+        self.chain
+            .backward(&cache.0, g, need_dx, grads.map(|g| g.0.as_mut_slice()))
     }
 
     fn to_images(&self, x: Array2<f32>) -> Array4<f32> {
@@ -605,11 +303,9 @@ impl Model {
         let x = flatten(x);
         let n = x.nrows();
         if n <= CHUNK {
-            return self.forward_rows(x.view(), false).acts.pop().expect("logits");
+            return self.forward_rows(x.view(), false).into_logits();
         }
-        let parts = map_chunks(n, CHUNK, |r| {
-            self.forward_rows(x.slice(s![r, ..]), false).acts.pop().expect("logits")
-        });
+        let parts = map_chunks(n, CHUNK, |r| self.forward_rows(x.slice(s![r, ..]), false).into_logits());
         cat_rows(parts, self.num_classes())
     }
 
@@ -644,7 +340,7 @@ impl Model {
             let dx = self
                 .backward_impl(&cache, dlogits.slice(s![r, ..]), true, None)
                 .expect("dx");
-            (cache.acts.last().expect("logits").clone(), dx)
+            (cache.logits().to_owned(), dx)
         });
         let (z, dx): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
         (
@@ -738,7 +434,7 @@ mod tests {
             out_channels: o,
             kernel: k,
             stride: s,
-            padding: p,
+            padding: crate::nn::Padding::Fixed(p),
         }
     }
 
@@ -845,6 +541,48 @@ mod tests {
             "absurdly large",
         );
         shape_err(&[Flatten, d(usize::MAX, 2)], [usize::MAX, 2, 2], "too large");
+        // Huge kernels, paddings and strides overflow nothing (checked arithmetic), whatever the padding kind.
+        use crate::nn::Padding::{Fixed, Same};
+        let big = usize::MAX / 2;
+        for (k, s, p) in [
+            (big, 1, Fixed(big - 1)),
+            (usize::MAX, 1, Same),
+            (3, usize::MAX, Same),
+            (big, big, Same),
+        ] {
+            if k > 3 {
+                shape_err(
+                    &[LayerSpec::conv2d(1, 2, k, s, p), Flatten],
+                    [1, 28, 28],
+                    "absurdly large",
+                );
+            }
+            let dw = DepthwiseConv2d {
+                channels: 1,
+                kernel: k,
+                stride: s,
+                padding: p,
+            };
+            shape_err(&[dw, Flatten], [1, 28, 28], "");
+        }
+        // The new layers' own rules.
+        shape_err(&[Relu6], [1, 28, 28], "flat");
+        shape_err(&[GlobalAvgPool, GlobalAvgPool], [3, 4, 4], "needs image input");
+        shape_err(
+            &[
+                Residual {
+                    layers: vec![conv(1, 2, 1, 1, 0)],
+                },
+                Flatten,
+            ],
+            [1, 4, 4],
+            "same shape",
+        );
+        shape_err(&[Residual { layers: vec![] }, Flatten], [1, 4, 4], "no layers");
+        let norm = |m: Vec<f32>, s: Vec<f32>| Normalize { mean: m, std: s };
+        shape_err(&[norm(vec![0.0], vec![1.0]), Flatten], [3, 4, 4], "per channel");
+        shape_err(&[norm(vec![0.0], vec![-1.0]), Flatten], [1, 4, 4], "positive");
+        shape_err(&[norm(vec![f32::NAN], vec![1.0]), Flatten], [1, 4, 4], "finite");
     }
 
     #[test]
@@ -880,5 +618,57 @@ mod tests {
         let back = xt.view().permuted_axes([3, 2, 0, 1]);
         assert!(!back.is_standard_layout());
         assert_eq!(m.logits(back), m.logits(x.view()));
+    }
+}
+
+#[cfg(test)]
+mod profile {
+    use super::Model;
+    use crate::nn::{architecture, LayerSpec};
+
+    fn cpu_ms() -> f64 {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (t(11) + t(12)) * 10.0
+    }
+
+    /// CPU time of each layer's input VJP in EfficientNet-Lite0 (residual bodies inlined), by kind. For tuning:
+    /// `cargo test --lib profile_backward -- --ignored --nocapture --test-threads=1`.
+    #[test]
+    #[ignore]
+    fn profile_backward() {
+        let flat: Vec<LayerSpec> = architecture("efficientnet-lite0")
+            .unwrap()
+            .into_iter()
+            .flat_map(|l| match l {
+                LayerSpec::Residual { layers } => layers,
+                o => vec![o],
+            })
+            .collect();
+        let m = Model::init(&flat, [3, 224, 224], 1).unwrap();
+        let x = ndarray::Array2::from_shape_fn((1, 3 * 224 * 224), |(_, i)| (i % 251) as f32 / 251.0);
+        let tape = m.chain.forward(x, true);
+        let mut by: std::collections::BTreeMap<String, f64> = Default::default();
+        let mut g = ndarray::Array2::<f32>::ones((1, 1000));
+        for (i, l) in m.chain.layers.iter().enumerate().rev() {
+            let (xa, ya) = (tape.acts[i].view(), tape.acts[i + 1].view());
+            let reps = 20;
+            let t0 = cpu_ms();
+            for _ in 1..reps {
+                std::hint::black_box(l.backward(xa, ya, &tape.saved[i], g.clone(), true, None));
+            }
+            let next = l.backward(xa, ya, &tape.saved[i], g, true, None).unwrap();
+            let mut kind: String = format!("{:?}", m.spec[i])
+                .chars()
+                .take_while(|c| c.is_alphanumeric())
+                .collect();
+            if format!("{:?}", m.spec[i]).contains("kernel: 1,") {
+                kind.push_str(" 1x1");
+            }
+            *by.entry(kind).or_default() += (cpu_ms() - t0) / reps as f64;
+            g = next;
+        }
+        eprintln!("backward by kind (ms): {by:.2?}, total {:.1}", by.values().sum::<f64>());
     }
 }

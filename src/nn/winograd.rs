@@ -29,10 +29,11 @@ pub fn applies(g: &ConvGeom) -> bool {
     computes(g) && g.c >= MIN_CHANNELS
 }
 
-/// Whether [`forward_image`] computes this convolution at all: a 3×3 kernel with stride 1 and a non-empty output
+/// Whether [`forward_image`] computes this convolution at all: a 3×3 kernel with stride 1, the same padding above
+/// and left, and a non-empty output
 /// (any padding and channel counts; [`applies`] adds when it is worth it).
 pub fn computes(g: &ConvGeom) -> bool {
-    g.k == 3 && g.s == 1 && g.ho > 0 && g.wo > 0
+    g.k == 3 && g.s == 1 && g.p == g.pl && g.ho > 0 && g.wo > 0
 }
 
 /// See [`applies`].
@@ -220,6 +221,7 @@ mod tests {
             k: 3,
             s: 1,
             p,
+            pl: p,
             ho: h + 2 * p - 2,
             wo: w + 2 * p - 2,
         }

@@ -15,6 +15,15 @@ pub struct ModelInfo {
     pub flops: usize,
     /// True for the seeded random placeholder: its answers mean nothing.
     pub untrained: bool,
+    /// The image recipe: `mnist` (drawn digits) or `imagenet` (photos: `Session.preparePhoto`).
+    pub preprocess: String,
+}
+
+/// The probability of one class group (the article's "dog" / "pig" / "other"): the sum of its classes' softmax.
+#[derive(Serialize)]
+pub struct GroupProbability {
+    pub name: String,
+    pub probability: f32,
 }
 
 /// One classification.
@@ -24,6 +33,14 @@ pub struct Prediction {
     pub class: usize,
     pub confidence: f32,
     pub probs: Vec<f32>,
+    /// The top class's group, for a model with class groups (photo engine only: the lab's models have none).
+    #[cfg(feature = "photo")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Every group's probability ([`crate::model_file::ModelMeta::group_probabilities`], "other" last).
+    #[cfg(feature = "photo")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupProbability>,
 }
 
 impl Prediction {
@@ -36,7 +53,30 @@ impl Prediction {
             class,
             confidence,
             probs,
+            #[cfg(feature = "photo")]
+            group: None,
+            #[cfg(feature = "photo")]
+            groups: Vec::new(),
         }
+    }
+
+    /// [`Prediction::from_probs`] with `meta`'s class groups: the top class's group and each group's probability.
+    #[cfg(feature = "photo")]
+    pub fn for_model(meta: &crate::model_file::ModelMeta, probs: Vec<f32>) -> Prediction {
+        let mut p = Prediction::from_probs(probs);
+        p.group = meta.group_of(p.class);
+        p.groups = meta
+            .group_probabilities(&p.probs)
+            .into_iter()
+            .map(|(name, probability)| GroupProbability { name, probability })
+            .collect();
+        p
+    }
+
+    /// [`Prediction::from_probs`]: the lab engine's models have no class groups.
+    #[cfg(not(feature = "photo"))]
+    pub fn for_model(_meta: &crate::model_file::ModelMeta, probs: Vec<f32>) -> Prediction {
+        Prediction::from_probs(probs)
     }
 }
 

@@ -8,6 +8,8 @@ pub mod bench;
 pub mod dto;
 pub mod errors;
 pub mod lessons;
+#[cfg(feature = "photo")]
+pub mod photo;
 pub mod self_test;
 pub mod session;
 pub mod training;

@@ -12,10 +12,10 @@ use super::dto::JsObject;
 use super::dto::{ModelInfo, Prediction};
 use super::errors::{to_js, IntoJs};
 use crate::attacks::{
-    apply_direction_into, by_name, catalog, fgsm_direction, flip_eta, norms, random_direction, AttackParams, EtaCaps,
-    Goal, Norm, Progress, FLIP_STEP,
+    apply_direction_into, by_name, catalog, fgsm_direction, flip_eta, flip_step, norms, random_direction, AttackParams,
+    EtaCaps, Goal, Norm, Progress,
 };
-use crate::data::{preprocess_rgba, Invert, Options};
+use crate::data::{familiar, preprocess_rgba, Invert, Options};
 use crate::model_file::{self, ModelMeta};
 use crate::nn::{self, Model};
 use crate::{Error, Result};
@@ -121,6 +121,7 @@ impl Session {
             parameters: l.model.params().iter().map(|p| p.data.len()).sum(),
             flops: l.model.flops_per_image(),
             untrained: l.untrained,
+            preprocess: l.meta.preprocess.clone(),
         }
     }
 }
@@ -174,6 +175,7 @@ impl Session {
             architecture: spec,
             training: serde_json::json!({ "untrained": true, "seed": seed }),
             metrics: serde_json::json!({}),
+            ..Default::default()
         };
         let loaded = Loaded {
             model,
@@ -185,12 +187,24 @@ impl Session {
         to_value(&info)
     }
 
-    /// Class probabilities of one image (`C·H·W` values in `[0, 1]`, row-major).
+    /// Class probabilities of one image (`C·H·W` values in `[0, 1]`, row-major), with the class groups of a
+    /// photo model and, on an input unlike the training data, the overconfidence caveat `unfamiliar`.
     pub fn predict(&self, id: &str, pixels: &[f32]) -> std::result::Result<JsValue, JsError> {
         let l = self.get(id).js()?;
         let x = image_view(&l.model, pixels).js()?;
         let probs = l.model.probabilities(x);
-        to_value(&Prediction::from_probs(probs.row(0).to_vec()))
+        let out = to_value(&Prediction::for_model(&l.meta, probs.row(0).to_vec()))?;
+        // The overconfidence caveat, `unfamiliar: {reason, value, limit}`, on the clean input only (an adversarial
+        // image is off the data by design): set by hand, a second serde struct costs the lab's wasm 2 KB.
+        if let Some(u) = familiar::unfamiliar(&l.meta.dataset, pixels) {
+            let caveat = JsObject::new()
+                .set("reason", u.reason)
+                .set("value", u.value)
+                .set("limit", u.limit);
+            // Reflect::set on the plain object serde made cannot fail.
+            let _ = js_sys::Reflect::set(&out, &"unfamiliar".into(), &caveat.into());
+        }
+        Ok(out)
     }
 
     /// The MNIST recipe on an RGBA buffer from a canvas: `{pixels: Float32Array(784), inverted, empty}`.
@@ -221,7 +235,7 @@ impl Session {
     }
 
     /// Computes and caches the FGSM direction of `pixels` for model `id` (`target` < 0: untargeted, i.e. away from
-    /// the clean prediction). Returns `{trueClass, flipEta}`: `flipEta` is the smallest `η = k·0.001 ≤ maxEta` at
+    /// the clean prediction). Returns `{trueClass, flipEta}`: `flipEta` is the smallest `η = k·step ≤ maxEta` (step [`flip_step`]: 0.001 on digits, 0.0001 on photos) at
     /// which the prediction flips (or reaches the target), else `null`.
     #[wasm_bindgen(js_name = prepareDirection)]
     pub fn prepare_direction(
@@ -241,7 +255,7 @@ impl Session {
         let clean_class = l.model.predict(x)[0];
         let goal = goal_for(&l.model, clean_class, target).js()?;
         let s = fgsm_direction(&l.model, x, goal, norm).js()?;
-        let flip = flip_eta(&l.model, x, goal, s.view(), max_eta, FLIP_STEP).js()?;
+        let flip = flip_eta(&l.model, x, goal, s.view(), max_eta, flip_step(l.model.input_shape())).js()?;
         let n = pixels.len();
         let s: Vec<f32> = s.iter().copied().collect();
         let random = random_direction(n, norm, seed);
@@ -283,7 +297,10 @@ impl Session {
             .set("linf", norms::linf(&delta))
             .set("l2", norms::l2(&delta))
             .set("perturbation", Float32Array::from(&delta[..]))
-            .set("prediction", to_value(&Prediction::from_probs(probs.row(0).to_vec()))?)
+            .set(
+                "prediction",
+                to_value(&Prediction::for_model(&l.meta, probs.row(0).to_vec()))?,
+            )
             .into())
     }
 

@@ -8,9 +8,12 @@ export { el };
 
 let engine = null;
 
-/** The lessons' engine (created on first use). */
+/**
+ * The lessons' engine (created on first use). Its worker starts after the next paint: a lesson's card is built
+ * before the first screen is painted, and the wasm download should not hold that screen back.
+ */
 export function lessonEngine() {
-  if (!engine) engine = new Engine('lessons');
+  if (!engine) engine = new Engine('lessons', { after: new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))) });
   return engine;
 }
 

@@ -46,20 +46,31 @@ function hashWith(name) {
 
 const container = (name) => document.getElementById(`lesson-${name}`);
 
-/** Resolves once the page has its language (app.js sets body[data-ready] at the end of its start-up). */
-let readyPromise = null;
-function pageReady() {
-  readyPromise ??= new Promise((resolve) => {
-    if (document.body.dataset.ready === 'true') return resolve();
+/** Resolves once body[attr] is "true" (app.js sets them during its start-up). */
+function bodyFlag(attr) {
+  return new Promise((resolve) => {
+    const on = () => document.body.getAttribute(attr) === 'true';
+    if (on()) return resolve();
     new MutationObserver((_, obs) => {
-      if (document.body.dataset.ready === 'true') {
+      if (on()) {
         obs.disconnect();
         resolve();
       }
-    }).observe(document.body, { attributes: true, attributeFilter: ['data-ready'] });
+    }).observe(document.body, { attributes: true, attributeFilter: [attr] });
   });
-  return readyPromise;
 }
+
+/** Resolves once the page is ready: model, samples and language (body[data-ready], the end of app.js's start). */
+let readyPromise = null;
+const pageReady = () => (readyPromise ??= bodyFlag('data-ready'));
+
+/**
+ * Resolves once the page has its language (body[data-translated], set by app.js right after its first
+ * translation pass, long before the model has loaded): enough to build a lesson's card, so its text is in the
+ * first screen instead of arriving seconds later and pushing the page about (issue 16: layout shift, largest paint).
+ */
+let translatedPromise = null;
+const translated = () => (translatedPromise ??= bodyFlag('data-translated'));
 
 function markNav(name) {
   for (const a of document.querySelectorAll('[data-lesson-link], a[data-lesson]')) {
@@ -90,16 +101,10 @@ function pageSection(name) {
   return s;
 }
 
-function showInline(name) {
-  const section = document.getElementById('lessons');
-  if (!section) return;
-  for (const n of Object.keys(INLINE)) {
-    const c = container(n);
-    if (c) c.hidden = n !== name;
-  }
+/** Builds an inline lesson's card (title, takeaway, maths, the view's controls) once; returns its view. */
+function buildInline(name) {
   const c = container(name);
-  if (!c) return;
-  section.hidden = false;
+  if (!c) return null;
   if (!views.has(name)) {
     const view = INLINE[name].create();
     views.set(name, view);
@@ -114,8 +119,28 @@ function showInline(name) {
     // The one translation pass also names what el() only marked (data-i18n-aria: the canvases' aria-label).
     applyTranslations(c);
   }
-  c.dataset.ready = 'true';
-  views.get(name).show();
+  return views.get(name);
+}
+
+/** Shows an inline lesson's card (built if need be), hiding the others. */
+function revealInline(name) {
+  const section = document.getElementById('lessons');
+  if (!section) return null;
+  for (const n of Object.keys(INLINE)) {
+    const c = container(n);
+    if (c) c.hidden = n !== name;
+  }
+  if (!container(name)) return null;
+  section.hidden = false;
+  return buildInline(name);
+}
+
+/** Starts an inline lesson's computations (they need the page's model and samples: after pageReady). */
+function showInline(name) {
+  const view = revealInline(name);
+  if (!view) return;
+  container(name).dataset.ready = 'true';
+  view.show();
 }
 
 async function showPage(name) {
@@ -145,9 +170,15 @@ async function show({ scroll = false } = {}) {
   markNav(name);
   if (!name) return;
   if (page) return showPage(name);
-  await pageReady();
-  showInline(name);
+  // The card first, as soon as the language is there, and scrolled to before it is painted; its computations
+  // (models, images, workers) once the lab has loaded.
+  await translated();
+  if (lessonOf(location.hash) !== name) return;
+  revealInline(name);
   if (scroll) container(name)?.scrollIntoView({ block: 'start' });
+  await pageReady();
+  if (lessonOf(location.hash) !== name) return;
+  showInline(name);
 }
 
 function wireNav() {
