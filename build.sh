@@ -112,9 +112,11 @@ build_wasm() {
   # size in the wasm only, which keeps the default page inside its 400 KB budget (about −8 KB gzip); the crate itself,
   # whose kernels are the hot path, stays at opt-level 3. The native CLI is untouched.
   local size_deps=(--config 'profile.release.package."*".opt-level="s"')
-  # Two engines from one crate. The lab engine (digits, lessons, training; `--no-default-features`, no photo
-  # layers) is what the default page loads, inside its 400 KB budget; the photo engine (the `photo` feature:
-  # depthwise, ReLU6, residual blocks, for EfficientNet-Lite0) is loaded only for photos, and by the photo bench.
+  # Two engines from one crate, neither with the `gzip` feature (flate2 costs 30 KB gzip of wasm; the page inflates
+  # its one .gzip download with the browser's DecompressionStream). The lab engine (digits, lessons, training;
+  # `--no-default-features`, no photo layers) is what the default page loads, inside its 400 KB budget; the photo
+  # engine (`--features photo`: depthwise, ReLU6, residual blocks, for EfficientNet-Lite0) is loaded only for
+  # photos, and by the photo bench.
   say "building the lab wasm (release, +simd128, no photo layers)"
   cargo build --release --lib --target "$WASM_TARGET" --no-default-features "${size_deps[@]}"
   say "building the lab wasm (release, no SIMD: the fallback for browsers without wasm SIMD)"
@@ -123,7 +125,8 @@ build_wasm() {
     cargo build --release --lib --target "$WASM_TARGET" --no-default-features --target-dir "$target_dir/compat" \
     "${size_deps[@]}"
   say "building the photo wasm (release, +simd128, the photo feature)"
-  cargo build --release --lib --target "$WASM_TARGET" --target-dir "$target_dir/photo" "${size_deps[@]}"
+  cargo build --release --lib --target "$WASM_TARGET" --no-default-features --features photo \
+    --target-dir "$target_dir/photo" "${size_deps[@]}"
   rm -rf www/pkg
   wasm-bindgen --target web --no-typescript --out-dir www/pkg "$target_dir/$WASM_TARGET/release/advlab.wasm"
   wasm-bindgen --target web --no-typescript --out-dir www/pkg --out-name advlab_photo \

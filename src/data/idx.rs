@@ -11,7 +11,9 @@
 //! ```
 //!
 //! So images are magic `0x00000803` with dimensions `[n, rows, cols]` and labels are magic `0x00000801` with
-//! `[n]`. A file that starts with the gzip header `1f 8b` is decompressed first.
+//! `[n]`. A file that starts with the gzip header `1f 8b` is decompressed first (with the `gzip` feature, on by
+//! default; the page's lean wasm leaves it out because the browser's own `DecompressionStream` inflates the one
+//! gzip file the page fetches, and refuses a gzip stream by name).
 //!
 //! Everything is validated: the magic, the data type, the dimension count, overflow of the product of the
 //! dimensions, and that the data length matches exactly (neither truncated nor with trailing bytes). The data size
@@ -21,6 +23,7 @@
 
 use std::io::{self, Read};
 
+#[cfg(feature = "gzip")]
 use flate2::read::MultiGzDecoder;
 
 use crate::{Error, Result};
@@ -38,6 +41,7 @@ pub const MAGIC_IMAGES: u32 = 0x0000_0803;
 pub const MAGIC_LABELS: u32 = 0x0000_0801;
 
 /// Deflate cannot expand its input by more than about 1032:1; used to bound the first allocation.
+#[cfg(feature = "gzip")]
 const MAX_DEFLATE_RATIO: usize = 1032;
 
 /// A parsed u8 IDX file.
@@ -96,8 +100,17 @@ pub fn parse_idx(bytes: &[u8]) -> Result<IdxU8> {
         ));
     }
     if is_gzip(bytes) {
-        let bound = bytes.len().saturating_mul(MAX_DEFLATE_RATIO);
-        parse_stream(MultiGzDecoder::new(bytes), " (after gzip decompression)", bound)
+        #[cfg(feature = "gzip")]
+        {
+            let bound = bytes.len().saturating_mul(MAX_DEFLATE_RATIO);
+            parse_stream(MultiGzDecoder::new(bytes), " (after gzip decompression)", bound)
+        }
+        #[cfg(not(feature = "gzip"))]
+        Err(Error::Idx(
+            "the file is gzip-compressed and this build reads raw IDX only: decompress it first (gunzip, or the \
+             browser's DecompressionStream)"
+                .into(),
+        ))
     } else {
         parse_stream(bytes, "", bytes.len())
     }

@@ -13,6 +13,16 @@ import { lineChart, svgRoot } from '../chart.js';
 
 const HELDOUT = 1000;
 
+/**
+ * The training images ship gzip-compressed; the page's engine reads raw IDX only (no inflate code in its wasm, which
+ * keeps it inside the page budget), so the browser's own DecompressionStream inflates them first.
+ */
+async function gunzip(bytes) {
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
 export function mount(root) {
   const arch = el('select', { id: 'train-arch', 'data-testid': 'train-arch' },
     el('option', { value: 'linear', 'data-i18n': 'train.linear' }, t('train.linear')),
@@ -140,7 +150,7 @@ export function mount(root) {
   }
 
   const subset = () =>
-    Promise.all([fetchBytes('data/mnist-train-5000-images.idx.gzip', 'samples_missing'), fetchBytes('data/mnist-train-5000-labels.idx', 'samples_missing')]);
+    Promise.all([fetchBytes('data/mnist-train-5000-images.idx.gzip', 'samples_missing').then(gunzip), fetchBytes('data/mnist-train-5000-labels.idx', 'samples_missing')]);
 
   start.addEventListener('click', async () => {
     if (worker?.busy) worker.cancel();
