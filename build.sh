@@ -265,11 +265,17 @@ cmd_test() {
   ensure_photo_data
   NATIVE_COUNT=0 WASM_COUNT=0 E2E_COUNT=0
   local status=0
+  local t0 t1 t2 t3
+  t0=$(date +%s)
   test_native || status=1
+  t1=$(date +%s)
   test_wasm || status=1
+  t2=$(date +%s)
   test_e2e || status=1
+  t3=$(date +%s)
   echo
   echo "Test layers: native $NATIVE_COUNT passed, wasm $WASM_COUNT passed, end-to-end $E2E_COUNT passed"
+  echo "Layer times: native $((t1 - t0)) s, wasm $((t2 - t1)) s, end-to-end $((t3 - t2)) s (each with its builds)"
   if [ $status -ne 0 ]; then
     echo "build.sh test: FAILED"
     exit 1
