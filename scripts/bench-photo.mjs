@@ -60,11 +60,12 @@ console.log(`sgemm ceiling of our build: ${Object.entries(res.ceiling).map(([k, 
 console.log(`wasm memory: ${mb(res.memory.afterInit)} after init, ${mb(res.memory.afterLoad)} after loading the model, ${mb(res.memory.afterPgd10)} after PGD-10 (memory never shrinks: this is the peak)`);
 const lt = [...res.layerTimes].map(([n, ms], i) => ({ i, n, ms })).sort((x, y) => y.ms - x.ms);
 const total = lt.reduce((s, l) => s + l.ms, 0);
-console.log(`\nour forward by top-level layer (profile_layers, ${total.toFixed(1)} ms total), the 8 slowest:`);
+console.log(`\nour forward by layer (profile_layers, residual bodies layer by layer, ${total.toFixed(1)} ms total), the 8 slowest:`);
 for (const l of lt.slice(0, 8)) console.log(`  ${String(l.i).padStart(3)} ${l.ms.toFixed(2).padStart(7)} ms  ${l.n.slice(0, 110)}`);
 const byKind = {};
 for (const l of lt) {
-  const k = l.n.match(/^\w+/)?.[0] ?? l.n;
+  // The leaf kind (a residual body's layers are timed one by one: `residual/conv2d …`), 1×1 convolutions apart.
+  const k = (l.n.match(/^(?:residual\/)?(\w+)/)?.[1] ?? l.n) + (/"kernel":1,/.test(l.n) ? ' 1×1' : '');
   byKind[k] = (byKind[k] ?? 0) + l.ms;
 }
 console.log(`  by kind: ${Object.entries(byKind).sort((x, y) => y[1] - x[1]).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(', ')}`);

@@ -71,7 +71,7 @@ fn with_meta(from: &str, to: &Path, edit: impl FnOnce(&mut Value)) {
     edit(&mut meta);
     h["__metadata__"]["advlab"] = Value::String(meta.to_string());
     let mut header = serde_json::to_vec(&h).unwrap();
-    while header.len() % 8 != 0 {
+    while !header.len().is_multiple_of(8) {
         header.push(b' ');
     }
     let mut out = (header.len() as u64).to_le_bytes().to_vec();

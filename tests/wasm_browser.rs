@@ -214,6 +214,60 @@ fn single_image_fast_path_equals_the_batched_path_and_follows_weight_changes() {
     }
 }
 
+#[wasm_bindgen_test]
+fn a_convolution_with_its_relu6_fused_gives_the_layer_by_layer_values_under_simd() {
+    // Chain::forward lets a convolution apply the next ReLU6 as it writes its output (the 1×1 product's epilogue
+    // in simd128, the depthwise rows, the single-image im2col path). Each prefix of the net ending in a ReLU6 must
+    // equal the prefix without it, clamped afterwards, bit for bit, at batch 1 and 3.
+    use advlab::nn::{LayerSpec, Padding};
+    let dw = |c, k, s| LayerSpec::DepthwiseConv2d {
+        channels: c,
+        kernel: k,
+        stride: s,
+        padding: Padding::Same,
+    };
+    let spec = vec![
+        LayerSpec::conv2d(3, 8, 3, 2, Padding::Same),
+        LayerSpec::Relu6,
+        LayerSpec::conv2d(8, 20, 1, 1, Padding::Fixed(0)),
+        LayerSpec::Relu6,
+        dw(20, 3, 1),
+        LayerSpec::Relu6,
+        dw(20, 5, 2),
+        LayerSpec::Relu6,
+    ];
+    let full = Model::init(&spec, [3, 18, 18], 3).unwrap();
+    let mut state = 5u64;
+    let x = Array4::from_shape_fn((3, 3, 18, 18), |_| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 1.0
+    });
+    for end in (1..spec.len()).step_by(2) {
+        let prefix = |with_relu: bool| {
+            let mut s = spec[..if with_relu { end + 1 } else { end }].to_vec();
+            s.push(LayerSpec::Flatten);
+            let mut m = Model::init(&s, [3, 18, 18], 0).unwrap();
+            for (i, p) in full.params().iter().enumerate().take(m.params().len()) {
+                m.set_param(i, &p.data).unwrap();
+            }
+            m
+        };
+        let (plain, fused) = (prefix(false), prefix(true));
+        for n in [1, 3] {
+            let xs = x.slice(ndarray::s![..n, .., .., ..]);
+            let want = plain.logits(xs).mapv(|v| v.max(0.0).min(6.0));
+            let got = fused.logits(xs);
+            assert_eq!(got, want, "layers 0..={end}, batch {n}");
+            assert!(
+                got.iter().any(|&v| v == 0.0) && got.iter().any(|&v| v > 0.0 && v < 6.0),
+                "layers 0..={end}"
+            );
+        }
+    }
+}
+
 /// A small model of the photo layers (normalise, stride-2 "same" convolution, ReLU6, an inverted-residual block
 /// with a depthwise convolution, global pool, dense) on 3×32×32, with the article's class groups, saved F16.
 fn tiny_photo_model_bytes() -> Vec<u8> {

@@ -19,7 +19,7 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 use super::im2col::{col2im, im2col, ConvGeom};
 use super::init::{glorot_bound, he_bound, Init};
-use super::layer::{Layer, ParamInfo, Saved, Shape, TOO_BIG};
+use super::layer::{Clamp, Layer, ParamInfo, Saved, Shape, TOO_BIG};
 use super::{winograd, Padding};
 
 /// Images per im2col block: large enough that the GEMM is efficient (8 × 144 = 1152 columns for the shipped CNN's
@@ -155,13 +155,25 @@ impl Conv2d {
 
     /// `x: [N, C·H·W]` (standard layout) → `y: [N, O·Ho·Wo]`.
     pub fn forward(&self, x: ArrayView2<f32>) -> Array2<f32> {
+        self.forward_then(x, None)
+    }
+
+    /// [`Conv2d::forward`], then `clamp` on every output (the next layer's ReLU6, fused: see
+    /// [`Layer::forward_clamped`]). The 1×1 and single-image paths apply it as they add the bias.
+    fn forward_then(&self, x: ArrayView2<f32>, clamp: Option<Clamp>) -> Array2<f32> {
         let g = &self.g;
         let (n, pos) = (x.nrows(), g.positions());
         let x = x.as_standard_layout();
         let xs = x.as_slice().expect("standard layout");
         if self.pointwise() {
-            return self.forward_pointwise(xs, n);
+            return self.forward_pointwise(xs, n, clamp);
         }
+        let then = |mut y: Array2<f32>| {
+            if let Some(c) = clamp {
+                y.mapv_inplace(|v| c.apply(v));
+            }
+            y
+        };
         if WINOGRAD && n <= WINOGRAD_MAX_BATCH && winograd::applies(g) {
             let u = self
                 .wino
@@ -177,7 +189,7 @@ impl Conv2d {
                     winograd::forward_image(xi, g, u, bias, yi, s);
                 }
             });
-            return y;
+            return then(y);
         }
         let mut ys = Vec::with_capacity(n * g.o * pos);
         for start in (0..n).step_by(CONV_BLOCK) {
@@ -191,7 +203,10 @@ impl Conv2d {
                 // One image: [O, 1·pos] already is the output layout; add the bias in place, no copy.
                 let mut yb = yb;
                 for (mut row, &bias) in yb.rows_mut().into_iter().zip(&self.b) {
-                    row += bias;
+                    match clamp {
+                        Some(c) => row.mapv_inplace(|v| c.apply(v + bias)),
+                        None => row += bias,
+                    }
                 }
                 return yb.into_shape_with_order((1, g.o * pos)).expect("O·pos values");
             }
@@ -204,19 +219,29 @@ impl Conv2d {
                 }
             }
         }
-        Array2::from_shape_vec((n, g.o * pos), ys).expect("n·O·pos values")
+        then(Array2::from_shape_vec((n, g.o * pos), ys).expect("n·O·pos values"))
     }
 
     /// `Y_n = W · X_n + b` per image for a 1×1 convolution: `X_n` already is the `[C, H·W]` column matrix.
-    fn forward_pointwise(&self, xs: &[f32], n: usize) -> Array2<f32> {
+    /// In the wasm build the bias and `clamp` are the product's epilogue ([`kernels::gemm_bias`]), so the
+    /// output is written once.
+    fn forward_pointwise(&self, xs: &[f32], n: usize, clamp: Option<Clamp>) -> Array2<f32> {
         let (c, o, pos) = (self.g.c, self.g.o, self.g.positions());
         let w = self.w.as_slice().expect("standard");
+        let b = self.b.as_slice().expect("standard");
         let mut y = Array2::<f32>::zeros((n, o * pos));
         let ys = y.as_slice_mut().expect("fresh");
         for (xi, yi) in xs.chunks_exact(c * pos).zip(ys.chunks_exact_mut(o * pos)) {
+            if cfg!(target_arch = "wasm32") {
+                super::kernels::gemm_bias(w, xi, yi, o, c, pos, Some(b), clamp);
+                continue;
+            }
             matmul(w, xi, yi, o, c, pos);
-            for (row, &b) in yi.chunks_exact_mut(pos).zip(&self.b) {
-                row.iter_mut().for_each(|v| *v += b);
+            for (row, &b) in yi.chunks_exact_mut(pos).zip(b) {
+                match clamp {
+                    Some(cl) => row.iter_mut().for_each(|v| *v = cl.apply(*v + b)),
+                    None => row.iter_mut().for_each(|v| *v += b),
+                }
             }
         }
         y
@@ -361,6 +386,14 @@ impl Layer for Conv2d {
         let (ckk, o, kk) = (self.g.ckk(), self.g.o, self.g.k * self.g.k);
         let a = if last { glorot_bound(ckk, o * kk) } else { he_bound(ckk) };
         rng.fill(Conv2d::params_mut(self).0, a);
+    }
+
+    fn fuses_clamp(&self) -> bool {
+        true
+    }
+
+    fn forward_clamped(&self, x: ArrayView2<f32>, _keep: bool, clamp: Clamp) -> Option<(Array2<f32>, Saved)> {
+        Some((self.forward_then(x, Some(clamp)), Saved::Nothing))
     }
 
     fn forward(&self, x: ArrayView2<f32>, _keep: bool) -> (Array2<f32>, Saved) {

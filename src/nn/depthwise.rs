@@ -20,7 +20,7 @@
 use ndarray::{Array1, Array2, ArrayView2};
 
 use super::init::{he_bound, Init};
-use super::layer::{Layer, ParamInfo, Saved, Shape, MAX_ACTIVATION, TOO_BIG};
+use super::layer::{Clamp, Layer, ParamInfo, Saved, Shape, MAX_ACTIVATION, TOO_BIG};
 use super::Padding;
 
 /// Depthwise convolution geometry on one image.
@@ -195,6 +195,34 @@ impl DepthwiseConv2d {
         &self.g
     }
 
+    /// The forward pass, then `clamp` on every output when given ([`Layer::forward_clamped`]).
+    fn forward_then(&self, x: ArrayView2<f32>, clamp: Option<Clamp>) -> Array2<f32> {
+        let g = &self.g;
+        let (inp, out) = (g.c * g.h * g.w, g.c * g.ho * g.wo);
+        let x = x.as_standard_layout();
+        let mut y = Array2::<f32>::zeros((x.nrows(), out));
+        let mut split = vec![0.0f32; if g.s == 1 { 0 } else { g.h * g.w }];
+        let mut pad = Vec::new();
+        for (xi, yi) in x
+            .as_slice()
+            .expect("standard")
+            .chunks_exact(inp)
+            .zip(y.as_slice_mut().expect("fresh").chunks_exact_mut(out))
+        {
+            match (g.k, g.s) {
+                (3, 1 | 2) => self.forward_image_fused::<3>(xi, yi, &mut pad, clamp),
+                (5, 1 | 2) => self.forward_image_fused::<5>(xi, yi, &mut pad, clamp),
+                _ => {
+                    self.forward_image(xi, yi, &mut split);
+                    if let Some(c) = clamp {
+                        yi.iter_mut().for_each(|v| *v = c.apply(*v));
+                    }
+                }
+            }
+        }
+        y
+    }
+
     /// The padded plane the fused forward reads: `(rows, cols)` = `((Ho − 1)·s + k, (Wo − 1)·s + k)`.
     fn padded_dims(&self) -> (usize, usize) {
         let g = &self.g;
@@ -205,7 +233,8 @@ impl DepthwiseConv2d {
     /// copied once into a zero-padded plane (stride 2: its even and odd columns side by side), and each output row
     /// takes one pass per filter row `u` that sums all `K` taps, `y[j] += Σ_v W[u,v]·x[r, s·j + v]`, with no
     /// boundary logic inside (`K` contiguous reads per output, vectorised across `j`).
-    fn forward_image_fused<const K: usize>(&self, x: &[f32], y: &mut [f32], pad: &mut Vec<f32>) {
+    /// `clamp` (the next layer's ReLU6, fused) is applied to each output row while it is in L1.
+    fn forward_image_fused<const K: usize>(&self, x: &[f32], y: &mut [f32], pad: &mut Vec<f32>, clamp: Option<Clamp>) {
         let g = &self.g;
         let (hw, pos) = (g.h * g.w, g.ho * g.wo);
         let (hp, wp) = self.padded_dims();
@@ -247,6 +276,9 @@ impl DepthwiseConv2d {
                         }
                         *yv = acc;
                     }
+                }
+                if let Some(c) = clamp {
+                    yrow.iter_mut().for_each(|v| *v = c.apply(*v));
                 }
             }
             // The padding stays zero: only the interior is rewritten for the next channel.
@@ -480,26 +512,16 @@ impl Layer for DepthwiseConv2d {
         rng.fill(self.w.as_slice_mut().expect("standard"), a);
     }
 
+    fn fuses_clamp(&self) -> bool {
+        true
+    }
+
+    fn forward_clamped(&self, x: ArrayView2<f32>, _keep: bool, clamp: Clamp) -> Option<(Array2<f32>, Saved)> {
+        Some((self.forward_then(x, Some(clamp)), Saved::Nothing))
+    }
+
     fn forward(&self, x: ArrayView2<f32>, _keep: bool) -> (Array2<f32>, Saved) {
-        let g = &self.g;
-        let (inp, out) = (g.c * g.h * g.w, g.c * g.ho * g.wo);
-        let x = x.as_standard_layout();
-        let mut y = Array2::<f32>::zeros((x.nrows(), out));
-        let mut split = vec![0.0f32; if g.s == 1 { 0 } else { g.h * g.w }];
-        let mut pad = Vec::new();
-        for (xi, yi) in x
-            .as_slice()
-            .expect("standard")
-            .chunks_exact(inp)
-            .zip(y.as_slice_mut().expect("fresh").chunks_exact_mut(out))
-        {
-            match (g.k, g.s) {
-                (3, 1 | 2) => self.forward_image_fused::<3>(xi, yi, &mut pad),
-                (5, 1 | 2) => self.forward_image_fused::<5>(xi, yi, &mut pad),
-                _ => self.forward_image(xi, yi, &mut split),
-            }
-        }
-        (y, Saved::Nothing)
+        (self.forward_then(x, None), Saved::Nothing)
     }
 
     fn backward(

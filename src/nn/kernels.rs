@@ -8,6 +8,8 @@
 //! per four multiply-adds or fewer) off the critical path, so both kernels run close to that arithmetic bound.
 //! The summation order is the same in both versions: results are bit-identical between them.
 
+use super::layer::Clamp;
+
 /// `m = u · v` for row-major `u: [rows, inner]`, `v: [inner, cols]`, `m: [rows, cols]` (overwritten).
 ///
 /// Register-blocked: 4 rows of `m` × 8 columns live in 8 four-lane accumulators while the inner index runs, so
@@ -15,7 +17,28 @@
 /// already contiguous). A last block of 4 columns uses 4 accumulators; other edges fall back to a plain loop. On
 /// wasm32 with simd128 the blocks use `v128` directly.
 pub fn gemm(u: &[f32], v: &[f32], m: &mut [f32], rows: usize, inner: usize, cols: usize) {
+    gemm_bias(u, v, m, rows, inner, cols, None, None);
+}
+
+/// [`gemm`] with an epilogue applied as each block is stored: `m[r, ·] = clamp(u[r, ·] · v + bias[r])`. The bias
+/// is added after the products (the order of a separate pass) and [`Clamp::apply`] is the activation's own
+/// function, so the result is bit-identical to `gemm`, then `+ bias`, then the activation; it only saves two
+/// passes over `m` (a 1×1 convolution's bias and its ReLU6).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_bias(
+    u: &[f32],
+    v: &[f32],
+    m: &mut [f32],
+    rows: usize,
+    inner: usize,
+    cols: usize,
+    bias: Option<&[f32]>,
+    clamp: Option<Clamp>,
+) {
     const MR: usize = 4;
+    assert!(u.len() >= rows * inner && v.len() >= inner * cols && m.len() >= rows * cols);
+    assert!(bias.is_none_or(|b| b.len() >= rows));
+    let e = Epilogue { bias, clamp };
     let rb = rows / MR * MR;
     let (c8, c4) = (cols / 8 * 8, cols / 4 * 4);
     if rows * inner <= inner * cols {
@@ -23,21 +46,21 @@ pub fn gemm(u: &[f32], v: &[f32], m: &mut [f32], rows: usize, inner: usize, cols
         // so the panel of `v` (inner × 8 values) stays in L1 while `u` streams from L2.
         for q in (0..c8).step_by(8) {
             for r in (0..rb).step_by(MR) {
-                block::<2>(u, v, m, r, q, inner, cols);
+                block::<2>(u, v, m, r, q, inner, cols, &e);
             }
         }
         if c4 > c8 {
             for r in (0..rb).step_by(MR) {
-                block::<1>(u, v, m, r, c8, inner, cols);
+                block::<1>(u, v, m, r, c8, inner, cols, &e);
             }
         }
     } else {
         for r in (0..rb).step_by(MR) {
             for q in (0..c8).step_by(8) {
-                block::<2>(u, v, m, r, q, inner, cols);
+                block::<2>(u, v, m, r, q, inner, cols, &e);
             }
             if c4 > c8 {
-                block::<1>(u, v, m, r, c8, inner, cols);
+                block::<1>(u, v, m, r, c8, inner, cols, &e);
             }
         }
     }
@@ -54,13 +77,44 @@ pub fn gemm(u: &[f32], v: &[f32], m: &mut [f32], rows: usize, inner: usize, cols
                 *mv += a * vv;
             }
         }
+        mr.iter_mut().for_each(|x| *x = e.scalar(r, *x));
     }
 }
 
-/// One 4 × (4·NV) block of `m` at row `r`, column `q`.
+/// What [`gemm_bias`] does to a value before storing it.
+struct Epilogue<'a> {
+    bias: Option<&'a [f32]>,
+    clamp: Option<Clamp>,
+}
+
+impl Epilogue<'_> {
+    #[inline(always)]
+    fn scalar(&self, row: usize, x: f32) -> f32 {
+        let x = match self.bias {
+            Some(b) => x + b[row],
+            None => x,
+        };
+        match self.clamp {
+            Some(c) => c.apply(x),
+            None => x,
+        }
+    }
+}
+
+/// One 4 × (4·NV) block of `m` at row `r`, column `q`, stored through the epilogue.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-fn block<const NV: usize>(u: &[f32], v: &[f32], m: &mut [f32], r: usize, q: usize, inner: usize, cols: usize) {
+#[allow(clippy::too_many_arguments)]
+fn block<const NV: usize>(
+    u: &[f32],
+    v: &[f32],
+    m: &mut [f32],
+    r: usize,
+    q: usize,
+    inner: usize,
+    cols: usize,
+    e: &Epilogue,
+) {
     use std::arch::wasm32::*;
     assert!((r + 3) * inner + inner <= u.len() && (inner - 1) * cols + q + 4 * NV <= v.len());
     assert!((r + 3) * cols + q + 4 * NV <= m.len());
@@ -79,6 +133,19 @@ fn block<const NV: usize>(u: &[f32], v: &[f32], m: &mut [f32], r: usize, q: usiz
                 }
             }
         }
+        if let Some(bias) = e.bias {
+            for (i, row) in acc.iter_mut().enumerate() {
+                let b = f32x4_splat(bias[r + i]);
+                row.iter_mut().for_each(|x| *x = f32x4_add(*x, b));
+            }
+        }
+        if let Some(c) = e.clamp {
+            // pmax(lo, x) = lo < x ? x : lo and pmin(hi, y) = y < hi ? y : hi: exactly Clamp::apply.
+            let (lo, hi) = (f32x4_splat(c.lo), f32x4_splat(c.hi));
+            acc.iter_mut()
+                .flatten()
+                .for_each(|x| *x = f32x4_pmin(hi, f32x4_pmax(lo, *x)));
+        }
         let mp = m.as_mut_ptr();
         for (i, row) in acc.iter().enumerate() {
             let dst = mp.add((r + i) * cols + q);
@@ -91,7 +158,17 @@ fn block<const NV: usize>(u: &[f32], v: &[f32], m: &mut [f32], r: usize, q: usiz
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
-fn block<const NV: usize>(u: &[f32], v: &[f32], m: &mut [f32], r: usize, q: usize, inner: usize, cols: usize) {
+#[allow(clippy::too_many_arguments)]
+fn block<const NV: usize>(
+    u: &[f32],
+    v: &[f32],
+    m: &mut [f32],
+    r: usize,
+    q: usize,
+    inner: usize,
+    cols: usize,
+    e: &Epilogue,
+) {
     let mut acc = [[[0.0f32; 4]; NV]; 4];
     for k in 0..inner {
         let vrow = &v[k * cols + q..][..4 * NV];
@@ -106,7 +183,10 @@ fn block<const NV: usize>(u: &[f32], v: &[f32], m: &mut [f32], r: usize, q: usiz
     }
     for (i, row) in acc.iter().enumerate() {
         for (j, x) in row.iter().enumerate() {
-            m[(r + i) * cols + q + 4 * j..][..4].copy_from_slice(x);
+            let dst = &mut m[(r + i) * cols + q + 4 * j..][..4];
+            for (d, &xv) in dst.iter_mut().zip(x) {
+                *d = e.scalar(r + i, xv);
+            }
         }
     }
 }
@@ -215,6 +295,29 @@ mod tests {
                     assert_eq!(m[r * cols + q], want, "{rows}×{inner}×{cols} at ({r}, {q})");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_bias_and_clamp_epilogue_equals_separate_passes_bit_for_bit() {
+        let relu6 = Clamp { lo: 0.0, hi: 6.0 };
+        for (rows, inner, cols) in [(4, 3, 12), (9, 5, 37), (16, 24, 100), (40, 3, 9), (3, 7, 11)] {
+            let u: Vec<f32> = (0..rows * inner)
+                .map(|i| ((i * 37) % 23) as f32 * 0.173 - 1.9)
+                .collect();
+            let v: Vec<f32> = (0..inner * cols)
+                .map(|i| ((i * 11) % 19) as f32 * 0.291 - 2.2)
+                .collect();
+            let b: Vec<f32> = (0..rows).map(|r| r as f32 * 0.37 - 1.0).collect();
+            let mut want = vec![f32::NAN; rows * cols];
+            gemm(&u, &v, &mut want, rows, inner, cols);
+            for (r, row) in want.chunks_exact_mut(cols).enumerate() {
+                row.iter_mut().for_each(|x| *x = relu6.apply(*x + b[r]));
+            }
+            let mut got = vec![f32::NAN; rows * cols];
+            gemm_bias(&u, &v, &mut got, rows, inner, cols, Some(&b), Some(relu6));
+            assert_eq!(got, want, "{rows}×{inner}×{cols}");
+            assert!(got.contains(&0.0) && got.contains(&6.0) && got.iter().any(|&x| x > 0.0 && x < 6.0));
         }
     }
 

@@ -117,6 +117,29 @@ impl Tape {
     }
 }
 
+/// A clamping activation `y = min(max(x, lo), hi)` (ReLU6: `lo = 0`, `hi = 6`), which the layer before it can
+/// apply while it writes its output ([`Layer::forward_clamped`]) instead of a second pass over the activation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clamp {
+    pub lo: f32,
+    pub hi: f32,
+}
+
+impl Clamp {
+    /// Compare-and-select, `x > lo ? x : lo`, then `y < hi ? y : hi`: NaN maps to `lo` (as ReLU's), and the
+    /// simd128 `f32x4.pmax(lo, x)` / `f32x4.pmin(hi, y)` compute exactly this, so fused and unfused results are
+    /// bit-identical.
+    #[inline(always)]
+    pub fn apply(self, x: f32) -> f32 {
+        let y = if x > self.lo { x } else { self.lo };
+        if y < self.hi {
+            y
+        } else {
+            self.hi
+        }
+    }
+}
+
 /// One layer: its shapes and parameters, forward pass and VJPs. Implementations live one per file.
 pub trait Layer: Send + Sync {
     /// Shape of one image's output (fixed at construction, which validated the input shape).
@@ -168,6 +191,29 @@ pub trait Layer: Send + Sync {
     /// Whether the VJP reads the output `y` (ReLU's mask `y > 0`).
     fn needs_output(&self) -> bool {
         false
+    }
+
+    /// The clamp this layer computes, if it is a clamping activation that runs in place (ReLU6). The chain then
+    /// asks the layer before it to apply the clamp as it writes its output ([`Layer::forward_clamped`]).
+    fn clamp(&self) -> Option<Clamp> {
+        None
+    }
+
+    /// `clamp(forward(x))` in one pass over the output, or `None` when this layer does not fuse a clamp (the
+    /// default). A layer that fuses must give exactly the values of its forward pass followed by [`Clamp::apply`].
+    fn forward_clamped(&self, _x: ArrayView2<f32>, _keep: bool, _clamp: Clamp) -> Option<(Array2<f32>, Saved)> {
+        None
+    }
+
+    /// Whether [`Layer::forward_clamped`] is implemented.
+    fn fuses_clamp(&self) -> bool {
+        false
+    }
+
+    /// The layers this one runs inside it, in order (a residual block's body), for a per-layer profile; empty
+    /// for a plain layer.
+    fn parts(&self) -> Vec<&dyn Layer> {
+        Vec::new()
     }
 
     /// VJPs for `dy = ∂L/∂y`: adds `∂L/∂θ` into `grads` (one buffer per parameter tensor) when given, and returns
@@ -257,6 +303,9 @@ pub(crate) struct Chain {
     pub(crate) offsets: Vec<usize>,
     /// Which layers run in place (see [`Layer::in_place`]).
     in_place: Vec<bool>,
+    /// `fused[i]`: layer `i` applies the clamp of layer `i + 1` as it writes its output, and layer `i + 1` (an
+    /// in-place activation) does no work of its own. The tape is the one of the unfused chain.
+    fused: Vec<Option<Clamp>>,
     pub(crate) num_params: usize,
     pub(crate) flops: usize,
 }
@@ -317,11 +366,18 @@ impl Chain {
             let prev_needs = i > 0 && layers[i - 1].needs_output();
             in_place.push(l.in_place() && !prev_needs);
         }
+        let fused = (0..layers.len())
+            .map(|i| {
+                let next = layers.get(i + 1).filter(|_| in_place[i + 1])?;
+                next.clamp().filter(|_| layers[i].fuses_clamp())
+            })
+            .collect();
         Ok(Chain {
             layers,
             shapes,
             offsets,
             in_place,
+            fused,
             num_params,
             flops,
         })
@@ -366,8 +422,15 @@ impl Chain {
         let rows = x.nrows();
         if !keep {
             let mut cur = x;
-            for l in &self.layers {
-                if l.in_place() {
+            let mut skip = false;
+            for (l, fused) in self.layers.iter().zip(&self.fused) {
+                if std::mem::take(&mut skip) {
+                    continue; // the previous layer applied this activation
+                }
+                if let Some(y) = fused.and_then(|c| l.forward_clamped(cur.view(), false, c)) {
+                    cur = y.0;
+                    skip = true;
+                } else if l.in_place() {
                     l.forward_in_place(&mut cur);
                 } else {
                     cur = l.forward(cur.view(), false).0;
@@ -382,9 +445,20 @@ impl Chain {
         let mut acts = Vec::with_capacity(self.layers.len() + 1);
         let mut saved = Vec::with_capacity(self.layers.len());
         acts.push(x);
-        for (l, &inp) in self.layers.iter().zip(&self.in_place) {
+        let mut skip = false;
+        for ((l, &inp), fused) in self.layers.iter().zip(&self.in_place).zip(&self.fused) {
+            if std::mem::take(&mut skip) {
+                continue; // pushed with the previous layer
+            }
             let last = acts.last_mut().expect("non-empty");
-            if inp {
+            if let Some((y, s)) = fused.and_then(|c| l.forward_clamped(last.view(), true, c)) {
+                // As if the activation had run in place: its input buffer is empty, its output is `y`.
+                acts.push(Array2::default((0, 0)));
+                acts.push(y);
+                saved.push(s);
+                saved.push(Saved::Nothing);
+                skip = true;
+            } else if inp {
                 let mut a = std::mem::take(last);
                 l.forward_in_place(&mut a);
                 acts.push(a);

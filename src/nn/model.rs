@@ -4,7 +4,7 @@ use ndarray::{concatenate, s, Array2, Array4, ArrayView2, ArrayView4, Axis};
 
 use super::flatten::flatten;
 use super::init::Init;
-use super::layer::{plan_model, Chain, ParamInfo, Shape, Tape};
+use super::layer::{plan_model, Chain, Layer, ParamInfo, Shape, Tape};
 use super::loss::{cross_entropy_rows, softmax_rows};
 use super::par::map_chunks;
 use super::{Gradients, LayerSpec, ParamRef};
@@ -231,24 +231,24 @@ impl Model {
         ForwardCache(self.chain.forward(x.as_standard_layout().into_owned(), keep))
     }
 
-    /// Time per top-level layer of one forward pass over `x`, averaged over `reps` runs, in the units of `now` (a
-    /// clock the caller supplies, so this module needs no platform timer). For the benchmarks: where a forward
-    /// pass spends its time. Each layer is named `kind {json}`, e.g. `conv2d {"type":"conv2d",…}`.
+    /// Time per layer of one forward pass over `x`, averaged over `reps` runs, in the units of `now` (a clock the
+    /// caller supplies, so this module needs no platform timer). For the benchmarks: where a forward pass spends
+    /// its time. Each layer is named `kind {json}`, e.g. `conv2d {"type":"conv2d",…}`; the body of a residual
+    /// block is timed layer by layer as `residual/kind {json}`, and its skip addition as `residual/add`. A
+    /// convolution that applies the next ReLU6 as it writes (as the chain runs it) carries that time, and the
+    /// ReLU6 shows 0.
     pub fn profile_layers(&self, x: ArrayView4<f32>, reps: usize, now: &dyn Fn() -> f64) -> Vec<(String, f64)> {
-        let reps = reps.max(1);
-        let mut cur = flatten(x).into_owned();
-        let mut out = Vec::with_capacity(self.chain.layers.len());
-        for (layer, spec) in self.chain.layers.iter().zip(&self.spec) {
-            let t0 = now();
-            let mut next = layer.forward(cur.view(), false).0;
-            for _ in 1..reps {
-                next = std::hint::black_box(layer.forward(cur.view(), false).0);
-            }
-            // `kind {json}`: the weight file's own form (LayerSpec's Debug is not linked into the wasm).
-            let json = serde_json::to_string(spec).unwrap_or_default();
-            out.push((format!("{} {json}", spec.kind()), (now() - t0) / reps as f64));
-            cur = next;
-        }
+        let layers: Vec<&dyn Layer> = self.chain.layers.iter().map(|l| l.as_ref()).collect();
+        let mut out = Vec::with_capacity(layers.len());
+        profile_chain(
+            &layers,
+            &self.spec,
+            "",
+            flatten(x).into_owned(),
+            reps.max(1),
+            now,
+            &mut out,
+        );
         out
     }
 
@@ -408,6 +408,60 @@ impl Model {
             grads,
         }
     }
+}
+
+/// [`Model::profile_layers`] over one chain of layers with their specs, from the input `x`; returns the output.
+fn profile_chain(
+    layers: &[&dyn Layer],
+    specs: &[LayerSpec],
+    prefix: &str,
+    mut x: Array2<f32>,
+    reps: usize,
+    now: &dyn Fn() -> f64,
+    out: &mut Vec<(String, f64)>,
+) -> Array2<f32> {
+    // `kind {json}`: the weight file's own form (LayerSpec's Debug is not linked into the wasm).
+    let name = |spec: &LayerSpec| {
+        format!(
+            "{prefix}{} {}",
+            spec.kind(),
+            serde_json::to_string(spec).unwrap_or_default()
+        )
+    };
+    let mut fused_into_previous = false;
+    for (i, (layer, spec)) in layers.iter().zip(specs).enumerate() {
+        if std::mem::take(&mut fused_into_previous) {
+            out.push((name(spec), 0.0));
+            continue;
+        }
+        if let LayerSpec::Residual { layers: body } = spec {
+            let input = x.clone();
+            x = profile_chain(&layer.parts(), body, "residual/", x, reps, now, out);
+            let t0 = now();
+            for _ in 0..reps {
+                x = std::hint::black_box(&x + &input);
+            }
+            out.push(("residual/add".into(), (now() - t0) / reps as f64));
+            continue;
+        }
+        let clamp = layers
+            .get(i + 1)
+            .and_then(|n| n.clamp())
+            .filter(|_| layer.fuses_clamp());
+        fused_into_previous = clamp.is_some();
+        let run = |x: &Array2<f32>| match clamp.and_then(|c| layer.forward_clamped(x.view(), false, c)) {
+            Some((y, _)) => y,
+            None => layer.forward(x.view(), false).0,
+        };
+        let t0 = now();
+        let mut y = run(&x);
+        for _ in 1..reps {
+            y = std::hint::black_box(run(&x));
+        }
+        out.push((name(spec), (now() - t0) / reps as f64));
+        x = y;
+    }
+    x
 }
 
 /// Stacks row blocks (all with `cols` columns) in order.

@@ -5,21 +5,18 @@
 
 use ndarray::{Array2, ArrayView2, Zip};
 
-use super::layer::{Layer, Saved, Shape};
+use super::layer::{Clamp, Layer, Saved, Shape};
 
 /// The ReLU6 layer on activations of the given shape.
 #[derive(Debug, Clone, Copy)]
 pub struct Relu6(pub Shape);
 
+/// `min(max(x, 0), 6)` by compare-and-select (as in ReLU): vectorises, and NaN maps to 0 like ReLU's.
+const RELU6: Clamp = Clamp { lo: 0.0, hi: 6.0 };
+
 #[inline(always)]
 fn relu6(v: f32) -> f32 {
-    // Compare-and-select (as in ReLU): vectorises, and NaN maps to 0 like ReLU's.
-    let v = if v > 0.0 { v } else { 0.0 };
-    if v < 6.0 {
-        v
-    } else {
-        6.0
-    }
+    RELU6.apply(v)
 }
 
 impl Layer for Relu6 {
@@ -41,6 +38,10 @@ impl Layer for Relu6 {
 
     fn needs_output(&self) -> bool {
         true
+    }
+
+    fn clamp(&self) -> Option<Clamp> {
+        Some(RELU6)
     }
 
     fn backward(

@@ -64,6 +64,10 @@ impl Layer for Residual {
         self.body.layers.iter_mut().for_each(|l| l.init(rng, false));
     }
 
+    fn parts(&self) -> Vec<&dyn Layer> {
+        self.body.layers.iter().map(|l| l.as_ref()).collect()
+    }
+
     fn forward(&self, x: ArrayView2<f32>, keep: bool) -> (Array2<f32>, Saved) {
         let x = x.as_standard_layout();
         let mut tape = self.body.forward(x.to_owned(), keep);
