@@ -236,7 +236,7 @@ fn a_convolution_with_its_relu6_fused_gives_the_layer_by_layer_values_under_simd
         dw(20, 5, 2),
         LayerSpec::Relu6,
     ];
-    let full = Model::init(&spec, [3, 18, 18], 3).unwrap();
+    let full = Model::init(&[&spec[..], &[LayerSpec::Flatten]].concat(), [3, 18, 18], 3).unwrap();
     let mut state = 5u64;
     let x = Array4::from_shape_fn((3, 3, 18, 18), |_| {
         state = state
