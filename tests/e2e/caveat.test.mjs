@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, openPage, waitAnalysed, upload, paperDigit, drawStrokes, DIGITS, ROOT } from './helpers.mjs';
+import { launch, openPage, waitAnalysed, upload, paperDigit, housePhoto, drawStrokes, DIGITS, ROOT } from './helpers.mjs';
 
 let env;
 before(async () => {
@@ -31,6 +31,18 @@ test('a photo on mnist-cnn gets the caveat next to its verdict, in en and nl', a
   await page.waitForFunction(() => /handgeschreven cijfers waarvan het model leerde/.test(document.querySelector('#prediction [data-testid="caveat"]').textContent));
   c = await caveat(page);
   assert.ok(!c.hidden);
+  await page.context().close();
+});
+
+test('a photo of a house on mnist-cnn gets the caveat, whatever digit the model answers', async () => {
+  const page = await openPage(env, { hash: 'model=mnist-cnn' });
+  await upload(page, { name: 'house.jpg', mimeType: 'image/jpeg', buffer: await housePhoto(page) });
+  await page.waitForFunction(() => !document.querySelector('#prediction [data-testid="caveat"]').hidden, null, { timeout: 30000 });
+  const c = await caveat(page);
+  assert.match(c.text, /does not look like the handwritten digits/);
+  assert.ok(c.height > 10, `the caveat is on screen (${c.height} px)`);
+  const verdict = await page.getAttribute('[data-testid="prediction"]', 'data-class');
+  assert.match(verdict ?? '', /^[0-9]$/, 'the model still answers a digit: the caveat is what warns');
   await page.context().close();
 });
 

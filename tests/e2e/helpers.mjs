@@ -235,6 +235,60 @@ export async function paperDigit(page, type, size = 600) {
   return Buffer.from(b64, 'base64');
 }
 
+/**
+ * A photo-like picture of a house (issue 16's "house photo"), drawn in the page: sky, lawn, brick walls, a roof,
+ * windows and a door, with the pixel noise and texture of a camera image (a seeded generator, so every run draws
+ * the same JPEG).
+ */
+export async function housePhoto(page, width = 800, height = 600) {
+  const b64 = await page.evaluate(
+    async ({ width, height }) => {
+      const c = new OffscreenCanvas(width, height);
+      const ctx = c.getContext('2d');
+      const sky = ctx.createLinearGradient(0, 0, 0, height * 0.7);
+      sky.addColorStop(0, '#6fa8dc');
+      sky.addColorStop(1, '#cfe2f3');
+      ctx.fillStyle = sky;
+      ctx.fillRect(0, 0, width, height);
+      ctx.fillStyle = '#4e8a3a';
+      ctx.fillRect(0, height * 0.7, width, height * 0.3);
+      const [x0, x1, y0, y1] = [width * 0.3, width * 0.7, height * 0.4, height * 0.8];
+      ctx.fillStyle = '#b5533c';
+      ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
+      ctx.strokeStyle = '#e0cfc0'; // mortar lines between the bricks
+      ctx.lineWidth = 2;
+      for (let y = y0; y < y1; y += 14) {
+        ctx.beginPath(); ctx.moveTo(x0, y); ctx.lineTo(x1, y); ctx.stroke();
+        for (let x = x0 + ((y - y0) / 14 % 2) * 15; x < x1; x += 30) {
+          ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x, Math.min(y + 14, y1)); ctx.stroke();
+        }
+      }
+      ctx.fillStyle = '#5b3a29';
+      ctx.beginPath(); ctx.moveTo(width * 0.25, y0); ctx.lineTo(width * 0.5, height * 0.15); ctx.lineTo(width * 0.75, y0); ctx.fill();
+      ctx.fillStyle = '#fdf6d8';
+      ctx.fillRect(width * 0.35, height * 0.48, width * 0.07, height * 0.08);
+      ctx.fillRect(width * 0.58, height * 0.48, width * 0.07, height * 0.08);
+      ctx.fillStyle = '#3d2a1e';
+      ctx.fillRect(width * 0.46, height * 0.6, width * 0.08, height * 0.2);
+      const img = ctx.getImageData(0, 0, width, height);
+      let state = 12345;
+      for (let i = 0; i < img.data.length; i += 4) {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        const n = ((state >>> 16) % 41) - 20;
+        for (let k = 0; k < 3; k++) img.data[i + k] = Math.max(0, Math.min(255, img.data[i + k] + n));
+      }
+      ctx.putImageData(img, 0, 0);
+      const blob = await c.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (const b of bytes) s += String.fromCharCode(b);
+      return btoa(s);
+    },
+    { width, height },
+  );
+  return Buffer.from(b64, 'base64');
+}
+
 /** Sets a file on the upload input: { name, mimeType, buffer }. */
 export async function upload(page, file) {
   await page.setInputFiles('[data-testid="upload-input"]', file);
