@@ -74,7 +74,7 @@ const TEMPLATE = `
   <div class="panels">
     <figure class="panel"><figcaption data-i18n="panels.original"></figcaption>
       <canvas class="pixels orig" width="28" height="28" role="img" data-i18n-aria="panels.originalAlt"></canvas>
-      <div class="prediction" data-testid="prediction"><p class="verdict"></p><p class="caveat" data-testid="caveat" hidden></p><ol class="bars"></ol></div></figure>
+      <div class="prediction" data-testid="prediction"><p class="verdict"></p><div class="caveat" data-testid="caveat" role="note" hidden></div><ol class="bars"></ol></div></figure>
     <figure class="panel"><figcaption data-i18n="panels.noise"></figcaption>
       <canvas class="pixels noise" data-testid="noise-canvas" width="28" height="28" role="img" data-i18n-aria="panels.noiseAlt"></canvas>
       <p class="small scale"></p></figure>

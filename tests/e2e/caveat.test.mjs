@@ -25,7 +25,7 @@ test('a photo on mnist-cnn gets the caveat next to its verdict, in en and nl', a
   await page.waitForFunction(() => !document.querySelector('#prediction [data-testid="caveat"]').hidden, null, { timeout: 30000 });
   let c = await caveat(page);
   assert.match(c.text, /does not look like the handwritten digits/);
-  assert.match(c.text, /soft grey, not pen strokes/);
+  assert.match(c.text, /Soft grey, not pen strokes/);
   assert.ok(c.height > 10, `the caveat is on screen (${c.height} px)`);
   await page.selectOption('[data-testid="lang-select"]', 'nl');
   await page.waitForFunction(() => /handgeschreven cijfers waarvan het model leerde/.test(document.querySelector('#prediction [data-testid="caveat"]').textContent));
