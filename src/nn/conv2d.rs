@@ -232,17 +232,7 @@ impl Conv2d {
         let mut y = Array2::<f32>::zeros((n, o * pos));
         let ys = y.as_slice_mut().expect("fresh");
         for (xi, yi) in xs.chunks_exact(c * pos).zip(ys.chunks_exact_mut(o * pos)) {
-            if cfg!(target_arch = "wasm32") {
-                super::kernels::gemm_bias(w, xi, yi, o, c, pos, Some(b), clamp);
-                continue;
-            }
-            matmul(w, xi, yi, o, c, pos);
-            for (row, &b) in yi.chunks_exact_mut(pos).zip(b) {
-                match clamp {
-                    Some(cl) => row.iter_mut().for_each(|v| *v = cl.apply(*v + b)),
-                    None => row.iter_mut().for_each(|v| *v += b),
-                }
-            }
+            matmul_then(w, xi, yi, o, c, pos, Some(b), clamp);
         }
         y
     }
@@ -338,13 +328,39 @@ impl Conv2d {
 /// [`kernels::gemm`](super::kernels::gemm) in the wasm build (simd128 without packing), matrixmultiply's sgemm
 /// natively (AVX2/FMA kernels chosen at run time).
 fn matmul(u: &[f32], v: &[f32], m: &mut [f32], rows: usize, inner: usize, cols: usize) {
+    matmul_then(u, v, m, rows, inner, cols, None, None);
+}
+
+/// [`matmul`], then `m[r, ·] = clamp(m[r, ·] + bias[r])`: in the wasm build the product's own epilogue
+/// ([`kernels::gemm_bias`](super::kernels::gemm_bias)), so the output is written once; natively a pass after it.
+#[allow(clippy::too_many_arguments)]
+fn matmul_then(
+    u: &[f32],
+    v: &[f32],
+    m: &mut [f32],
+    rows: usize,
+    inner: usize,
+    cols: usize,
+    bias: Option<&[f32]>,
+    clamp: Option<Clamp>,
+) {
     if cfg!(target_arch = "wasm32") {
-        super::kernels::gemm(u, v, m, rows, inner, cols);
-    } else {
-        let u = ArrayView2::from_shape((rows, inner), u).expect("u shape");
-        let v = ArrayView2::from_shape((inner, cols), v).expect("v shape");
-        let mut m = ArrayViewMut2::from_shape((rows, cols), m).expect("m shape");
-        general_mat_mul(1.0, &u, &v, 0.0, &mut m);
+        super::kernels::gemm_bias(u, v, m, rows, inner, cols, bias, clamp);
+        return;
+    }
+    let uv = ArrayView2::from_shape((rows, inner), u).expect("u shape");
+    let vv = ArrayView2::from_shape((inner, cols), v).expect("v shape");
+    let mut mv = ArrayViewMut2::from_shape((rows, cols), &mut *m).expect("m shape");
+    general_mat_mul(1.0, &uv, &vv, 0.0, &mut mv);
+    if bias.is_none() && clamp.is_none() {
+        return;
+    }
+    for (r, row) in m.chunks_exact_mut(cols).enumerate() {
+        let b = bias.map_or(0.0, |b| b[r]);
+        match clamp {
+            Some(c) => row.iter_mut().for_each(|x| *x = c.apply(*x + b)),
+            None => row.iter_mut().for_each(|x| *x += b),
+        }
     }
 }
 
@@ -386,10 +402,6 @@ impl Layer for Conv2d {
         let (ckk, o, kk) = (self.g.ckk(), self.g.o, self.g.k * self.g.k);
         let a = if last { glorot_bound(ckk, o * kk) } else { he_bound(ckk) };
         rng.fill(Conv2d::params_mut(self).0, a);
-    }
-
-    fn fuses_clamp(&self) -> bool {
-        true
     }
 
     fn forward_clamped(&self, x: ArrayView2<f32>, _keep: bool, clamp: Clamp) -> Option<(Array2<f32>, Saved)> {

@@ -512,10 +512,6 @@ impl Layer for DepthwiseConv2d {
         rng.fill(self.w.as_slice_mut().expect("standard"), a);
     }
 
-    fn fuses_clamp(&self) -> bool {
-        true
-    }
-
     fn forward_clamped(&self, x: ArrayView2<f32>, _keep: bool, clamp: Clamp) -> Option<(Array2<f32>, Saved)> {
         Some((self.forward_then(x, Some(clamp)), Saved::Nothing))
     }

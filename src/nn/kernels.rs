@@ -113,8 +113,8 @@ impl Epilogue<'_> {
     }
 }
 
-/// One 4 × (4·NV) block of `m` at row `r`, column `q`, stored through the epilogue.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+/// One 4 × (4·NV) block of `m` at row `r`, column `q`, stored through the epilogue: `v128` intrinsics with
+/// simd128, the same blocking and order in plain Rust otherwise.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn block<const NV: usize>(
@@ -127,77 +127,68 @@ fn block<const NV: usize>(
     cols: usize,
     e: &Epilogue,
 ) {
-    use std::arch::wasm32::*;
-    assert!((r + 3) * inner + inner <= u.len() && (inner - 1) * cols + q + 4 * NV <= v.len());
-    assert!((r + 3) * cols + q + 4 * NV <= m.len());
-    let mut acc = [[f32x4_splat(0.0); NV]; 4];
-    // SAFETY: the asserts above bound every index below: rows r..r+4 of u have `inner` values, and row k < inner
-    // of v and rows r..r+4 of m have the columns q..q+4·NV. Unaligned v128 loads and stores are allowed in wasm.
-    unsafe {
-        let (up, vp) = (u.as_ptr(), v.as_ptr());
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use std::arch::wasm32::*;
+        assert!((r + 3) * inner + inner <= u.len() && (inner - 1) * cols + q + 4 * NV <= v.len());
+        assert!((r + 3) * cols + q + 4 * NV <= m.len());
+        let mut acc = [[f32x4_splat(0.0); NV]; 4];
+        // SAFETY: the asserts above bound every index below: rows r..r+4 of u have `inner` values, and row k < inner
+        // of v and rows r..r+4 of m have the columns q..q+4·NV. Unaligned v128 loads and stores are allowed in wasm.
+        unsafe {
+            let (up, vp) = (u.as_ptr(), v.as_ptr());
+            for k in 0..inner {
+                let vrow = vp.add(k * cols + q);
+                let b: [v128; NV] = std::array::from_fn(|j| v128_load(vrow.add(4 * j) as *const v128));
+                for (i, row) in acc.iter_mut().enumerate() {
+                    let a = v128_load32_splat(up.add((r + i) * inner + k) as *const u32);
+                    for (x, &bj) in row.iter_mut().zip(&b) {
+                        *x = f32x4_add(*x, f32x4_mul(a, bj));
+                    }
+                }
+            }
+            if let Some(bias) = e.bias {
+                for (i, row) in acc.iter_mut().enumerate() {
+                    let b = f32x4_splat(bias[r + i]);
+                    row.iter_mut().for_each(|x| *x = f32x4_add(*x, b));
+                }
+            }
+            if let Some(c) = e.clamp {
+                // pmax(lo, x) = lo < x ? x : lo and pmin(hi, y) = y < hi ? y : hi: exactly Clamp::apply.
+                let (lo, hi) = (f32x4_splat(c.lo), f32x4_splat(c.hi));
+                acc.iter_mut()
+                    .flatten()
+                    .for_each(|x| *x = f32x4_pmin(hi, f32x4_pmax(lo, *x)));
+            }
+            let mp = m.as_mut_ptr();
+            for (i, row) in acc.iter().enumerate() {
+                let dst = mp.add((r + i) * cols + q);
+                for (j, &x) in row.iter().enumerate() {
+                    v128_store(dst.add(4 * j) as *mut v128, x);
+                }
+            }
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        let mut acc = [[[0.0f32; 4]; NV]; 4];
         for k in 0..inner {
-            let vrow = vp.add(k * cols + q);
-            let b: [v128; NV] = std::array::from_fn(|j| v128_load(vrow.add(4 * j) as *const v128));
+            let vrow = &v[k * cols + q..][..4 * NV];
             for (i, row) in acc.iter_mut().enumerate() {
-                let a = v128_load32_splat(up.add((r + i) * inner + k) as *const u32);
-                for (x, &bj) in row.iter_mut().zip(&b) {
-                    *x = f32x4_add(*x, f32x4_mul(a, bj));
+                let a = u[(r + i) * inner + k];
+                for (j, x) in row.iter_mut().enumerate() {
+                    for l in 0..4 {
+                        x[l] += a * vrow[4 * j + l];
+                    }
                 }
             }
         }
-        if let Some(bias) = e.bias {
-            for (i, row) in acc.iter_mut().enumerate() {
-                let b = f32x4_splat(bias[r + i]);
-                row.iter_mut().for_each(|x| *x = f32x4_add(*x, b));
-            }
-        }
-        if let Some(c) = e.clamp {
-            // pmax(lo, x) = lo < x ? x : lo and pmin(hi, y) = y < hi ? y : hi: exactly Clamp::apply.
-            let (lo, hi) = (f32x4_splat(c.lo), f32x4_splat(c.hi));
-            acc.iter_mut()
-                .flatten()
-                .for_each(|x| *x = f32x4_pmin(hi, f32x4_pmax(lo, *x)));
-        }
-        let mp = m.as_mut_ptr();
         for (i, row) in acc.iter().enumerate() {
-            let dst = mp.add((r + i) * cols + q);
-            for (j, &x) in row.iter().enumerate() {
-                v128_store(dst.add(4 * j) as *mut v128, x);
-            }
-        }
-    }
-}
-
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn block<const NV: usize>(
-    u: &[f32],
-    v: &[f32],
-    m: &mut [f32],
-    r: usize,
-    q: usize,
-    inner: usize,
-    cols: usize,
-    e: &Epilogue,
-) {
-    let mut acc = [[[0.0f32; 4]; NV]; 4];
-    for k in 0..inner {
-        let vrow = &v[k * cols + q..][..4 * NV];
-        for (i, row) in acc.iter_mut().enumerate() {
-            let a = u[(r + i) * inner + k];
-            for (j, x) in row.iter_mut().enumerate() {
-                for l in 0..4 {
-                    x[l] += a * vrow[4 * j + l];
+            for (j, x) in row.iter().enumerate() {
+                let dst = &mut m[(r + i) * cols + q + 4 * j..][..4];
+                for (d, &xv) in dst.iter_mut().zip(x) {
+                    *d = e.scalar(r + i, xv);
                 }
-            }
-        }
-    }
-    for (i, row) in acc.iter().enumerate() {
-        for (j, x) in row.iter().enumerate() {
-            let dst = &mut m[(r + i) * cols + q + 4 * j..][..4];
-            for (d, &xv) in dst.iter_mut().zip(x) {
-                *d = e.scalar(r + i, xv);
             }
         }
     }

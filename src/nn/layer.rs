@@ -200,14 +200,10 @@ pub trait Layer: Send + Sync {
     }
 
     /// `clamp(forward(x))` in one pass over the output, or `None` when this layer does not fuse a clamp (the
-    /// default). A layer that fuses must give exactly the values of its forward pass followed by [`Clamp::apply`].
+    /// default: the chain then runs the activation itself). A layer that fuses must give exactly the values of its
+    /// forward pass followed by [`Clamp::apply`].
     fn forward_clamped(&self, _x: ArrayView2<f32>, _keep: bool, _clamp: Clamp) -> Option<(Array2<f32>, Saved)> {
         None
-    }
-
-    /// Whether [`Layer::forward_clamped`] is implemented.
-    fn fuses_clamp(&self) -> bool {
-        false
     }
 
     /// The layers this one runs inside it, in order (a residual block's body), for a per-layer profile; empty
@@ -303,8 +299,9 @@ pub(crate) struct Chain {
     pub(crate) offsets: Vec<usize>,
     /// Which layers run in place (see [`Layer::in_place`]).
     in_place: Vec<bool>,
-    /// `fused[i]`: layer `i` applies the clamp of layer `i + 1` as it writes its output, and layer `i + 1` (an
-    /// in-place activation) does no work of its own. The tape is the one of the unfused chain.
+    /// `fused[i]`: the clamp of layer `i + 1` (an in-place activation), offered to layer `i` to apply as it writes
+    /// its output; when layer `i` takes it, layer `i + 1` does no work of its own. The tape is the one of the
+    /// unfused chain.
     fused: Vec<Option<Clamp>>,
     pub(crate) num_params: usize,
     pub(crate) flops: usize,
@@ -367,10 +364,7 @@ impl Chain {
             in_place.push(l.in_place() && !prev_needs);
         }
         let fused = (0..layers.len())
-            .map(|i| {
-                let next = layers.get(i + 1).filter(|_| in_place[i + 1])?;
-                next.clamp().filter(|_| layers[i].fuses_clamp())
-            })
+            .map(|i| layers.get(i + 1).filter(|_| in_place[i + 1])?.clamp())
             .collect();
         Ok(Chain {
             layers,

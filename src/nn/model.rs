@@ -438,23 +438,32 @@ fn profile_chain(
             let input = x.clone();
             x = profile_chain(&layer.parts(), body, "residual/", x, reps, now, out);
             let t0 = now();
-            for _ in 0..reps {
-                x = std::hint::black_box(&x + &input);
+            let mut y = &x + &input;
+            for _ in 1..reps {
+                y = std::hint::black_box(&x + &input);
             }
             out.push(("residual/add".into(), (now() - t0) / reps as f64));
+            x = y;
             continue;
         }
-        let clamp = layers
-            .get(i + 1)
-            .and_then(|n| n.clamp())
-            .filter(|_| layer.fuses_clamp());
-        fused_into_previous = clamp.is_some();
-        let run = |x: &Array2<f32>| match clamp.and_then(|c| layer.forward_clamped(x.view(), false, c)) {
-            Some((y, _)) => y,
+        // As the chain runs it: the next layer's clamp offered to this one (which may decline it).
+        let clamp = layers.get(i + 1).and_then(|n| n.clamp());
+        let t0 = now();
+        let first = clamp.and_then(|c| layer.forward_clamped(x.view(), false, c));
+        fused_into_previous = first.is_some();
+        let run = |x: &Array2<f32>| match clamp.filter(|_| fused_into_previous) {
+            Some(c) => {
+                layer
+                    .forward_clamped(x.view(), false, c)
+                    .expect("took the clamp above")
+                    .0
+            }
             None => layer.forward(x.view(), false).0,
         };
-        let t0 = now();
-        let mut y = run(&x);
+        let mut y = match first {
+            Some((y, _)) => y,
+            None => run(&x),
+        };
         for _ in 1..reps {
             y = std::hint::black_box(run(&x));
         }
