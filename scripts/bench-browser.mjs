@@ -20,7 +20,7 @@ const quantile = (xs, q) => {
 const env = await launch();
 const rows = [];
 try {
-  for (const m of index.models) {
+  for (const m of index.models.filter((x) => x.engine !== 'photo')) { // photos: scripts/bench-photo-page.mjs
     const page = await openPage(env, { hash: `model=${m.id}&attack=fgsm&eta=0.05&sample=3&seed=1` });
     await page.waitForSelector('[data-testid="adv-prediction"][data-class]', { timeout: 30000 });
     const rec = await page.evaluate(async (moves) => {

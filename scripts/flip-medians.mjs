@@ -12,7 +12,7 @@ const n = Number(process.argv[2] || 200);
 const bin = process.argv[3] || 'target/release/advlab';
 const index = JSON.parse(readFileSync('www/models/index.json', 'utf8'));
 const out = { attack: 'fgsm', norm: 'linf', n, source: `advlab attack --sample 0..${n - 1} --attack fgsm --eta 0.1 --json`, models: {} };
-for (const m of index.models) {
+for (const m of index.models.filter((x) => x.engine !== 'photo')) { // photos: --photos below
   const etas = [];
   const wrong = [];
   for (let i = 0; i < n; i++) {

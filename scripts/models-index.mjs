@@ -4,7 +4,7 @@ import path from 'node:path';
 
 const dir = process.argv[2] || 'www/models';
 const ORDER = ['mnist-linear', 'mnist-mlp', 'mnist-cnn', 'mnist-cnn-adv', 'mnist-cnn-ens',
-  'fashion-linear', 'fashion-mlp', 'fashion-cnn', 'fashion-cnn-adv'];
+  'fashion-linear', 'fashion-mlp', 'fashion-cnn', 'fashion-cnn-adv', 'imagenet-efficientnet-lite0'];
 const ARCH = { linear: 'linear', mlp: 'mlp', cnn: 'cnn', 'cnn-adv': 'cnn', 'cnn-ens': 'cnn' };
 
 /** The metadata JSON of a safetensors file (header → __metadata__.advlab). */
@@ -21,6 +21,14 @@ const models = files
     const id = f.replace(/\.safetensors$/, '');
     const m = meta(path.join(dir, f));
     const [dataset, ...rest] = id.split('-');
+    // A photo model (ImageNet, converted by scripts/photo/convert.py) runs in the photo engine, fetched only when
+    // chosen; its accuracy is the published top-1 (ImageNet's validation set is not ours to ship or re-measure).
+    if (m.preprocess === 'imagenet') {
+      return {
+        id, file: f, dataset, arch: rest.join('-'), variant: rest.join('-'), engine: 'photo',
+        bytes: fs.statSync(path.join(dir, f)).size, clean_accuracy: m.metrics?.published_imagenet_top1 ?? null,
+      };
+    }
     return {
       id,
       file: f,

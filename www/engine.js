@@ -14,12 +14,14 @@ export class Engine extends EventTarget {
    * timeout: ms after which a call counts as a hung worker (crash + restart); 0 = wait forever (jobs).
    * after: a promise the worker waits for before it starts (and fetches the wasm), e.g. the page's first paint, so
    * the engine's downloads do not compete with the first screen; calls made before then simply queue.
+   * kind: 'lab' (the digits engine, pkg/advlab.js) or 'photo' (pkg/advlab_photo.js, loaded only for photo models).
    */
-  constructor(name, { timeout = 0, after = null } = {}) {
+  constructor(name, { timeout = 0, after = null, kind = 'lab' } = {}) {
     super();
     this.name = name;
+    this.kind = kind;
     this.timeout = timeout;
-    this.url = new URL('./worker.js', import.meta.url);
+    this.url = new URL(kind === 'photo' ? './worker.js?engine=photo' : './worker.js', import.meta.url);
     this.nextId = 1;
     this.pending = new Map();
     this.models = new Map(); // "session/id" → {op: 'loadModel'|'loadPlaceholder', args, session}

@@ -81,23 +81,57 @@ export async function fetchJson(path, missing = 'model_missing') {
 }
 
 /**
+ * Files that are kept offline only when the visitor asks ("Keep for offline use", offline.js keepPhotoOffline):
+ * the photo engine and its 10 MB model. sw.js has the same rule (BIG), so neither stores them uninvited.
+ */
+export const OPT_IN_OFFLINE = /(imagenet-[^/]*\.safetensors|advlab_photo[^/]*)$/;
+
+/** Reads a response body, reporting (loaded, total) bytes as they arrive; total is 0 when the server does not say. */
+async function readWithProgress(r, onProgress) {
+  const total = Number(r.headers.get('content-length')) || 0;
+  if (!onProgress || !r.body?.getReader) return new Uint8Array(await r.arrayBuffer());
+  const reader = r.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  onProgress(0, total);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    onProgress(loaded, total);
+  }
+  const out = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
  * The bytes of a file under www/ (e.g. "models/mnist-cnn.safetensors", "data/mnist-train-5000-labels.idx"),
  * fetched once per page and shared by every view (the lab, the widgets, the lessons, the defences, training). A
  * failed fetch is forgotten, so the next call tries again; it fails as `missing` ("error.<key>: file (HTTP …)").
- * Callers get their own copy (bytes sent to a worker are not shared).
+ * Callers get their own copy (bytes sent to a worker are not shared). `onProgress(loaded, total)` follows the
+ * download; `signal` (an AbortSignal) cancels it (error.cancelled).
  */
-export async function fetchBytes(path, missing = 'model_missing') {
+export async function fetchBytes(path, missing = 'model_missing', { onProgress = null, signal = null } = {}) {
   if (!bytesCache.has(path)) {
     const name = path.replace(/^models\//, '');
     const url = new URL(`./${path}`, import.meta.url);
-    const p = fetch(url).then(
+    const p = fetch(url, signal ? { signal } : {}).then(
       async (r) => {
         if (!r.ok) throw new Error(`error.${missing}: ${name} (HTTP ${r.status})`);
-        const bytes = new Uint8Array(await r.arrayBuffer());
-        keepOffline(url);
+        const bytes = await readWithProgress(r, onProgress).catch((e) => {
+          throw signal?.aborted ? new Error('error.cancelled: download') : e;
+        });
+        if (!OPT_IN_OFFLINE.test(path)) keepOffline(url);
         return bytes;
       },
       () => {
+        if (signal?.aborted) throw new Error('error.cancelled: download');
         // Offline, say plainly that this file needs a connection once.
         throw new Error(`error.${navigator.onLine === false ? 'offline_needed' : missing}: ${name}`);
       },
@@ -109,21 +143,21 @@ export async function fetchBytes(path, missing = 'model_missing') {
 }
 
 /** A model file under www/models/ ("mnist-cnn.safetensors", "lessons/mnist-linear-7.safetensors"). */
-export const modelBytes = (file) => fetchBytes(`models/${file}`);
+export const modelBytes = (file, opts) => fetchBytes(`models/${file}`, 'model_missing', opts);
 
 const loading = new WeakMap(); // engine → Map("session/id" → promise of ModelInfo)
 
 /**
  * Loads model `id` from `file` into an engine's `session` once (the engine re-sends it after a restart); returns
- * its ModelInfo.
+ * its ModelInfo. `opts`: fetchBytes' {onProgress, signal}.
  */
-export function ensureModel(engine, id, file, session) {
+export function ensureModel(engine, id, file, session, opts = {}) {
   if (!loading.has(engine)) loading.set(engine, new Map());
   const mine = loading.get(engine);
   const key = `${session ?? 'main'}/${id}`;
   const known = mine.get(key);
   if (!known || (known.settled && !engine.hasModel(id, session))) {
-    const p = modelBytes(file).then((b) => engine.loadModel(id, b, session));
+    const p = modelBytes(file, opts).then((b) => engine.loadModel(id, b, session));
     p.then(() => (p.settled = true), () => mine.delete(key));
     mine.set(key, p);
   }

@@ -23,23 +23,28 @@ export function hasWasmSimd(wasm = globalThis.WebAssembly) {
   }
 }
 
-/** The file name in pkg/ of the build this engine should run. */
-export function wasmFile(simd = hasWasmSimd()) {
+/**
+ * The file name in pkg/ of the build this engine should run. `engine` 'photo' is the photo engine
+ * (pkg/advlab_photo_bg.wasm), built with simd128 only: a browser without SIMD is told so (error.noSimd).
+ */
+export function wasmFile(simd = hasWasmSimd(), engine = 'lab') {
+  if (engine === 'photo') return 'advlab_photo_bg.wasm';
   return simd ? 'advlab_bg.wasm' : 'advlab_compat_bg.wasm';
 }
 
 /** The URL of that build (pkg/ sits next to this module). */
-export function wasmUrl(simd = hasWasmSimd()) {
-  return new URL(`pkg/${wasmFile(simd)}`, import.meta.url);
+export function wasmUrl(simd = hasWasmSimd(), engine = 'lab') {
+  return new URL(`pkg/${wasmFile(simd, engine)}`, import.meta.url);
 }
 
 /**
  * Starts the glue's `init` on this engine's build. A failure becomes a translatable engine error: `error.noSimd`
  * where the fallback was needed (and may be missing from this copy), `error.wasm` otherwise.
  */
-export async function initWasm(init, simd = hasWasmSimd()) {
+export async function initWasm(init, simd = hasWasmSimd(), engine = 'lab') {
   try {
-    return await init({ module_or_path: wasmUrl(simd) });
+    if (engine === 'photo' && !simd) throw new Error('the photo engine needs wasm SIMD');
+    return await init({ module_or_path: wasmUrl(simd, engine) });
   } catch (e) {
     throw new Error(`${simd ? 'error.wasm' : 'error.noSimd'}: ${e?.message ?? e}`);
   }

@@ -10,27 +10,36 @@
 // is a callback that posts `{id, progress}`; the engine throttles it (Rust, 50 ms), never this file.
 // A few ops are the worker's own (WORKER_OPS): the version, memory, free functions, failure drills, disposing a
 // session, and browser training (a Trainer that yields between chunks so pause and stop arrive).
-import init, { Session, Trainer, version, downsample, changedPixels, selfTestPanic, selfTestOutOfMemory } from './pkg/advlab.js';
+// Which engine this worker runs is in its URL: `worker.js` is the lab engine (pkg/advlab.js, digits, inside the
+// default page's budget); `worker.js?engine=photo` is the photo engine (pkg/advlab_photo.js: the same Session API
+// plus the photo layers and preparePhoto/photoInfo), fetched only when a photo model is chosen.
 import { initWasm, asWasmError } from './wasm-simd.js';
 
+export const ENGINE = new URLSearchParams(self.location?.search ?? '').get('engine') === 'photo' ? 'photo' : 'lab';
+
+// The glue's exports once loaded (the handler below is set at once, so no early message is lost; every call
+// awaits `ready`).
+let G = null;
 let wasm = null; // the module's exports: its memory is reported to the soak test
-const ready = initWasm(init)
-  .then((exports) => {
-    wasm = exports;
+/** The Session methods: every op that is not the worker's own. */
+let SESSION_OPS = [];
+const ready = import(ENGINE === 'photo' ? './pkg/advlab_photo.js' : './pkg/advlab.js')
+  .then(async (glue) => {
+    G = glue;
+    wasm = await initWasm(glue.default, undefined, ENGINE);
+    const proto = glue.Session.prototype;
+    SESSION_OPS = Object.getOwnPropertyNames(proto).filter(
+      (n) => n !== 'constructor' && n !== 'free' && !n.startsWith('__') && typeof proto[n] === 'function',
+    );
   })
   .catch((e) => {
     // No WebAssembly (or no SIMD and no fallback): every call says so, translated, instead of failing obscurely.
     throw asWasmError(e);
   });
 
-/** The Session methods: every op that is not the worker's own. */
-export const SESSION_OPS = Object.getOwnPropertyNames(Session.prototype).filter(
-  (n) => n !== 'constructor' && n !== 'free' && !n.startsWith('__') && typeof Session.prototype[n] === 'function',
-);
-
 const sessions = new Map();
 function session(name = 'main') {
-  if (!sessions.has(name)) sessions.set(name, new Session());
+  if (!sessions.has(name)) sessions.set(name, new G.Session());
   return sessions.get(name);
 }
 
@@ -66,7 +75,7 @@ async function train(args, post, name) {
   const { arch, hidden, seed, adversarial, eta, epochs, batch, lr, heldout, chunk, images, labels } = args;
   training?.trainer.free();
   const run = {
-    trainer: new Trainer(arch, hidden, BigInt(seed), adversarial, eta, arg(images), arg(labels), heldout, epochs, batch, lr),
+    trainer: new G.Trainer(arch, hidden, BigInt(seed), adversarial, eta, arg(images), arg(labels), heldout, epochs, batch, lr),
     paused: false,
     stopped: false,
     wake: null,
@@ -111,11 +120,12 @@ function trainControl(what) {
 // ---------------------------------------------------------------- the worker's own ops
 
 const WORKER_OPS = {
-  version: () => version(),
+  version: () => G.version(),
+  engine: () => ENGINE,
   memory: () => wasm.memory.buffer.byteLength,
   ops: () => [...SESSION_OPS, ...Object.keys(WORKER_OPS)],
-  downsample: (pixels, side, r) => downsample(pixels, side, r),
-  changedPixels: (before, after, channels) => changedPixels(before, after, channels),
+  downsample: (pixels, side, r) => G.downsample(pixels, side, r),
+  changedPixels: (before, after, channels) => G.changedPixels(before, after, channels),
   /** A widget removed from the page frees its Session (models and direction). */
   dispose: (_args, { session: name }) => {
     sessions.get(name)?.free();
@@ -125,8 +135,8 @@ const WORKER_OPS = {
   trainControl: ([what]) => trainControl(what),
   // Failure drills for the end-to-end recovery tests: a Rust panic and an out-of-memory abort trap the wasm
   // instance (RuntimeError, reported as fatal below); an uncaught error kills the worker itself.
-  panic: () => selfTestPanic(),
-  outOfMemory: () => selfTestOutOfMemory(),
+  panic: () => G.selfTestPanic(),
+  outOfMemory: () => G.selfTestOutOfMemory(),
   crash: () => {
     setTimeout(() => {
       throw new Error('deliberate crash');
@@ -134,7 +144,7 @@ const WORKER_OPS = {
     return new Promise(() => {});
   },
 };
-for (const name of ['downsample', 'changedPixels', 'version', 'memory', 'panic', 'outOfMemory', 'crash', 'ops']) {
+for (const name of ['downsample', 'changedPixels', 'version', 'engine', 'memory', 'panic', 'outOfMemory', 'crash', 'ops']) {
   const f = WORKER_OPS[name];
   WORKER_OPS[name] = (args) => f(...args);
 }

@@ -2,7 +2,9 @@
 // LabController. It owns the model (and the engine's attack catalog for it), the input image, the settings, the
 // cached FGSM direction and its flip point, the slider's coalescing (one forward pass in flight, newer η values
 // replace older ones), and the jobs (iterative and query attacks). It says what happened through events:
-//   model      {info}                  a model is loaded (its catalog in .attacks)
+//   model      {info}                  a model is loaded (its catalog in .attacks; a photo model's class names,
+//                                      groups and licence in .photo)
+//   download   {loaded, total}         a photo model's weights arriving (bytes; total 0 when unknown)
 //   reset      {}                      a new analysis starts: clean, dir, adv and curve are cleared
 //   clean      {prediction}            the clean prediction
 //   flip       {dir}                   the flip point ({trueClass, flipEta} or {error})
@@ -14,6 +16,7 @@
 //   error      {error, during}         an engine error (during: 'predict' | 'direction' | 'adv' | 'job' | 'curve')
 // Late answers for an older analysis (another image, model or goal) are dropped by generation.
 import { ensureModel } from '../models.js';
+import { Engine } from '../engine.js';
 import { attackParams } from '../attacks.js';
 
 /** The engine's f32 grid value (0.011 arrives as 0.010999999…): back to the decimal it stands for. */
@@ -24,18 +27,26 @@ export class LabController extends EventTarget {
    * engine: the live engine (predictions, direction, slider); session: its wasm Session name (a widget's own);
    * jobEngine: () => the engine that runs jobs (default: the live one; the page gives its cancellable job worker);
    * flipMax: () => how far the flip point is searched; curveEtas: (flipEta) => η values of the confidence curve,
-   * or null for no curve.
+   * or null for no curve. A photo model (index.json `engine: "photo"`) runs in the photo engine instead, which is
+   * started only when one is chosen: `photoEngine` () => the live one, `photoJobEngine` (create) => the one that
+   * runs jobs, started at the first job (defaults: the controller's own; two workers, so cancelling a job never
+   * costs the live view its direction).
    */
-  constructor({ engine, session, jobEngine = null, flipMax = () => 0.5, curveEtas = null }) {
+  constructor({ engine, session, jobEngine = null, photoEngine = null, photoJobEngine = null, flipMax = () => 0.5, curveEtas = null }) {
     super();
     this.engine = engine;
+    this.labEngine = engine;
     this.session = session;
-    this.jobEngineOf = jobEngine || (() => engine);
+    this.labJobOf = jobEngine || (() => engine);
+    this.jobEngineOf = this.labJobOf;
+    this.photoEngineOf = photoEngine || (() => (this.ownPhoto ??= new Engine('photo', { kind: 'photo', timeout: 60000 })));
+    this.photoJobOf = photoJobEngine || ((create) => (create ? (this.ownPhotoJob ??= new Engine('photo-job', { kind: 'photo' })) : this.ownPhotoJob ?? null));
     this.flipMax = flipMax;
     this.curveEtas = curveEtas;
     // budget: the attacks' budget knobs by catalog param ({pixels: 3}); unset knobs take the engine's default.
     this.settings = { attack: 'fgsm', norm: 'linf', target: -1, seed: 7, eta: 0.1, budget: {} };
     this.model = null; // ModelInfo
+    this.photo = null; // a photo model's photoInfo: {license, classNamesI18n: {nl: […]}, classGroups, side}
     this.entry = null; // the index.json entry it came from (null: the placeholder)
     this.attacks = []; // the engine's catalog for this model
     this.pixels = null;
@@ -66,26 +77,55 @@ export class LabController extends EventTarget {
     return this.attackInfo()?.kind === 'direction';
   }
 
+  /** Whether the loaded model takes photos (RGB, ImageNet) rather than digits. */
+  get isPhoto() {
+    return !!this.photo;
+  }
+
   // ------------------------------------------------------------ model, input, settings
 
-  /** Loads index.json entry `entry` (null: a seeded untrained placeholder) and its catalog; unloads the previous. */
-  async loadModel(entry) {
+  /**
+   * Loads index.json entry `entry` (null: a seeded untrained placeholder) and its catalog; unloads the previous.
+   * A photo model goes to the photo engine; `signal` (an AbortSignal) cancels its download, which reports
+   * 'download' events on the way.
+   */
+  async loadModel(entry, { signal } = {}) {
     const previous = this.model;
+    const previousEngine = this.engine;
     const id = entry ? entry.id : 'placeholder';
     if (previous?.id === id) return previous;
-    const info = entry ? await ensureModel(this.engine, id, entry.file, this.session) : await this.engine.loadPlaceholder(id, 1, this.session);
-    const attacks = await this.engine.call('attackCatalog', [id], this.opts());
+    const photo = entry?.engine === 'photo';
+    const eng = photo ? this.photoEngineOf() : this.labEngine;
+    const onProgress = (loaded, total) => this.emit('download', { loaded, total });
+    const info = entry
+      ? await ensureModel(eng, id, entry.file, this.session, photo ? { onProgress, signal } : {})
+      : await eng.loadPlaceholder(id, 1, this.session);
+    const attacks = await eng.call('attackCatalog', [id], this.opts());
+    const photoInfo = info.preprocess === 'imagenet' ? await eng.call('photoInfo', [id], this.opts()) : null;
     if (previous && previous.id !== id) {
-      this.engine.unloadModel(previous.id, this.session);
+      previousEngine.unloadModel(previous.id, this.session);
       const job = this.jobEngineOf(false);
-      if (job && job !== this.engine) job.unloadModel(previous.id, this.session);
+      if (job && job !== previousEngine) job.unloadModel(previous.id, this.session);
     }
+    this.engine = eng;
+    this.jobEngineOf = photo ? this.photoJobOf : this.labJobOf;
     this.model = info;
+    this.photo = photoInfo;
     this.entry = entry;
     this.attacks = attacks;
+    this.pixels = null;
     this.jobCache.clear();
     this.emit('model', { info });
     return info;
+  }
+
+  /**
+   * A photo (RGBA from the browser's decoder, EXIF orientation applied) → the model's input by the photo recipe
+   * (Rust, `Session.preparePhoto`: short side 256, centre crop 224): `{pixels, side, crop: {left, top, side}}`.
+   */
+  preparePhoto({ rgba, width, height }) {
+    const copy = rgba.slice(0);
+    return this.engine.call('preparePhoto', [copy, width, height], { ...this.opts(), transfer: [copy] });
   }
 
   /** The next image (no analysis yet: call analyze()). */
