@@ -66,6 +66,8 @@ fn caps_and_defaults_follow_the_input_size() {
     for a in &c {
         assert_eq!(a.default_eta, 0.007);
         assert_eq!(a.eta_max, caps);
+        // The photo slider ends at 16/255 (L2: ten times), where the digits' ends at 0.5.
+        assert_eq!(a.slider_end, EtaCaps { linf: 16.0 / 255.0, l2: 160.0 / 255.0 });
         assert_eq!(a.refused.is_some(), a.name == "jsma", "{}", a.name);
     }
     // JSMA runs up to 4096 inputs (3×32×32 included), not above.
@@ -79,7 +81,8 @@ fn catalog_json_shape() {
     assert_eq!(
         v[0],
         json!({"name": "fgsm", "kind": "direction", "norms": ["linf", "l2"], "targeted": true,
-               "eta_max": {"linf": 1.0, "l2": 28.0}, "default_eta": 0.1f32, "budget": null, "refused": null})
+               "eta_max": {"linf": 1.0, "l2": 28.0}, "slider_end": {"linf": 0.5, "l2": 5.0}, "default_eta": 0.1f32,
+               "budget": null, "refused": null})
     );
     let op = v.as_array().unwrap().iter().find(|a| a["name"] == "one_pixel").unwrap();
     assert_eq!(op["kind"], "query");

@@ -6,14 +6,16 @@ import { Engine } from './engine.js';
 import { DrawPad } from './draw.js';
 import { pickLanguage, loadLanguage, applyTranslations, t, translateError, className, formatPercent, formatEta, LANGS } from './i18n.js';
 import { DEFAULTS, FIRST_VIEW, parseHash, writeHash, etaString } from './state.js';
-import { EtaSlider, maxEta, positionToEta, etaToPosition } from './slider.js';
+import { EtaSlider, maxEta, positionToEta, etaToPosition, scaleFor } from './slider.js';
 import { decodeImageFile, wireUpload } from './upload.js';
 import { loadSamples, toPixels } from './samples.js';
 import { Gallery } from './gallery.js';
-import { paintGray, paintInto, blank } from './panels.js';
+import { paintGray, paintInto, blank, paintRGB, paintPhoto } from './panels.js';
+import { Camera } from './camera.js';
+import * as photos from './photos.js';
 import { paintLegend } from './noise-map.js';
 import { curveEtas, curveTop } from './chart.js';
-import { loadIndex, fillModelSelect } from './models.js';
+import { loadIndex, fillModelSelect, fetchBytes } from './models.js';
 import { fillAttackSelect, fillNormSelect, fillTargetSelect, mountBudget } from './attacks.js';
 import { LabController } from './lab/controller.js';
 import { setRegion, announce } from './announce.js';
@@ -47,14 +49,22 @@ function jobEngine(create) {
   return job;
 }
 
-/** How far the flip point is searched (the CLI's default `--max-eta`, catalog.rs `flip_search_max`): the slider's end. */
-const flipMax = () => maxEta(S.norm);
+/** The slider's scale for the loaded model: 'photo' or 'digits' (from the catalog's slider_end). */
+const scale = () => scaleFor(lab.attacks?.[0]);
+
+/**
+ * How far the flip point is searched (the CLI's default `--max-eta`, catalog.rs `flip_search_max`, which the
+ * catalog gives as `slider_end`): the slider's end.
+ */
+const flipMax = () => lab.attacks?.[0]?.slider_end?.[S.norm] ?? maxEta(S.norm, scale());
 
 const lab = new LabController({
   engine: live,
   jobEngine,
   flipMax,
-  curveEtas: (flipEta) => curveEtas(curveTop(S.norm, flipEta, maxEta(S.norm))),
+  // A photo's curve: 13 points (each is a forward pass of EfficientNet-Lite0, twice), up to a few flip points.
+  curveEtas: (flipEta) =>
+    lab.isPhoto ? curveEtas(photos.curveTop(flipEta, flipMax()), 13) : curveEtas(curveTop(S.norm, flipEta, maxEta(S.norm))),
 });
 mountBudget(lab, $('attack-desc'));
 
@@ -111,8 +121,20 @@ const clearMessage = () => say(null);
 
 const attackInfo = (name) => lab.attackInfo(name);
 const isDirection = () => attackInfo(S.attack)?.kind === 'direction';
-const names = () => (R.model ? R.model.classNames.map((n, i) => className(R.model.dataset, i, n)) : []);
-const ctx = () => ({ S, R, names: names(), isDirection: isDirection(), maxEta: flipMax() });
+// Photo class names: the model's Dutch list on a Dutch page (photoInfo), else its English names, cached per language.
+let namesCache = { key: null, list: [] };
+const names = () => {
+  if (!R.model) return [];
+  const key = `${R.model.id}/${S.lang}`;
+  if (namesCache.key !== key) {
+    const list = lab.isPhoto
+      ? photos.classNames(R.model, lab.photo, S.lang)
+      : R.model.classNames.map((n, i) => className(R.model.dataset, i, n));
+    namesCache = { key, list };
+  }
+  return namesCache.list;
+};
+const ctx = () => ({ S, R, names: names(), isDirection: isDirection(), maxEta: flipMax(), photo: lab.isPhoto, side: lab.photo?.side ?? 28, scale: scale() });
 
 // ---------------------------------------------------------------- hash
 
@@ -130,7 +152,15 @@ function saveHash(now = false) {
 async function selectModel(id) {
   const models = R.index.models;
   const entry = models.find((m) => m.id === id) || models.find((m) => m.id === R.index.default) || models[0];
-  const info = await lab.loadModel(entry || null);
+  const wasPhoto = lab.isPhoto;
+  const info = await loadWithProgress(entry || null);
+  if (wasPhoto !== lab.isPhoto) {
+    // Digits and photos do not mix: the old input goes, and the page switches its controls and slider scale.
+    R.input = null;
+    camera.stop();
+    view.inputNote($('input-note'), null);
+  }
+  applyMode();
   fillAttackSelect($('attack-select'), R.attacks, S.attack);
   S.model = entry ? entry.id : null;
   $('model-select').value = entry ? entry.id : 'placeholder';
@@ -146,20 +176,57 @@ async function selectModel(id) {
   return info;
 }
 
+let modelDownload = null; // the AbortController of a photo model's download
+
+/** Loads a model; a photo model's weights (10 MB) come with a progress bar in MB and a cancel button. */
+async function loadWithProgress(entry) {
+  if (entry?.engine !== 'photo' || lab.model?.id === entry.id) return lab.loadModel(entry);
+  modelDownload?.abort();
+  const ctl = (modelDownload = new AbortController());
+  const onDownload = ({ detail }) => view.download(detail, entry.bytes);
+  lab.addEventListener('download', onDownload);
+  view.download({ loaded: 0, total: entry.bytes ?? 0 }, entry.bytes);
+  try {
+    return await lab.loadModel(entry, { signal: ctl.signal });
+  } finally {
+    lab.removeEventListener('download', onDownload);
+    if (modelDownload === ctl) modelDownload = null;
+    view.download(null);
+  }
+}
+
 async function onModelChosen(id) {
   const before = R.model?.dataset;
   try {
     await selectModel(id);
   } catch (e) {
-    sayError(e);
+    if (/^error\.cancelled/.test(e.message)) sayKey('download.cancelled', {}, 'info');
+    else sayError(e);
     if (R.model) $('model-select').value = R.model.id;
     return;
   }
   clearMessage();
   saveHash(true);
   await refreshGallery();
-  if (R.input?.source === 'sample' && R.model.dataset !== before) await pickSample(S.sample);
+  if (lab.isPhoto && !R.input) await pickSample(Number.isInteger(S.sample) ? S.sample : 0);
+  else if (R.model.dataset !== before && (R.input?.source === 'sample' || !R.input)) await pickSample(before === 'imagenet' ? FIRST_VIEW.sample : S.sample);
   else analyze();
+}
+
+/** Photo mode or digit mode: which controls show (CSS: body[data-mode]), the slider's scale, the goal search. */
+function applyMode() {
+  const photo = lab.isPhoto;
+  document.body.dataset.mode = photo ? 'photo' : 'digits';
+  const max = maxEta(S.norm, scale());
+  if (S.eta > max) {
+    // Coming from digits (η = 0.1) to photos, whose slider ends at 16/255: start where photos flip.
+    const d = lab.attackInfo('fgsm')?.default_eta ?? max;
+    S.eta = S.norm === 'linf' ? d : Math.min(max, d * 10);
+  }
+  slider?.set(S.eta, S.norm, scale());
+  if (photo) {
+    photos.fillTargetSearch(targetUi(), names(), R.model, lab.photo, S.lang, S.target);
+  } else camera.stop();
 }
 
 // ---------------------------------------------------------------- selects
@@ -167,6 +234,19 @@ async function onModelChosen(id) {
 function fillTargets() {
   if (!R.model) return;
   fillTargetSelect($('target-select'), names(), S.target);
+  if (lab.isPhoto) photos.fillTargetSearch(targetUi(), names(), R.model, lab.photo, S.lang, S.target);
+}
+
+const targetUi = () => ({ input: $('target-search'), list: $('target-list'), airliner: $('target-airliner'), clear: $('target-clear'), chosen: $('target-chosen') });
+
+/** A goal class chosen (−1: any wrong class): into the link, and a new analysis. */
+function setTarget(target) {
+  if (target === S.target) return;
+  S.target = target;
+  $('target-select').value = String(target);
+  if (lab.isPhoto) photos.showTarget(targetUi(), names(), target);
+  saveHash(true);
+  analyze();
 }
 
 function fillSelects() {
@@ -224,6 +304,7 @@ async function preprocessUpload(upload) {
 }
 
 async function onFile(file) {
+  if (lab.isPhoto) return onPhotoFile(file);
   try {
     const upload = await decodeImageFile(file);
     const pre = await preprocessUpload(upload);
@@ -236,6 +317,101 @@ async function onFile(file) {
     setInput({ source: 'upload', pixels: pre.pixels, upload: { rgba: upload.rgba, width: upload.width, height: upload.height } });
   } catch (e) {
     sayError(e);
+  }
+}
+
+// ---------------------------------------------------------------- photos (a photo model is loaded)
+
+let inputSeq = 0; // the newest photo input: a slower one that arrives later is dropped
+const camera = new Camera(document.getElementById('camera-video'));
+
+/**
+ * A decoded photo ({rgba, width, height, bitmap}) → the model's 224×224 (the Rust recipe), shown with its crop
+ * outlined, and analysed. `source`: 'upload' | 'camera' | 'sample' (only a sample's index goes into the link).
+ */
+async function setPhoto(upload, { source, index = null }) {
+  const seq = ++inputSeq;
+  const prep = await lab.preparePhoto(upload);
+  if (seq !== inputSeq || !lab.isPhoto) return;
+  R.photo = { bitmap: upload.bitmap, crop: prep.crop, width: upload.width, height: upload.height };
+  paintPhoto($('photo-canvas'), upload.bitmap, prep.crop);
+  R.input = { source, pixels: prep.pixels, index: index ?? undefined };
+  lab.setInput(prep.pixels);
+  paintRGB($('orig-canvas'), prep.pixels, prep.side);
+  analyze();
+}
+
+async function onPhotoFile(file) {
+  try {
+    const upload = await decodeImageFile(file, { minSide: 32 });
+    S.sample = null; // an own photo never goes into the link
+    photos.markGallery($('photo-grid'), null);
+    saveHash(true);
+    clearMessage();
+    view.inputNote($('input-note'), null);
+    await setPhoto(upload, { source: 'upload' });
+  } catch (e) {
+    sayError(e);
+  }
+}
+
+/** Sample photo i (www/samples/photos/index.json), by its index in the link's `sample`. */
+async function pickPhoto(i) {
+  try {
+    const list = await photos.loadList();
+    if (!Number.isInteger(i) || i < 0 || i >= list.length) {
+      const prev = R.message?.kind === 'warning' ? R.message.render : null;
+      const vars = { value: String(i), max: list.length - 1 };
+      say(() => (prev ? prev() + ' ' : '') + t('hash.badSample', vars), 'warning');
+      S.sample = null;
+      saveHash(true);
+      return;
+    }
+    const bytes = await fetchBytes(`samples/photos/${list[i].file}`, 'samples_missing');
+    const upload = await decodeImageFile(new Blob([bytes]));
+    S.sample = i;
+    saveHash(true);
+    photos.markGallery($('photo-grid'), i);
+    view.inputNote($('input-note'), { photo: list[i] });
+    await setPhoto(upload, { source: 'sample', index: i });
+  } catch (e) {
+    sayError(e);
+  }
+}
+
+async function startCamera() {
+  try {
+    clearMessage();
+    $('camera-video').hidden = false;
+    $('camera-row').hidden = false;
+    $('camera-button').hidden = true;
+    await camera.start();
+    $('camera-shoot').focus();
+  } catch (e) {
+    stopCamera();
+    sayKey(e.message.startsWith('camera.') ? e.message : 'camera.failed');
+  }
+}
+
+function stopCamera() {
+  camera.stop();
+  $('camera-video').hidden = true;
+  $('camera-row').hidden = true;
+  $('camera-button').hidden = false;
+}
+
+async function takePhoto() {
+  try {
+    const shot = camera.take(); // the stream stops here
+    stopCamera();
+    S.sample = null; // a camera photo never goes into the link
+    photos.markGallery($('photo-grid'), null);
+    saveHash(true);
+    view.inputNote($('input-note'), null);
+    await setPhoto(shot, { source: 'camera' });
+  } catch (e) {
+    stopCamera();
+    sayKey(e.message.startsWith('camera.') ? e.message : 'camera.failed');
   }
 }
 
@@ -253,6 +429,21 @@ async function onInvertChosen(mode) {
 
 async function refreshGallery() {
   if (!R.model) return null;
+  if (lab.isPhoto) {
+    try {
+      const list = await photos.loadList();
+      photos.renderGallery({ grid: $('photo-grid'), credits: $('photo-credits') }, list, S.lang, (i) => {
+        clearMessage();
+        pickPhoto(i);
+      });
+      photos.markGallery($('photo-grid'), R.input?.source === 'sample' ? S.sample : null);
+      $('sample-button').disabled = false;
+      return { count: list.length };
+    } catch (e) {
+      $('sample-button').disabled = true;
+      return null;
+    }
+  }
   try {
     const samples = await loadSamples(R.model.dataset);
     gallery.setSamples(samples, (label) => names()[label] ?? String(label));
@@ -266,6 +457,7 @@ async function refreshGallery() {
 
 /** Shows test image i of the current model's dataset (exactly bytes/255, as the CLI's --sample i). */
 async function pickSample(i) {
+  if (lab.isPhoto) return pickPhoto(i);
   let samples;
   try {
     samples = await loadSamples(R.model.dataset);
@@ -340,6 +532,7 @@ function wireLab() {
   lab.addEventListener('clean', ({ detail: { prediction } }) => {
     view.clean(ctx());
     view.adv(ctx());
+    view.groups(ctx());
     announce(t('result.announce', { label: names()[prediction.class], confidence: formatPercent(prediction.confidence) }), 600);
     view.flip(ctx(), slider, 'pending');
   });
@@ -347,12 +540,14 @@ function wireLab() {
   lab.addEventListener('curve', () => view.curve(ctx()));
   lab.addEventListener('adv', ({ detail: { latency } }) => {
     view.adv(ctx());
+    view.groups(ctx());
     document.body.dataset.latency = latency.toFixed(1);
   });
   lab.addEventListener('job-start', () => view.jobStart(ctx()));
   lab.addEventListener('job-progress', ({ detail: { p } }) => view.jobProgress(ctx(), p));
   lab.addEventListener('job-done', ({ detail: { adv, cached } }) => {
     view.adv(ctx());
+    view.groups(ctx());
     view.jobDone(ctx(), adv);
     if (!cached) announceResult();
   });
@@ -371,6 +566,7 @@ function wireLab() {
 function renderAll() {
   view.clean(ctx());
   view.adv(ctx());
+  view.groups(ctx());
   view.flip(ctx(), slider, R.clean && !R.dir ? 'pending' : undefined);
   view.curve(ctx());
   view.message($('message'), R.message);
@@ -383,8 +579,9 @@ async function setLanguage(l) {
   applyTranslations();
   document.title = t('app.title');
   fillSelects();
-  slider.set(S.eta, S.norm);
+  slider.set(S.eta, S.norm, scale());
   slider.setFlip(R.dir?.flipEta ?? null);
+  if (lab.isPhoto) refreshGallery();
   if (R.version) $('engine-version').textContent = t('app.engine', { version: R.version });
   if (R.model) view.modelNote($('model-note'), R.model);
   view.inputNote($('input-note'), view.lastInputNote);
@@ -416,6 +613,11 @@ function wire() {
   $('clear-button').addEventListener('click', clearInput);
 
   wireUpload({ input: $('upload-input'), zone: $('drop-zone'), onFile });
+  $('camera-button').addEventListener('click', startCamera);
+  $('camera-shoot').addEventListener('click', takePhoto);
+  $('camera-stop').addEventListener('click', stopCamera);
+  $('model-cancel').addEventListener('click', () => modelDownload?.abort());
+  photos.wireTargetSearch(targetUi(), setTarget);
   $('invert-select').addEventListener('change', (e) => onInvertChosen(e.target.value));
   $('sample-button').addEventListener('click', randomSample);
 
@@ -464,16 +666,12 @@ function wire() {
     const old = S.norm;
     S.norm = e.target.value;
     // Keep the thumb where it was: η scales with the norm's range.
-    S.eta = positionToEta(etaToPosition(S.eta, old), S.norm);
-    slider.set(S.eta, S.norm);
+    S.eta = positionToEta(etaToPosition(S.eta, old, scale()), S.norm, scale());
+    slider.set(S.eta, S.norm, scale());
     saveHash(true);
     analyze();
   });
-  $('target-select').addEventListener('change', (e) => {
-    S.target = Number(e.target.value);
-    saveHash(true);
-    analyze();
-  });
+  $('target-select').addEventListener('change', (e) => setTarget(Number(e.target.value)));
   $('model-select').addEventListener('change', (e) => onModelChosen(e.target.value));
   $('lang-select').addEventListener('change', (e) => setLanguage(e.target.value));
 
@@ -546,7 +744,7 @@ async function onHashChange() {
   validateAgainstData(problems);
   if (langChanged) await setLanguage(state.lang);
   fillSelects();
-  slider.set(S.eta, S.norm);
+  slider.set(S.eta, S.norm, scale());
   if (modelChanged) {
     try {
       await selectModel(state.model);
@@ -567,10 +765,11 @@ function checkAttack(problems) {
   }
   const norms = attackInfo(S.attack)?.norms || ['linf'];
   if (!norms.includes(S.norm)) S.norm = norms[0];
-  if (S.eta > maxEta(S.norm)) {
-    const fallback = Math.min(DEFAULTS.eta, maxEta(S.norm));
+  const max = maxEta(S.norm, scale());
+  if (S.eta > max) {
+    const fallback = Math.min(lab.isPhoto ? lab.attackInfo('fgsm')?.default_eta ?? max : DEFAULTS.eta, max);
     // The number is fine, it is only too large: say that, with the slider's end.
-    problems.push({ key: 'etaMax', value: etaString(S.eta), vars: { max: formatEta(maxEta(S.norm)), fallback: formatEta(fallback) } });
+    problems.push({ key: 'etaMax', value: etaString(S.eta), vars: { max: formatEta(max), fallback: formatEta(fallback) } });
     S.eta = fallback;
   }
 }
@@ -610,7 +809,7 @@ async function main() {
   document.body.dataset.translated = 'true'; // lessons/router.js builds a lesson's card from here on
   wire();
   initClassroom({ S, save: () => saveHash(true), figureState: () => ({ model: R.model?.id ?? 'placeholder', attack: S.attack, eta: S.eta, seed: S.seed }) });
-  slider.set(S.eta, S.norm);
+  slider.set(S.eta, S.norm, scale());
   view.flip(ctx(), slider);
   view.curve(ctx());
   view.clean(ctx());
@@ -643,10 +842,12 @@ async function main() {
     checkAttack(more);
     reportHashProblems(more, true);
     fillSelects();
-    slider.set(S.eta, S.norm);
+    slider.set(S.eta, S.norm, scale());
     await refreshGallery();
     saveHash(true);
+    // A photo link without a photo opens on the first sample photo: something to flip at once.
     if (S.sample !== null) pickSample(S.sample);
+    else if (lab.isPhoto) pickSample(0);
   } catch (e) {
     sayError(e);
   }

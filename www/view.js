@@ -1,9 +1,12 @@
-// Rendering: turns the page's state (ctx = { S, R, names, isDirection, maxEta }) into text, bars and pictures. Every
-// string comes from the i18n table, every number through Intl. Nothing here talks to the engine.
-import { t, tp, formatEta, formatPercent, formatNumber, formatInt } from './i18n.js';
+// Rendering: turns the page's state (ctx = { S, R, names, isDirection, maxEta, photo, side }) into text, bars and
+// pictures. Every string comes from the i18n table, every number through Intl. Nothing here talks to the engine.
+// A photo model (ctx.photo) shows RGB panels at its side (224), the top 5 of its 1000 classes, η in grey levels,
+// and the article's three-way verdict (dog / pig / neither) from the model's class groups.
+import { t, tp, lang, formatPercent, formatNumber, formatInt } from './i18n.js';
 import { renderBars } from './bars.js';
 import { renderCaveat } from './caveat.js';
-import { paintGray, blank } from './panels.js';
+import { paintGray, paintRGB, paintPerturbationRGB, blank } from './panels.js';
+import { greyLevels, formatSliderEta } from './slider.js';
 import { paintPerturbation } from './noise-map.js';
 import { renderCurve, renderCurveEmpty, setCurveEta } from './chart.js';
 
@@ -13,6 +16,21 @@ export function message(el, msg) {
   el.textContent = msg ? msg.render() : '';
   el.dataset.kind = msg?.kind || '';
   el.hidden = !msg;
+}
+
+/** A photo model's download: `p` {loaded, total} in bytes (total 0: the index's `bytes`), or null when done. */
+export function download(p, bytes = 0) {
+  const box = $('model-download');
+  box.hidden = !p;
+  if (!p) return;
+  const total = p.total || bytes || 0;
+  const bar = $('model-progress');
+  if (total > 0) {
+    bar.max = total;
+    bar.value = Math.min(p.loaded, total);
+  } else bar.removeAttribute('value');
+  const mb = (b) => formatNumber(b / 1e6, 1);
+  $('model-progress-text').textContent = total > 0 ? t('download.progress', { loaded: mb(p.loaded), total: mb(total) }) : t('download.starting');
 }
 
 export function modelNote(el, info) {
@@ -29,7 +47,10 @@ export let lastInputNote = null;
 export function inputNote(el, note) {
   lastInputNote = note;
   let text = '';
-  if (note?.sample !== undefined) text = t('input.sampleNote', { index: formatInt(note.sample), label: note.label });
+  if (note?.photo) {
+    const p = note.photo;
+    text = t('input.photoNote', { title: p.title?.[lang()] ?? p.title?.en ?? p.file, credit: p.credit, licence: p.licence });
+  } else if (note?.sample !== undefined) text = t('input.sampleNote', { index: formatInt(note.sample), label: note.label });
   else if (note?.inverted && note.mode === 'auto') text = t('input.invertedAuto');
   else if (note?.inverted) text = t('input.inverted');
   el.textContent = text;
@@ -46,14 +67,14 @@ function setPrediction(el, pred) {
   }
 }
 
-export function clean({ R, names, S }) {
+export function clean({ R, names, S, photo }) {
   const el = $('prediction');
   setPrediction(el, R.clean);
   renderCaveat($('prediction-caveat'), R.clean);
   if (!R.clean) {
     $('prediction-verdict').textContent = t(R.input ? 'result.thinking' : 'result.empty');
     $('prediction-bars').replaceChildren();
-    if (!R.input) blank($('orig-canvas'));
+    if (!R.input) blank($('orig-canvas'), photo ? 224 : 28);
     return;
   }
   const label = names[R.clean.class];
@@ -62,17 +83,52 @@ export function clean({ R, names, S }) {
     text += ' ' + t(R.input.label === R.clean.class ? 'result.correct' : 'result.wrong', { label: names[R.input.label] });
   }
   $('prediction-verdict').textContent = text;
-  renderBars($('prediction-bars'), R.clean.probs, names, { highlight: R.clean.class, target: S.target });
+  renderBars($('prediction-bars'), R.clean.probs, names, { highlight: R.clean.class, target: S.target, top: photo ? 5 : 0 });
+}
+
+/** The top class's group ('dog' | 'pig' | 'other') and that group's probability, from the photo engine's Prediction. */
+function groupOf(pred) {
+  const name = pred?.group || 'other';
+  const p = pred?.groups?.find((g) => g.name === name)?.probability;
+  return { name, p };
+}
+
+/** The article's question, answered for the clean photo and, with noise, the adversarial one (data-group, data-adv-group). */
+export function groups({ R, photo }) {
+  const el = $('group-verdict');
+  if (!photo || !R.clean) {
+    delete el.dataset.group;
+    delete el.dataset.advGroup;
+    el.textContent = photo ? t('group.question') : '';
+    return;
+  }
+  const say = (g) => {
+    const b = document.createElement('strong');
+    b.textContent = t(`group.${g.name}`) + (typeof g.p === 'number' ? ` (${formatPercent(g.p)})` : '');
+    return b;
+  };
+  const before = groupOf(R.clean);
+  el.dataset.group = before.name;
+  const parts = [document.createTextNode(t('group.question') + ' ' + t('group.before') + ' '), say(before)];
+  const a = R.adv?.prediction;
+  if (a && (R.adv.linf ?? 0) > 0) {
+    const after = groupOf(a);
+    el.dataset.advGroup = after.name;
+    const s = say(after);
+    if (after.name !== before.name) s.classList.add('flipped');
+    parts.push(document.createTextNode(' → ' + t('group.after') + ' '), s);
+  } else delete el.dataset.advGroup;
+  el.replaceChildren(...parts);
 }
 
 /** The adversarial side: picture, perturbation (amplified, with its true range), bars. */
-export function adv({ R, names, S }) {
+export function adv({ R, names, S, photo, side }) {
   const el = $('adv-prediction');
   const a = R.adv;
   setPrediction(el, a?.prediction);
   if (!a) {
-    blank($('adv-canvas'));
-    blank($('noise-canvas'), 28, '#fff');
+    blank($('adv-canvas'), photo ? side : 28);
+    blank($('noise-canvas'), photo ? side : 28, photo ? '#808080' : '#fff');
     $('noise-scale').textContent = t('noise.none');
     $('noise-norms').textContent = '';
     $('legend-min').textContent = '−';
@@ -81,14 +137,25 @@ export function adv({ R, names, S }) {
     $('adv-bars').replaceChildren();
     return;
   }
-  paintGray($('adv-canvas'), a.adversarial);
-  const n = paintPerturbation($('noise-canvas'), a.perturbation);
+  let n;
+  if (photo) {
+    paintRGB($('adv-canvas'), a.adversarial, side);
+    n = paintPerturbationRGB($('noise-canvas'), a.perturbation, side);
+  } else {
+    paintGray($('adv-canvas'), a.adversarial);
+    n = paintPerturbation($('noise-canvas'), a.perturbation);
+  }
   $('legend-min').textContent = formatNumber(-n.peak, 4);
   $('legend-max').textContent = formatNumber(n.peak, 4);
-  $('noise-scale').textContent = n.peak > 1e-9
-    ? t('noise.scale', { factor: formatNumber(n.amplification, 1), min: formatNumber(n.min, 4), max: formatNumber(n.max, 4) })
-    : t('noise.zero');
-  const norms = [t('noise.linf', { v: formatNumber(a.linf, 4) }), t('noise.l2', { v: formatNumber(a.l2, 3) })];
+  // Photos: the true range in grey levels of 255 ("−2 to +2 grey levels of 255"), the unit a photo's noise reads in.
+  const scaleVars = photo
+    ? { factor: formatNumber(n.amplification, 0), min: greyLevels(n.min), max: greyLevels(n.max) }
+    : { factor: formatNumber(n.amplification, 1), min: formatNumber(n.min, 4), max: formatNumber(n.max, 4) };
+  $('noise-scale').textContent = n.peak > 1e-9 ? t(photo ? 'noise.scalePhoto' : 'noise.scale', scaleVars) : t('noise.zero');
+  const linf = photo
+    ? t('noise.linfPhoto', { v: formatNumber(a.linf, 4), levels: greyLevels(a.linf) })
+    : t('noise.linf', { v: formatNumber(a.linf, 4) });
+  const norms = [linf, t('noise.l2', { v: formatNumber(a.l2, 3) })];
   if (a.l0 !== undefined) norms.push(tp('noise.l0', a.l0));
   $('noise-norms').textContent = norms.join(' · ');
   const p = a.prediction;
@@ -98,12 +165,13 @@ export function adv({ R, names, S }) {
     ? t('result.flipped', { from: names[R.clean.class], to: label, confidence: formatPercent(p.confidence) })
     : t('result.verdict', { label, confidence: formatPercent(p.confidence) });
   el.classList.toggle('flipped', !!flipped);
-  renderBars($('adv-bars'), p.probs, names, { highlight: p.class, target: S.target });
+  renderBars($('adv-bars'), p.probs, names, { highlight: p.class, target: S.target, top: photo ? 5 : 0 });
   setCurveEta($('curve'), a.eta);
 }
 
 /** The flip point: text, data-eta (the engine's flipEta on the 0.001 grid, or "none"), the mark on the slider. */
-export function flip({ R, S, names, maxEta, isDirection }, slider, mode) {
+export function flip({ R, S, names, maxEta, isDirection, scale }, slider, mode) {
+  const fmt = (e) => formatSliderEta(e, S.norm, scale);
   const el = $('flip-eta');
   delete el.dataset.eta;
   el.classList.remove('found');
@@ -113,11 +181,11 @@ export function flip({ R, S, names, maxEta, isDirection }, slider, mode) {
   else if (R.dir.error) text = t('flip.unavailable');
   else if (R.dir.flipEta === null || R.dir.flipEta === undefined) {
     el.dataset.eta = 'none';
-    text = S.target >= 0 ? t('flip.noneTarget', { label: names[S.target], max: formatEta(maxEta) }) : t('flip.none', { max: formatEta(maxEta) });
+    text = S.target >= 0 ? t('flip.noneTarget', { label: names[S.target], max: fmt(maxEta) }) : t('flip.none', { max: fmt(maxEta) });
   } else {
     el.dataset.eta = String(R.dir.flipEta);
     el.classList.add('found');
-    const v = { eta: formatEta(R.dir.flipEta), label: names[S.target], from: names[R.clean?.class] };
+    const v = { eta: fmt(R.dir.flipEta), label: names[S.target], from: names[R.clean?.class] };
     text = S.target >= 0 ? t('flip.target', v) : t('flip.at', v);
   }
   el.textContent = text;
@@ -132,7 +200,7 @@ export function flip({ R, S, names, maxEta, isDirection }, slider, mode) {
   const shown = !!el.dataset.eta && S.norm === 'linf' && S.target < 0 && typeof typical?.median === 'number';
   const tEl = $('flip-typical'); // its line is reserved in the layout (styles.css): the text arriving moves nothing
   tEl.dataset.median = shown ? typical.median : '';
-  tEl.textContent = shown ? t('flip.typical', { median: formatEta(typical.median), n: formatInt(typical.counted) }) : '';
+  tEl.textContent = shown ? t('flip.typical', { median: fmt(typical.median), n: formatInt(typical.counted) }) : '';
   slider?.setFlip(R.dir && !R.dir.error ? R.dir.flipEta ?? null : null);
 }
 
@@ -152,10 +220,10 @@ export function etaMoved({ S, R, isDirection }) {
 }
 
 /** "7 → 3 at η = 0.12" (or "still 7 at η = 0.05"). */
-export function resultSentence({ R, S, names }) {
+export function resultSentence({ R, S, names, scale }) {
   const from = names[R.clean.class];
   const to = names[R.adv.prediction.class];
-  const eta = formatEta(R.adv.eta ?? S.eta);
+  const eta = formatSliderEta(R.adv.eta ?? S.eta, S.norm, scale);
   return R.adv.prediction.class !== R.clean.class ? t('announce.flip', { from, to, eta }) : t('announce.same', { label: from, eta });
 }
 

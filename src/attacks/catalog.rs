@@ -15,7 +15,7 @@
 //!
 //! ```json
 //! {"name": "one_pixel", "kind": "query", "norms": ["linf"], "targeted": true,
-//!  "eta_max": {"linf": 1.0, "l2": 28.0}, "default_eta": 0.1,
+//!  "eta_max": {"linf": 1.0, "l2": 28.0}, "slider_end": {"linf": 0.5, "l2": 5.0}, "default_eta": 0.1,
 //!  "budget": {"param": "pixels", "min": 1, "max": 5, "default": 1}, "fixed_eta": 1.0, "refused": null}
 //! ```
 
@@ -130,6 +130,9 @@ pub struct AttackInfo {
     pub targeted: bool,
     /// η caps for this input shape.
     pub eta_max: EtaCaps,
+    /// The page's η slider end and the flip search's reach per norm ([`flip_search_max`]): digits L∞ 0.5,
+    /// photos L∞ 16/255; L2 ten times that.
+    pub slider_end: EtaCaps,
     /// A sensible first L∞ η for this input size ([`default_eta`]).
     pub default_eta: f32,
     /// The budget knob, if the attack has one.
@@ -217,6 +220,10 @@ pub fn catalog(input_shape: [usize; 3]) -> Vec<AttackInfo> {
                 norms: a.supported_norms().to_vec(),
                 targeted: a.supports_target(),
                 eta_max: EtaCaps::for_shape(input_shape),
+                slider_end: EtaCaps {
+                    linf: flip_search_max(Norm::Linf, input_shape),
+                    l2: flip_search_max(Norm::L2, input_shape),
+                },
                 default_eta: default_eta(Norm::Linf, input_shape),
                 budget: budget_of(name),
                 fixed_eta: fixed_eta_of(name),

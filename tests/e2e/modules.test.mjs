@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { positionToEta, etaToPosition, maxEta, MAX_POSITION } from '../../www/slider.js';
+import { positionToEta, etaToPosition, maxEta, MAX_POSITION, maxPosition, scaleFor, greyLevels } from '../../www/slider.js';
 import { parseHash, toHash, DEFAULTS } from '../../www/state.js';
 import { sniff, headerSize } from '../../www/upload.js';
 import { parseIdx, toPixels } from '../../www/samples.js';
@@ -25,6 +25,24 @@ test('slider: monotonic, 0 to 0.5, fine near zero, every 0.001 grid point and th
     assert.equal(positionToEta(etaToPosition(eta)), eta, `η = ${eta}`);
   }
   for (let p = 0; p <= MAX_POSITION; p++) assert.equal(etaToPosition(positionToEta(p)), p);
+});
+
+test('photo slider: 0 to 16/255 in steps of 1/1020 up to 4/255, then 1/510; every position round-trips', () => {
+  const P = 'photo';
+  assert.equal(maxPosition(P), 16 + 24);
+  assert.equal(positionToEta(0, 'linf', P), 0);
+  assert.ok(Math.abs(positionToEta(1, 'linf', P) - 1 / 1020) < 1e-6, 'the first step is a quarter grey level');
+  assert.ok(Math.abs(positionToEta(8, 'linf', P) - 2 / 255) < 1e-6, '2/255 is a position');
+  assert.ok(Math.abs(maxEta('linf', P) - 16 / 255) < 1e-6);
+  assert.ok(Math.abs(maxEta('l2', P) - 160 / 255) < 1e-5);
+  for (let p = 1; p <= maxPosition(P); p++) assert.ok(positionToEta(p, 'linf', P) > positionToEta(p - 1, 'linf', P), `position ${p}`);
+  for (const norm of ['linf', 'l2']) {
+    for (let p = 0; p <= maxPosition(P); p++) assert.equal(etaToPosition(positionToEta(p, norm, P), norm, P), p, `${norm} ${p}`);
+  }
+  assert.equal(greyLevels(2 / 255), '2');
+  assert.equal(scaleFor({ slider_end: { linf: 16 / 255, l2: 160 / 255 } }), 'photo');
+  assert.equal(scaleFor({ slider_end: { linf: 0.5, l2: 5 } }), 'digits');
+  assert.equal(scaleFor(undefined), 'digits');
 });
 
 test('hash: parses the documented example and writes it back', () => {

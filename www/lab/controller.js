@@ -275,10 +275,13 @@ export class LabController extends EventTarget {
       });
       if (g !== this.gen || key !== this.jobKey()) return;
       const pred = r.predAfter;
+      // A photo's answer carries its class group (dog / pig / other): one forward pass for the full Prediction.
+      const full = this.photo ? await this.engine.call('predict', [this.model.id, r.adversarial], this.opts()).catch(() => null) : null;
+      if (g !== this.gen || key !== this.jobKey()) return;
       this.adv = {
         adversarial: r.adversarial,
         perturbation: r.perturbation,
-        prediction: { class: pred, confidence: r.probsAfter[pred], probs: r.probsAfter },
+        prediction: full ?? { class: pred, confidence: r.probsAfter[pred], probs: r.probsAfter },
         linf: r.linf,
         l2: r.l2,
         l0: r.l0,
