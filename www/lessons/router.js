@@ -1,6 +1,6 @@
 // The one router for every `#lesson=` view. Two kinds of lesson:
-//   - "inline" (linear, blackbox, onepixel, curves): a card in the #lessons section under the lab, built on first
-//     visit by the module's create() → {root, show, refresh}; the lab stays, and keeps its keys in the hash;
+//   - "inline" (linear, blackbox, onepixel, curves, scale): a card in the #lessons section under the lab, built on
+//     first visit by the module's create() → {root, show, refresh}; the lab stays, and keeps its keys in the hash;
 //   - "page" (defences, train): the lesson replaces the lab (main#lab) with a section of its own; the module is
 //     loaded the first time it is opened and builds itself with mount(section). The lab does not write the hash
 //     while one of these is open (ownsHash).
@@ -12,8 +12,9 @@ import * as linear from './linear.js';
 import * as blackbox from './blackbox.js';
 import * as onepixel from './onepixel.js';
 import * as curves from './curves.js';
+import * as scale from './scale.js';
 
-const INLINE = { linear, blackbox, onepixel, curves };
+const INLINE = { linear, blackbox, onepixel, curves, scale };
 const PAGES = {
   defences: () => import('../defences/view.js'),
   train: () => import('../training/view.js'),
