@@ -157,6 +157,7 @@ async function selectModel(id) {
   if (wasPhoto !== lab.isPhoto) {
     // Digits and photos do not mix: the old input goes, and the page switches its controls and slider scale.
     R.input = null;
+    S.sample = null; // a test digit's index means nothing among the sample photos, and back
     camera.stop();
     view.inputNote($('input-note'), null);
   }
@@ -209,7 +210,8 @@ async function onModelChosen(id) {
   saveHash(true);
   await refreshGallery();
   if (lab.isPhoto && !R.input) await pickSample(Number.isInteger(S.sample) ? S.sample : 0);
-  else if (R.model.dataset !== before && (R.input?.source === 'sample' || !R.input)) await pickSample(before === 'imagenet' ? FIRST_VIEW.sample : S.sample);
+  else if (before === 'imagenet' && !R.input) await pickSample(FIRST_VIEW.sample); // back from photos: a digit to flip
+  else if (R.input?.source === 'sample' && R.model.dataset !== before) await pickSample(S.sample);
   else analyze();
 }
 

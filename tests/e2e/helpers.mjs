@@ -8,6 +8,9 @@ import { startServer } from '../../scripts/serve.mjs';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
+/** Chromium's fake camera (a test pattern) with the permission prompt answered yes: the camera tests. */
+export const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
 export const CHROMIUM_ARGS = [
   '--headless=new',
   '--no-sandbox',
@@ -20,10 +23,10 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-/** Starts the server and the browser. Returns { url, origin, browser, close }. */
-export async function launch({ root = ROOT } = {}) {
+/** Starts the server and the browser (`args`: extra Chromium flags, e.g. the fake camera). Returns { url, origin, browser, close }. */
+export async function launch({ root = ROOT, args = [] } = {}) {
   const { server, url } = await startServer({ root });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...args], headless: true });
   return {
     url,
     origin: new URL(url).origin,
