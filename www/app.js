@@ -153,15 +153,18 @@ async function selectModel(id) {
   const models = R.index.models;
   const entry = models.find((m) => m.id === id) || models.find((m) => m.id === R.index.default) || models[0];
   const wasPhoto = lab.isPhoto;
+  const hadModel = !!lab.model; // the first load keeps the link's sample
   const info = await loadWithProgress(entry || null);
-  if (wasPhoto !== lab.isPhoto) {
+  if (hadModel && wasPhoto !== lab.isPhoto) {
     // Digits and photos do not mix: the old input goes, and the page switches its controls and slider scale.
     R.input = null;
     S.sample = null; // a test digit's index means nothing among the sample photos, and back
     camera.stop();
     view.inputNote($('input-note'), null);
   }
-  applyMode();
+  // η beyond the new slider's end: chosen by switching models (or not chosen at all), it quietly becomes the
+  // catalog's first η; from the link, checkAttack says so.
+  applyMode({ fitEta: hadModel || !etaFromLink });
   fillAttackSelect($('attack-select'), R.attacks, S.attack);
   S.model = entry ? entry.id : null;
   $('model-select').value = entry ? entry.id : 'placeholder';
@@ -177,6 +180,7 @@ async function selectModel(id) {
   return info;
 }
 
+let etaFromLink = false; // whether the opening link set η (then a too-large one is reported, not fitted)
 let modelDownload = null; // the AbortController of a photo model's download
 
 /** Loads a model; a photo model's weights (10 MB) come with a progress bar in MB and a cancel button. */
@@ -216,11 +220,11 @@ async function onModelChosen(id) {
 }
 
 /** Photo mode or digit mode: which controls show (CSS: body[data-mode]), the slider's scale, the goal search. */
-function applyMode() {
+function applyMode({ fitEta = true } = {}) {
   const photo = lab.isPhoto;
   document.body.dataset.mode = photo ? 'photo' : 'digits';
   const max = maxEta(S.norm, scale());
-  if (S.eta > max) {
+  if (fitEta && S.eta > max) {
     // Coming from digits (η = 0.1) to photos, whose slider ends at 16/255: start where photos flip.
     const d = lab.attackInfo('fgsm')?.default_eta ?? max;
     S.eta = S.norm === 'linf' ? d : Math.min(max, d * 10);
@@ -801,6 +805,7 @@ async function main() {
   // A fresh visit (no hash at all) opens on FIRST_VIEW's test image, so the first thing a class sees is a flip.
   const fresh = location.hash.replace(/^#/, '') === '';
   const { state, problems } = parseHash(location.hash);
+  etaFromLink = /(?:^#?|&)eta=/.test(location.hash);
   Object.assign(S, state);
   if (S.lang !== null && !LANGS.includes(S.lang)) problems.push({ key: 'lang', value: S.lang });
   S.lang = pickLanguage(S.lang);

@@ -21,7 +21,8 @@ export class Engine extends EventTarget {
     this.name = name;
     this.kind = kind;
     this.timeout = timeout;
-    this.url = new URL(kind === 'photo' ? './worker.js?engine=photo' : './worker.js', import.meta.url);
+    this.url = new URL('./worker.js', import.meta.url);
+    if (kind === 'photo') this.url.search = '?engine=photo';
     this.nextId = 1;
     this.pending = new Map();
     this.models = new Map(); // "session/id" → {op: 'loadModel'|'loadPlaceholder', args, session}

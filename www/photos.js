@@ -31,7 +31,6 @@ export function renderGallery({ grid, credits }, list, lang, onPick) {
       const img = document.createElement('img');
       img.src = new URL(`./samples/photos/${p.file}`, import.meta.url).href;
       img.alt = title(p, lang);
-      img.loading = 'lazy';
       img.decoding = 'async';
       b.append(img);
       b.addEventListener('click', () => onPick(i));

@@ -23,7 +23,7 @@ let G = null;
 let wasm = null; // the module's exports: its memory is reported to the soak test
 /** The Session methods: every op that is not the worker's own. */
 let SESSION_OPS = [];
-const ready = import(ENGINE === 'photo' ? './pkg/advlab_photo.js' : './pkg/advlab.js')
+const ready = (ENGINE === 'photo' ? import('./pkg/advlab_photo.js') : import('./pkg/advlab.js'))
   .then(async (glue) => {
     G = glue;
     wasm = await initWasm(glue.default, undefined, ENGINE);

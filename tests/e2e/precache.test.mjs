@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launch, openPage, ROOT } from './helpers.mjs';
-import { precacheList } from '../../scripts/precache.mjs';
+import { precacheList, PHOTO } from '../../scripts/precache.mjs';
 
 const LIST = path.join(ROOT, 'www/pkg/precache.json');
 const listed = () => new Set(JSON.parse(fs.readFileSync(LIST, 'utf8')).files);
@@ -50,7 +50,8 @@ test('www/pkg/precache.json lists what the pages import, exists file by file, an
   // The wasm build is sw.js's own choice; sw.js itself is the worker (the browser fetches and updates it).
   const reached = [...reachable()].filter((f) => !f.endsWith('.wasm') && f !== 'sw.js');
   assert.ok(reached.includes('www/worker.js') && reached.includes('www/pkg/advlab.js') && reached.includes('www/defences/view.js'), `the crawl follows workers and import(): ${reached.length} files`);
-  for (const f of reached) assert.ok(files.has(f), `${f} is imported by the page and must be precached`);
+  // Photo mode's engine is imported only when a photo model is chosen, and kept offline only on request (PHOTO).
+  for (const f of reached) assert.ok(files.has(f) || PHOTO.test(f), `${f} is imported by the page and must be precached`);
   for (const f of files) {
     if (f !== './') assert.ok(fs.existsSync(path.join(ROOT, f)), `${f} exists`);
     assert.doesNotMatch(f, /^www\/bench\//, 'no developer page is precached');
