@@ -403,6 +403,8 @@ cmd_bench() {
   node scripts/bench-widget.mjs
   node scripts/bench-curves.mjs
   node scripts/bench-peers.mjs  # issue 9: ours vs TensorFlow.js (wasm SIMD, cpu) on the same weights
+  ensure_photo_model
+  node scripts/bench-photo-page.mjs  # issue 17: photo mode in the page (slider, first prediction, wasm memory)
   say "Lighthouse 12 (desktop and mobile; issue 16)"
   CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}" node scripts/lighthouse.mjs
 }
