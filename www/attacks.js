@@ -2,13 +2,18 @@
 // attackCatalog: name, kind, norms, caps, budget, refusal), each with a translated name and a one-line explanation.
 // No engine rule lives here: the page sends only what the user chose ({eta, norm, seed}) and the engine resolves
 // the rest (AttackParams::resolve, the same entry point as `advlab attack`).
-import { t, tp, applyTranslations } from './i18n.js';
+import { t, tp, has, applyTranslations } from './i18n.js';
 
 export function fillAttackSelect(select, attacks, current) {
   select.replaceChildren(
     ...attacks.map((a) => {
-      const o = new Option(t('attack.option', { name: t(`attack.${a.name}.name`), desc: t(`attack.${a.name}.short`) }), a.name);
-      o.title = a.refused ? a.refused : t(`attack.${a.name}.desc`);
+      // A refused attack (JSMA on a photo) stays in the menu, greyed out, with the engine's reason in words.
+      const reason = a.refused ? (has(`attack.${a.name}.refused`) ? t(`attack.${a.name}.refused`) : a.refused) : '';
+      const label = a.refused
+        ? t('attack.refusedOption', { name: t(`attack.${a.name}.name`), reason })
+        : t('attack.option', { name: t(`attack.${a.name}.name`), desc: t(`attack.${a.name}.short`) });
+      const o = new Option(label, a.name);
+      o.title = a.refused ? reason : t(`attack.${a.name}.desc`);
       o.disabled = !!a.refused;
       return o;
     }),
