@@ -210,6 +210,8 @@ test('target "airliner" in one click and reach it with PGD at L∞ ≤ 2/255', a
 test('the camera: live preview, take photo, a prediction, and the stream is stopped; nothing is stored or sent', async () => {
   const page = await photoPage(`model=${PHOTO}`);
   await analysed(page, 'sample');
+  const sent = [];
+  page.on('request', (r) => sent.push({ method: r.method(), url: r.url(), body: r.postData()?.length ?? 0 }));
   await page.click('[data-testid="camera-button"]');
   await page.waitForFunction(() => {
     const v = document.querySelector('[data-testid="camera-video"]');
@@ -231,6 +233,7 @@ test('the camera: live preview, take photo, a prediction, and the stream is stop
   const v = await read(page);
   assert.ok(v.cls >= 0 && v.cls < 1000);
   assert.doesNotMatch(page.url(), /sample=/, 'a camera photo never goes into the link');
+  assert.deepEqual(sent.filter((r) => r.method !== 'GET' || r.body > 0), [], 'nothing is sent with the frame: GET requests only, no bodies');
   assert.ok(!(await page.evaluate(() => 'caches' in self && caches.keys().then((k) => k.length))), 'no cache written');
   assertClean(page);
   assert.deepEqual(await page.evaluate(() => globalThis.__csp), [], 'no CSP violation with the camera');
