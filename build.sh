@@ -326,6 +326,7 @@ cmd_dist() {
   ensure_node_modules
   ensure_photo_model
   [ -s www/pkg/advlab_bg.wasm ] || die "www/pkg/ is not built: run ./build.sh build first"
+  [ -s www/pkg/advlab_photo_bg.wasm ] || say "note: www/pkg/advlab_photo_bg.wasm is not built: $out/ will have no photo mode"
   say "writing $out/"
   rm -rf "$out"
   mkdir -p "$out"
@@ -337,8 +338,10 @@ cmd_dist() {
     { cp -r www "$out/"; rm -rf "$out/www/bench" "$out/www/dist-README.txt" "$out/www/pkg/precache.json"; }
   [ -f www/dist-README.txt ] && cp www/dist-README.txt "$out/README.txt"
   [ $compat -eq 1 ] || rm -f "$out/www/pkg/advlab_compat_bg.wasm"
-  # The photo engine serves the photo bench only until the page loads photos (issue 17).
-  rm -f "$out/www/pkg/advlab_photo.js" "$out/www/pkg/advlab_photo_bg.wasm"
+  # Photo mode ships too (its engine www/pkg/advlab_photo*, its model, www/samples/photos/): a teacher copies the
+  # folder to a USB stick and photos work from it offline. The page loads them only when a photo model is chosen,
+  # the size budget leaves them out (scripts/sizes.mjs), and the service worker stores them only on request
+  # ("Keep for offline use": precache.mjs lists them in www/pkg/photo-offline.json, never in precache.json).
   # www/ ships readable source (no build step while developing); the deployable copy is minified file by file
   # with esbuild: no bundling, so every ES module, worker and import path stays exactly where it was. sw.js keeps
   # its source form (its VERSION line is stamped below).

@@ -4,6 +4,10 @@
 // VERSION names the cache: `./build.sh dist` stamps a hash of dist/'s files into it, so a new release installs
 // a new cache and the old one is deleted on activation. Unstamped (the repository served as is, for development)
 // the worker goes to the network first and falls back to the cache, so edited files show at once.
+// Photo mode is opt-in: its engine, its 10 MB model and its sample photos (PHOTO) are never stored from passing
+// fetches. The page's "Keep for offline use" button (offline.js keepPhotoOffline) sends {op: 'keep-photo'}; the
+// worker then fetches the list www/pkg/photo-offline.json (scripts/precache.mjs) into the cache, with a marker
+// (KEPT) saying the visitor asked; {op: 'forget-photo'} removes them again.
 const VERSION = 'dev';
 const CACHE = `advlab-${VERSION}`;
 const CACHE_FIRST = VERSION !== 'dev';
@@ -26,6 +30,16 @@ const LIST = 'www/pkg/precache.json';
 const WASM = () => (hasWasmSimd() ? 'www/pkg/advlab_bg.wasm' : 'www/pkg/advlab_compat_bg.wasm');
 
 const here = (p) => new URL(p, self.registration.scope).href;
+
+// Photo mode's files: stored only after the visitor asks (keep-photo), never from a passing fetch.
+const PHOTO = /\/www\/(models\/imagenet-[^/]*\.safetensors|pkg\/advlab_photo[^/]*|samples\/photos\/[^/]*)$/;
+const isPhoto = (url) => PHOTO.test(new URL(url).pathname);
+// The list of what photo mode needs offline, written from the files really shipped (like precache.json).
+const PHOTO_LIST = 'www/pkg/photo-offline.json';
+// The photo engine's worker is worker.js with ?engine=photo: the same module, but its own cache entry.
+const PHOTO_WORKER = 'www/worker.js?engine=photo';
+// Present in the cache while the visitor has kept photo mode offline (no such file exists on the server).
+const KEPT = () => here('www/pkg/photo-kept');
 
 async function put(cache, url) {
   try {
@@ -70,20 +84,142 @@ self.addEventListener('install', (ev) => {
 
 self.addEventListener('activate', (ev) => {
   ev.waitUntil(
-    caches.keys().then((keys) => Promise.all(keys.filter((k) => k.startsWith('advlab-') && k !== CACHE).map((k) => caches.delete(k)))),
+    caches.keys().then(async (keys) => {
+      const old = keys.filter((k) => k.startsWith('advlab-') && k !== CACHE);
+      // A visitor who kept photo mode offline keeps it across releases: the old copies move over at once (so
+      // offline use never has a gap), then are refreshed from the network in the background.
+      const carried = await carryPhoto(old);
+      await Promise.all(old.map((k) => caches.delete(k)));
+      if (carried) keepPhoto(() => {}).catch(() => {});
+    }),
   );
 });
 
-// The page sends the files it has already loaded (before this worker controlled it): cache those too.
+async function carryPhoto(oldKeys) {
+  const cache = await caches.open(CACHE);
+  if (await cache.match(KEPT())) return false;
+  for (const k of oldKeys) {
+    const old = await caches.open(k);
+    if (!(await old.match(KEPT()))) continue;
+    for (const req of await old.keys()) {
+      if (isPhoto(req.url) || req.url === here(PHOTO_WORKER)) await cache.put(req, await old.match(req));
+    }
+    await cache.put(KEPT(), await old.match(KEPT()));
+    return true;
+  }
+  return false;
+}
+
+/** [{path, bytes}] photo mode needs offline: PHOTO_LIST, or (no list) the engine and index.json's photo models. */
+async function photoFiles() {
+  let files = null;
+  try {
+    const res = await fetch(here(PHOTO_LIST), { cache: 'reload' });
+    const list = res.ok ? (await res.json()).files : null;
+    if (Array.isArray(list)) files = list.filter((f) => f && typeof f.path === 'string' && isPhoto(here(f.path)));
+  } catch {
+    // No list (a checkout not built with ./build.sh build): the fallback below.
+  }
+  if (!files) {
+    files = [{ path: 'www/pkg/advlab_photo.js' }, { path: 'www/pkg/advlab_photo_bg.wasm' }];
+    try {
+      const idx = await (await fetch(here('www/models/index.json'))).json();
+      for (const m of idx.models || []) if (m?.engine === 'photo' && typeof m.file === 'string') files.push({ path: `www/models/${m.file}`, bytes: m.bytes });
+    } catch {
+      // No index: the engine alone.
+    }
+  }
+  return [{ path: PHOTO_WORKER }, ...files];
+}
+
+/**
+ * Fetches every photo file into the cache, reporting {loaded, total} bytes; on success sets KEPT and resolves to
+ * {ok: true}; if any file fails, removes what it stored and resolves to {ok: false, missing: [paths]}.
+ */
+let keeping = null;
+function keepPhoto(report) {
+  keeping ??= (async () => {
+    const cache = await caches.open(CACHE);
+    const files = await photoFiles();
+    const total = files.reduce((a, f) => a + (Number(f.bytes) || 0), 0);
+    let loaded = 0;
+    let last = 0;
+    const tick = (force) => {
+      const now = Date.now();
+      if (force || now - last > 100) {
+        last = now;
+        report({ loaded, total: Math.max(total, loaded) });
+      }
+    };
+    tick(true);
+    const missing = [];
+    for (const f of files) {
+      const url = here(f.path);
+      try {
+        const res = await fetch(url, { cache: 'reload' });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const storing = cache.put(url, res.clone());
+        const reader = res.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          loaded += value.length;
+          tick(false);
+        }
+        await storing;
+      } catch {
+        missing.push(f.path);
+      }
+    }
+    tick(true);
+    if (missing.length) {
+      await forgetPhoto(cache);
+      return { ok: false, missing };
+    }
+    await cache.put(KEPT(), new Response(JSON.stringify({ files: files.map((f) => f.path), at: new Date().toISOString() }), { headers: { 'content-type': 'application/json' } }));
+    return { ok: true, bytes: loaded };
+  })().finally(() => {
+    keeping = null;
+  });
+  return keeping;
+}
+
+async function forgetPhoto(cache) {
+  cache ??= await caches.open(CACHE);
+  await cache.delete(KEPT());
+  for (const req of await cache.keys()) if (isPhoto(req.url)) await cache.delete(req);
+  return { ok: true };
+}
+
 self.addEventListener('message', (ev) => {
-  if (ev.data?.op !== 'cache' || !Array.isArray(ev.data.urls)) return;
-  const scope = self.registration.scope;
-  const urls = ev.data.urls.filter((u) => typeof u === 'string' && u.startsWith(scope));
-  ev.waitUntil(
-    caches.open(CACHE).then(async (cache) => {
-      for (const u of urls) if (!(await cache.match(u))) await put(cache, u);
-    }),
-  );
+  const op = ev.data?.op;
+  // The reply goes to the MessageChannel port the page sent, or else back to the page itself.
+  const reply = (msg) => (ev.ports?.[0] ? ev.ports[0].postMessage(msg) : ev.source?.postMessage(msg));
+  if (op === 'keep-photo') {
+    ev.waitUntil(
+      keepPhoto((p) => reply({ op, progress: p }))
+        .then((r) => reply({ op, done: true, ...r }))
+        .catch((e) => reply({ op, done: true, ok: false, error: String(e?.message ?? e) })),
+    );
+  } else if (op === 'forget-photo') {
+    ev.waitUntil(
+      (keeping || Promise.resolve())
+        .catch(() => {})
+        .then(() => forgetPhoto())
+        .then((r) => reply({ op, done: true, ...r }))
+        .catch((e) => reply({ op, done: true, ok: false, error: String(e?.message ?? e) })),
+    );
+  } else if (op === 'cache' && Array.isArray(ev.data.urls)) {
+    // The page sends the files it has already loaded (before this worker controlled it): cache those too, except
+    // photo mode's, which wait for the visitor to ask.
+    const scope = self.registration.scope;
+    const urls = ev.data.urls.filter((u) => typeof u === 'string' && u.startsWith(scope) && !isPhoto(u));
+    ev.waitUntil(
+      caches.open(CACHE).then(async (cache) => {
+        for (const u of urls) if (!(await cache.match(u))) await put(cache, u);
+      }),
+    );
+  }
 });
 
 async function fromCache(req) {
@@ -97,7 +233,7 @@ async function respond(req) {
   if (hit && CACHE_FIRST) return hit;
   try {
     const res = await fetch(req);
-    if (res.ok && res.type === 'basic') cache.put(req, res.clone());
+    if (res.ok && res.type === 'basic' && (!isPhoto(req.url) || (await cache.match(KEPT())))) cache.put(req, res.clone());
     return res;
   } catch (e) {
     if (hit) return hit;

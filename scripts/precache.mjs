@@ -6,6 +6,8 @@
 // the test-image files, the model index and the few small models that every visit may need (the widget's default
 // and the linear lesson's three). The wasm build (one of two) and the page's default model (index.json's) are
 // chosen by sw.js itself at install time.
+// Photo mode's files (its engine, its 10 MB model, its sample photos) are never in that list: they are written to
+// www/pkg/photo-offline.json instead, which sw.js fetches only when the visitor asks to keep photo mode offline.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 const CODE = /\.(js|css|json|svg|html)$/;
 /** Data files every view may need at once; other models are cached when first used. */
 const DATA = [/^www\/samples\/[^/]+\.idx$/, /^www\/models\/[^/]+\.json$/, /^www\/models\/mnist-linear\.safetensors$/, /^www\/models\/lessons\/[^/]+\.safetensors$/];
-const NEVER = [/^www\/bench\//, /^www\/pkg\/(?!advlab\.js$)/];
+// (www/pkg/photo-offline.json, the small list of photo mode's files, is precached: the button shows its size offline.)
+const NEVER = [/^www\/bench\//, /^www\/pkg\/(?!advlab\.js$|photo-offline\.json$)/];
 
 function walk(dir, root) {
   if (!fs.existsSync(dir)) return [];
@@ -34,10 +37,25 @@ export function precacheList(root) {
   return ['./', ...pages, ...files.sort()];
 }
 
+/** Photo mode's files, the same rule as sw.js's PHOTO: [{path, bytes}] for www/pkg/photo-offline.json. */
+export const PHOTO = /^www\/(models\/imagenet-[^/]*\.safetensors|pkg\/advlab_photo[^/]*|samples\/photos\/[^/]*)$/;
+export function photoList(root) {
+  return walk(path.join(root, 'www'), root)
+    .filter((f) => PHOTO.test(f))
+    .sort()
+    .map((f) => ({ path: f, bytes: fs.statSync(path.join(root, f)).size }));
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = path.resolve(process.argv[2] || path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
   const out = path.join(root, 'www/pkg/precache.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
+  // Photo mode's list first: the precache list includes it.
+  const photo = photoList(root);
+  const photoOut = path.join(root, 'www/pkg/photo-offline.json');
+  fs.writeFileSync(photoOut, JSON.stringify({ files: photo }, null, 1) + '\n');
+  const mb = photo.reduce((a, f) => a + f.bytes, 0) / 1e6;
+  console.log(`${path.relative(process.cwd(), photoOut) || photoOut}: ${photo.length} files, ${mb.toFixed(1)} MB (kept offline only on request)`);
   const files = precacheList(root);
   fs.writeFileSync(out, JSON.stringify({ files }, null, 1) + '\n');
   console.log(`${path.relative(process.cwd(), out) || out}: ${files.length} files`);

@@ -85,23 +85,33 @@ test('./build.sh dist prints the sizes and stays within the 400 KB gzip budget',
   assert.ok(Number(line[1]) < 400, `${line[1]} KB < 400 KB`);
   // The printed figure is the sum over the files as written, recomputed here independently.
   const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
-  const counted = walk(DIST).filter((f) => /\.(wasm|m?js|css)$/.test(f) || f.endsWith(`/models/${line[2]}.safetensors`));
+  // Photo mode's files ship in dist/ but are loaded only when a photo model is chosen: not in the budget.
+  const photo = (f) => /^www\/(models\/imagenet-[^/]*\.safetensors|pkg\/advlab_photo[^/]*|samples\/photos\/)/.test(path.relative(DIST, f));
+  const counted = walk(DIST).filter((f) => !photo(f) && (/\.(wasm|m?js|css)$/.test(f) || f.endsWith(`/models/${line[2]}.safetensors`)));
   const total = counted.reduce((a, f) => a + zlib.gzipSync(fs.readFileSync(f), { level: 9 }).length, 0) / 1024;
   assert.ok(Math.abs(total - Number(line[1])) <= 1, `recomputed ${total.toFixed(1)} KB matches the printed ${line[1]} KB`);
   assert.ok(total < 400);
-  // Minified, but every module the source tree has is there (no bundling: import paths are unchanged).
-  // (www/bench/ is the benchmarks' own pages, and www/pkg/advlab_photo.js the photo engine only they load, which
-  // dist/ leaves out: build.sh cmd_dist.)
-  const shipped = (rel) => !rel.startsWith('www/bench/') && !rel.startsWith('www/pkg/advlab_photo');
+  // Minified, but every module the source tree has is there (no bundling: import paths are unchanged), the photo
+  // engine's glue included (www/bench/, the benchmarks' own pages, is left out: build.sh cmd_dist).
+  const shipped = (rel) => !rel.startsWith('www/bench/');
   const src = walk(path.join(ROOT, 'www')).filter((f) => f.endsWith('.js') && shipped(path.relative(ROOT, f)));
   for (const f of src) assert.ok(fs.existsSync(path.join(DIST, path.relative(ROOT, f))), `${path.relative(ROOT, f)} is in dist/`);
+  // Photo mode is on the stick too (a teacher's USB copy works offline with photos), yet never precached
+  // uninvited: precache.json leaves it out and photo-offline.json lists it for "Keep for offline use".
+  const photoFiles = ['www/pkg/advlab_photo.js', 'www/pkg/advlab_photo_bg.wasm', 'www/models/imagenet-efficientnet-lite0.safetensors', 'www/samples/photos/chelsea.jpg'];
+  for (const f of photoFiles) assert.ok(fs.existsSync(path.join(DIST, f)), `${f} is in dist/`);
+  const pre = JSON.parse(fs.readFileSync(path.join(DIST, 'www/pkg/precache.json'), 'utf8')).files;
+  assert.deepEqual(pre.filter((f) => /imagenet-|advlab_photo|samples\/photos\//.test(f)), [], 'dist/ precaches no photo file');
+  const kept = JSON.parse(fs.readFileSync(path.join(DIST, 'www/pkg/photo-offline.json'), 'utf8')).files.map((f) => f.path);
+  for (const f of photoFiles) assert.ok(kept.includes(f), `${f} is in dist/'s photo-offline.json`);
   const app = fs.readFileSync(path.join(DIST, 'www/app.js'), 'utf8');
   assert.ok(app.length < fs.readFileSync(path.join(ROOT, 'www/app.js'), 'utf8').length, 'www/app.js is minified in dist/');
   assert.ok(fs.existsSync(path.join(DIST, 'README.txt')), 'dist/README.txt explains hosting');
 });
 
 test('./build.sh dist ships one wasm build; --compat adds the no-SIMD fallback, and the budget counts the one a browser loads', () => {
-  const wasmIn = (d) => fs.readdirSync(path.join(d, 'www/pkg')).filter((f) => f.endsWith('.wasm')).sort();
+  // (The photo engine, advlab_photo_bg.wasm, is a third module, loaded only in photo mode.)
+  const wasmIn = (d) => fs.readdirSync(path.join(d, 'www/pkg')).filter((f) => f.endsWith('.wasm') && !f.startsWith('advlab_photo')).sort();
   assert.deepEqual(wasmIn(DIST), ['advlab_bg.wasm']);
   const out = path.join(ROOT, 'target/dist-compat');
   const r = spawnSync('bash', [path.join(ROOT, 'build.sh'), 'dist', '--no-build', '--compat', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 300000 });
