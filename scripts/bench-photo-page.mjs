@@ -245,7 +245,8 @@ async function round(env, n) {
     await analysed(page);
     await page.waitForFunction(() => globalThis.__bench.mem.curve !== undefined, null, { timeout: T });
     r.memory = { steps: await page.evaluate(() => globalThis.__bench.mem), photoAfterAnalysis: await memory(page, 'photo') };
-    // 1. the slider (FGSM, the analysis and its confidence curve done, so nothing else runs in the live worker).
+    // 1. the slider (FGSM, the analysis done: its slider positions warmed, then its confidence curve, so nothing
+    //    else runs in the live worker).
     const s = await sliderMoves(page, MOVES);
     const f = s.out.map((x) => x.frame);
     const red = s.out.map((x) => x.redrawn);

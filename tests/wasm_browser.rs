@@ -133,6 +133,31 @@ fn slider_direction_keeps_the_bound_and_eta_zero_is_the_image() {
 }
 
 #[wasm_bindgen_test]
+fn a_warmed_slider_position_answers_bit_for_bit_what_a_fresh_forward_pass_does() {
+    let mut s = Session::new();
+    s.load_placeholder("p", 5).unwrap();
+    let x: Vec<f32> = (0..784).map(|i| ((i * 13) % 29) as f32 / 28.0).collect();
+    s.prepare_direction("p", &x, "linf", -1, 0.5, 7).unwrap();
+    let etas = [0.0f32, 0.013, 0.1, 0.37];
+    let probs = |r: &JsValue| -> Vec<f64> {
+        js_sys::Array::from(&get(&get(r, "prediction"), "probs")).iter().map(|v| v.as_f64().unwrap()).collect()
+    };
+    let fresh: Vec<Vec<f64>> = etas.iter().map(|&e| probs(&s.adversarial_at(e).unwrap())).collect();
+    assert_eq!(s.warm_slider(&etas).unwrap(), 4);
+    assert_eq!(s.warm_slider(&etas[1..3]).unwrap(), 0, "already warm");
+    for (&e, want) in etas.iter().zip(&fresh) {
+        let r = s.adversarial_at(e).unwrap();
+        assert_eq!(&probs(&r), want, "η = {e}");
+        assert!(get(&r, "linf").as_f64().unwrap() <= e as f64 + 1e-6);
+    }
+    // A new image forgets the warm positions; a bad η is a named error.
+    s.prepare_direction("p", &x.iter().map(|v| 1.0 - v).collect::<Vec<_>>(), "linf", -1, 0.5, 7).unwrap();
+    assert_eq!(s.warm_slider(&etas[..1]).unwrap(), 1);
+    let msg = message(s.warm_slider(&[f32::NAN]).unwrap_err());
+    assert!(msg.starts_with("error.parameter:"), "{msg}");
+}
+
+#[wasm_bindgen_test]
 fn iterative_attack_runs_in_the_browser_and_can_be_cancelled() {
     let mut s = Session::new();
     s.load_placeholder("p", 9).unwrap();

@@ -6,7 +6,7 @@ import { Engine } from './engine.js';
 import { DrawPad } from './draw.js';
 import { pickLanguage, loadLanguage, applyTranslations, t, translateError, className, formatPercent, formatEta, LANGS } from './i18n.js';
 import { DEFAULTS, FIRST_VIEW, parseHash, writeHash, etaString } from './state.js';
-import { EtaSlider, maxEta, positionToEta, etaToPosition, scaleFor } from './slider.js';
+import { EtaSlider, maxEta, maxPosition, positionToEta, etaToPosition, scaleFor } from './slider.js';
 import { decodeImageFile, wireUpload } from './upload.js';
 import { loadSamples, toPixels } from './samples.js';
 import { Gallery } from './gallery.js';
@@ -22,7 +22,7 @@ import { setRegion, announce } from './announce.js';
 import { downloadResult } from './download.js';
 import * as view from './view.js';
 import { initClassroom } from './classroom.js';
-import { registerOffline } from './offline.js';
+import { registerOffline, wireKeepOffline } from './offline.js';
 import { ownsHash } from './lessons/router.js';
 
 const $ = (id) => document.getElementById(id);
@@ -65,6 +65,8 @@ const lab = new LabController({
   // A photo's curve: 13 points (each is a forward pass of EfficientNet-Lite0, twice), up to a few flip points.
   curveEtas: (flipEta) =>
     lab.isPhoto ? curveEtas(photos.curveTop(flipEta, flipMax()), 13) : curveEtas(curveTop(S.norm, flipEta, maxEta(S.norm))),
+  // A photo's 41 slider positions are computed ahead (a digit's forward pass is too quick to bother).
+  sliderEtas: () => (lab.isPhoto ? Array.from({ length: maxPosition('photo') + 1 }, (_, p) => positionToEta(p, S.norm, 'photo')) : null),
 });
 mountBudget(lab, $('attack-desc'));
 
@@ -760,6 +762,8 @@ async function onHashChange() {
     }
   }
   if (sampleChanged && state.sample !== null) await pickSample(state.sample);
+  else if (lab.isPhoto && !R.input) await pickSample(0); // into photos by the link: a sample photo to flip
+  else if (modelChanged && !R.input) await pickSample(FIRST_VIEW.sample); // and back to digits
   else analyze();
 }
 
@@ -861,6 +865,7 @@ async function main() {
   view.message($('message'), R.message);
   document.body.dataset.ready = 'true';
   registerOffline();
+  wireKeepOffline($('keep-offline'), { isPhoto: () => lab.isPhoto });
   if (fresh) firstView();
 }
 

@@ -82,7 +82,7 @@ export async function fetchJson(path, missing = 'model_missing') {
 
 /**
  * Files that are kept offline only when the visitor asks ("Keep for offline use", offline.js keepPhotoOffline):
- * the photo engine and its 10 MB model. sw.js has the same rule (BIG), so neither stores them uninvited.
+ * the photo engine and its 10 MB model. sw.js has the same rule (PHOTO), so neither stores them uninvited.
  */
 export const OPT_IN_OFFLINE = /(imagenet-[^/]*\.safetensors|advlab_photo[^/]*)$/;
 

@@ -79,7 +79,9 @@ export function scaleFor(info) {
 /** η in grey levels of 255 ("2" for 2/255, "1.5" for 0.0059): how a photo's change reads. */
 export function greyLevels(eta) {
   const g = eta * 255;
-  return formatNumber(g, Math.abs(g - Math.round(g)) < 0.005 ? 0 : 1);
+  // A photo can flip at 0.0001 = 0.03/255: never rounded to a "0" that reads as no noise at all.
+  const digits = Math.abs(g - Math.round(g)) < 0.005 ? 0 : Math.abs(g) < 0.1 ? 2 : 1;
+  return formatNumber(g, digits);
 }
 
 /** η as the slider shows it: "0.0078" on digits, "0.0078 (2/255)" on photos (L∞). */

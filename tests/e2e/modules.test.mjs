@@ -40,6 +40,8 @@ test('photo slider: 0 to 16/255 in steps of 1/1020 up to 4/255, then 1/510; ever
     for (let p = 0; p <= maxPosition(P); p++) assert.equal(etaToPosition(positionToEta(p, norm, P), norm, P), p, `${norm} ${p}`);
   }
   assert.equal(greyLevels(2 / 255), '2');
+  assert.equal(greyLevels(0.0001), '0.03', 'a tiny flip is not shown as 0');
+  assert.equal(greyLevels(0.007), '1.8');
   assert.equal(scaleFor({ slider_end: { linf: 16 / 255, l2: 160 / 255 } }), 'photo');
   assert.equal(scaleFor({ slider_end: { linf: 0.5, l2: 5 } }), 'digits');
   assert.equal(scaleFor(undefined), 'digits');

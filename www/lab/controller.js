@@ -10,6 +10,7 @@
 //   flip       {dir}                   the flip point ({trueClass, flipEta} or {error})
 //   adv        {adv, latency?}         an adversarial view (slider path: latency from the input event, ms)
 //   curve      {curve}                 the confidence curve ({etas, adversarial, random}), when asked for
+//   warm       {}                      every slider position is computed ahead (photos; `warmed` = that gen)
 //   job-start / job-progress {p} / job-done {adv} / job-cancelled {adv} / job-idle
 //                                      (job-cancelled: .adv is back to the last result of this analysis, or to the
 //                                      unattacked image: a cancelled run never leaves the panels waiting)
@@ -30,9 +31,11 @@ export class LabController extends EventTarget {
    * or null for no curve. A photo model (index.json `engine: "photo"`) runs in the photo engine instead, which is
    * started only when one is chosen: `photoEngine` () => the live one, `photoJobEngine` (create) => the one that
    * runs jobs, started at the first job (defaults: the controller's own; two workers, so cancelling a job never
-   * costs the live view its direction).
+   * costs the live view its direction). sliderEtas: () => the slider's positions as η, or null: once the analysis
+   * is in, the engine computes them ahead of the user (Session.warmSlider), nearest first, so that a move to one
+   * costs no forward pass (a photo's 33 ms); slider moves go first.
    */
-  constructor({ engine, session, jobEngine = null, photoEngine = null, photoJobEngine = null, flipMax = () => 0.5, curveEtas = null }) {
+  constructor({ engine, session, jobEngine = null, photoEngine = null, photoJobEngine = null, flipMax = () => 0.5, curveEtas = null, sliderEtas = null }) {
     super();
     this.engine = engine;
     this.labEngine = engine;
@@ -43,6 +46,7 @@ export class LabController extends EventTarget {
     this.photoJobOf = photoJobEngine || ((create) => (create ? (this.ownPhotoJob ??= new Engine('photo-job', { kind: 'photo' })) : this.ownPhotoJob ?? null));
     this.flipMax = flipMax;
     this.curveEtas = curveEtas;
+    this.sliderEtas = sliderEtas;
     // budget: the attacks' budget knobs by catalog param ({pixels: 3}); unset knobs take the engine's default.
     this.settings = { attack: 'fgsm', norm: 'linf', target: -1, seed: 7, eta: 0.1, budget: {} };
     this.model = null; // ModelInfo
@@ -113,7 +117,7 @@ export class LabController extends EventTarget {
     this.photo = photoInfo;
     this.entry = entry;
     this.attacks = attacks;
-    this.pixels = null;
+    if (eng !== previousEngine) this.pixels = null; // a digit is no photo, and back: the input goes with the engine
     this.jobCache.clear();
     this.emit('model', { info });
     return info;
@@ -181,15 +185,63 @@ export class LabController extends EventTarget {
     } else {
       this.runJob();
     }
-    if (this.dir.error || !this.curveEtas) return;
+    if (this.dir.error) return;
+    // Background work, after the first answer: the slider's positions first (what a drag needs), then the curve.
+    // On a photo each piece is a forward pass or two and waits for any slider move in flight, so a drag never
+    // queues behind more than one piece.
+    await this.warmSlider(g);
+    if (!stale()) await this.computeCurve(g);
+  }
+
+  /** Waits while a slider move is in flight (the slider goes first). */
+  async sliderFirst(g) {
+    while (this.advBusy && g === this.gen) await new Promise((r) => setTimeout(r, 15));
+  }
+
+  /** The confidence curve: one call on digits; on photos (sliderEtas given) one η per call, between slider moves. */
+  async computeCurve(g) {
+    if (!this.curveEtas) return;
     try {
       const etas = this.curveEtas(this.dir.flipEta);
-      const curve = await this.engine.call('confidenceCurve', [etas], this.opts());
-      if (stale()) return;
-      this.curve = { etas, ...curve };
+      const piece = this.sliderEtas?.() ? 1 : etas.length;
+      const adversarial = [];
+      const random = [];
+      for (let i = 0; i < etas.length; i += piece) {
+        await this.sliderFirst(g);
+        if (g !== this.gen) return;
+        const part = await this.engine.call('confidenceCurve', [etas.slice(i, i + piece)], this.opts());
+        adversarial.push(...part.adversarial);
+        random.push(...part.random);
+      }
+      if (g !== this.gen) return;
+      this.curve = { etas, adversarial: Float32Array.from(adversarial), random: Float32Array.from(random) };
       this.emit('curve', { curve: this.curve });
     } catch (error) {
-      if (!stale()) this.emit('error', { error, during: 'curve' });
+      if (g === this.gen) this.emit('error', { error, during: 'curve' });
+    }
+  }
+
+  /**
+   * Warms the slider's positions, one at a time, whenever no slider move is in flight (see the constructor).
+   * `warmed` is the analysis generation whose positions are all in (the photo benchmark waits for it).
+   */
+  async warmSlider(g) {
+    const etas = this.isDirection ? this.sliderEtas?.() : null;
+    if (!etas?.length || g !== this.gen) return;
+    const at = this.settings.eta;
+    const order = [...etas].sort((a, b) => Math.abs(a - at) - Math.abs(b - at));
+    for (const eta of order) {
+      await this.sliderFirst(g);
+      if (g !== this.gen || !this.isDirection) return;
+      try {
+        await this.engine.call('warmSlider', [Float32Array.of(eta)], this.opts());
+      } catch {
+        return; // an engine without it, or a restart: the slider simply computes each move
+      }
+    }
+    if (g === this.gen) {
+      this.warmed = g;
+      this.emit('warm', {});
     }
   }
 
