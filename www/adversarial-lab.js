@@ -26,6 +26,7 @@ import { paintGray, blank, paintRGB, paintPerturbationRGB } from './panels.js';
 import { paintPerturbation } from './noise-map.js';
 import { renderBars } from './bars.js';
 import { renderCaveat } from './caveat.js';
+import { renderVerdict } from './verdict.js';
 import { loadSamples, toPixels } from './samples.js';
 import { loadIndex, modelTitle, fetchBytes } from './models.js';
 import { fillAttackSelect, fillTargetSelect } from './attacks.js';
@@ -791,36 +792,9 @@ export class AdversarialLab extends HTMLElement {
     }
   }
 
-  /** The article's question, dog / pig / neither, for the photo and, with noise, the adversarial one (view.js groups). */
+  /** The article's question, dog / pig / neither, for the photo and, with noise, the adversarial one. */
   renderGroups() {
-    const el = this.$('.group');
-    if (!this.clean) {
-      delete el.dataset.group;
-      delete el.dataset.advGroup;
-      el.textContent = t('group.question');
-      return;
-    }
-    const groupOf = (pred) => {
-      const name = pred?.group || 'other';
-      return { name, p: pred?.groups?.find((g) => g.name === name)?.probability };
-    };
-    const say = (g) => {
-      const b = document.createElement('strong');
-      b.textContent = t(`group.${g.name}`) + (typeof g.p === 'number' ? ` (${formatPercent(g.p)})` : '');
-      return b;
-    };
-    const before = groupOf(this.clean);
-    el.dataset.group = before.name;
-    const parts = [document.createTextNode(t('group.question') + ' ' + t('group.before') + ' '), say(before)];
-    const a = this.adv?.prediction;
-    if (a && (this.adv.linf ?? 0) > 0) {
-      const after = groupOf(a);
-      el.dataset.advGroup = after.name;
-      const s = say(after);
-      if (after.name !== before.name) s.classList.add('flipped');
-      parts.push(document.createTextNode(' → ' + t('group.after') + ' '), s);
-    } else delete el.dataset.advGroup;
-    el.replaceChildren(...parts);
+    renderVerdict(this.$('.group'), this.clean, this.adv);
   }
 }
 

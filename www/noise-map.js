@@ -13,10 +13,10 @@ export function divergingColor(v) {
 }
 
 /**
- * Paints a perturbation δ (28×28, values in [-1, 1]) amplified so that its largest |δ| reaches full colour.
- * Returns { amplification, min, max } for the caption: the true range before amplification.
+ * The true range of a perturbation and the factor that amplifies its largest |δ| to 1: { min, max, peak,
+ * amplification } (min ≤ 0 ≤ max; a zero δ is shown at ×1). Digits and photos scale their panels by it.
  */
-export function paintPerturbation(canvas, delta, size = 28) {
+export function perturbationRange(delta) {
   let min = 0;
   let max = 0;
   for (const v of delta) {
@@ -24,7 +24,15 @@ export function paintPerturbation(canvas, delta, size = 28) {
     if (v > max) max = v;
   }
   const peak = Math.max(Math.abs(min), Math.abs(max));
-  const amplification = peak > 1e-9 ? 1 / peak : 1;
+  return { min, max, peak, amplification: peak > 1e-9 ? 1 / peak : 1 };
+}
+
+/**
+ * Paints a perturbation δ (28×28, values in [-1, 1]) amplified so that its largest |δ| reaches full colour.
+ * Returns { amplification, min, max, peak } for the caption: the true range before amplification.
+ */
+export function paintPerturbation(canvas, delta, size = 28) {
+  const { min, max, peak, amplification } = perturbationRange(delta);
   const ctx = canvas.getContext('2d');
   const img = ctx.createImageData(size, size);
   for (let i = 0; i < size * size; i++) {

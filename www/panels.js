@@ -1,4 +1,6 @@
-// 28×28 images on small canvases that CSS scales up with crisp pixels (image-rendering: pixelated).
+// 28×28 images on small canvases that CSS scales up with crisp pixels (image-rendering: pixelated), and photos'
+// 224×224 RGB panels.
+import { perturbationRange } from './noise-map.js';
 
 /** Grey pixels in [0, 1] (white ink on black, as the model sees them). */
 export function paintGray(canvas, pixels, size = 28) {
@@ -58,14 +60,7 @@ export function paintRGB(canvas, chw, side) {
  * true range before amplification), as paintPerturbation does for digits.
  */
 export function paintPerturbationRGB(canvas, delta, side) {
-  let min = 0;
-  let max = 0;
-  for (const v of delta) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const peak = Math.max(Math.abs(min), Math.abs(max));
-  const amplification = peak > 1e-9 ? 1 / peak : 1;
+  const { min, max, peak, amplification } = perturbationRange(delta);
   const shown = new Float32Array(delta.length);
   for (let i = 0; i < delta.length; i++) shown[i] = 0.5 + 0.5 * delta[i] * amplification;
   paintRGB(canvas, shown, side);

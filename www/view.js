@@ -5,6 +5,7 @@
 import { t, tp, lang, formatPercent, formatNumber, formatInt } from './i18n.js';
 import { renderBars } from './bars.js';
 import { renderCaveat } from './caveat.js';
+import { renderVerdict } from './verdict.js';
 import { paintGray, paintRGB, paintPerturbationRGB, blank } from './panels.js';
 import { greyLevels, formatSliderEta } from './slider.js';
 import { paintPerturbation } from './noise-map.js';
@@ -86,39 +87,16 @@ export function clean({ R, names, S, photo }) {
   renderBars($('prediction-bars'), R.clean.probs, names, { highlight: R.clean.class, target: S.target, top: photo ? 5 : 0 });
 }
 
-/** The top class's group ('dog' | 'pig' | 'other') and that group's probability, from the photo engine's Prediction. */
-function groupOf(pred) {
-  const name = pred?.group || 'other';
-  const p = pred?.groups?.find((g) => g.name === name)?.probability;
-  return { name, p };
-}
-
-/** The article's question, answered for the clean photo and, with noise, the adversarial one (data-group, data-adv-group). */
+/** The article's question, answered for the clean photo and, with noise, the adversarial one (verdict.js). */
 export function groups({ R, photo }) {
   const el = $('group-verdict');
-  if (!photo || !R.clean) {
+  if (!photo) {
     delete el.dataset.group;
     delete el.dataset.advGroup;
-    el.textContent = photo ? t('group.question') : '';
+    el.textContent = '';
     return;
   }
-  const say = (g) => {
-    const b = document.createElement('strong');
-    b.textContent = t(`group.${g.name}`) + (typeof g.p === 'number' ? ` (${formatPercent(g.p)})` : '');
-    return b;
-  };
-  const before = groupOf(R.clean);
-  el.dataset.group = before.name;
-  const parts = [document.createTextNode(t('group.question') + ' ' + t('group.before') + ' '), say(before)];
-  const a = R.adv?.prediction;
-  if (a && (R.adv.linf ?? 0) > 0) {
-    const after = groupOf(a);
-    el.dataset.advGroup = after.name;
-    const s = say(after);
-    if (after.name !== before.name) s.classList.add('flipped');
-    parts.push(document.createTextNode(' → ' + t('group.after') + ' '), s);
-  } else delete el.dataset.advGroup;
-  el.replaceChildren(...parts);
+  renderVerdict(el, R.clean, R.adv);
 }
 
 /** The adversarial side: picture, perturbation (amplified, with its true range), bars. */

@@ -288,24 +288,12 @@ impl Session {
     /// Returns `{adversarial, perturbation: Float32Array, prediction, linf, l2}`.
     #[wasm_bindgen(js_name = adversarialAt)]
     pub fn adversarial_at(&mut self, eta: f32) -> std::result::Result<JsValue, JsError> {
-        let d = self
-            .direction
-            .as_mut()
-            .ok_or_else(|| to_js(Error::param("eta", "no image is prepared yet")))?;
+        let (d, l) = prepared_direction(&mut self.direction, &self.models)?;
         crate::error::check_range("eta", eta, 0.0, d.eta_cap).js()?;
         apply_direction_into(&mut d.adv, &d.x, &d.s, eta);
-        let l = self
-            .models
-            .get(&d.model)
-            .ok_or_else(|| to_js(Error::param("model", "the model was unloaded")))?;
         let probs = match d.probs_at.iter().find(|(bits, _)| *bits == eta.to_bits()) {
             Some((_, p)) => p.clone(),
-            None => {
-                let [c, h, w] = l.model.input_shape();
-                let view =
-                    ArrayView4::from_shape((1, c, h, w), &d.adv[..]).map_err(|e| to_js(Error::Shape(e.to_string())))?;
-                l.model.probabilities(view).row(0).to_vec()
-            }
+            None => probabilities_of_one(l, &d.adv)?,
         };
         let delta: Vec<f32> = d.adv.iter().zip(&d.x).map(|(a, x)| a - x).collect();
         Ok(JsObject::new()
@@ -323,18 +311,10 @@ impl Session {
     /// a time, so a real slider move never waits long behind it. Returns how many were new.
     #[wasm_bindgen(js_name = warmSlider)]
     pub fn warm_slider(&mut self, etas: &[f32]) -> std::result::Result<u32, JsError> {
-        let d = self
-            .direction
-            .as_mut()
-            .ok_or_else(|| to_js(Error::param("eta", "no image is prepared yet")))?;
-        let l = self
-            .models
-            .get(&d.model)
-            .ok_or_else(|| to_js(Error::param("model", "the model was unloaded")))?;
+        let (d, l) = prepared_direction(&mut self.direction, &self.models)?;
         if etas.len() > 1024 {
             return Err(to_js(Error::param("etas", "at most 1024 points")));
         }
-        let [c, h, w] = l.model.input_shape();
         let mut buf = vec![0.0f32; d.x.len()];
         let mut added = 0;
         for &eta in etas {
@@ -343,8 +323,8 @@ impl Session {
                 continue;
             }
             apply_direction_into(&mut buf, &d.x, &d.s, eta);
-            let view = ArrayView4::from_shape((1, c, h, w), &buf[..]).map_err(|e| to_js(Error::Shape(e.to_string())))?;
-            d.probs_at.push((eta.to_bits(), l.model.probabilities(view).row(0).to_vec()));
+            let probs = probabilities_of_one(l, &buf)?;
+            d.probs_at.push((eta.to_bits(), probs));
             added += 1;
         }
         Ok(added)
@@ -452,4 +432,27 @@ impl Session {
     pub fn unload_model(&mut self, id: &str) {
         self.models.remove(id);
     }
+}
+
+/// The direction `prepareImage` cached and the model it was computed on: the one lookup of `adversarialAt` and
+/// `warmSlider`, with the errors the page translates.
+fn prepared_direction<'a>(
+    direction: &'a mut Option<Direction>,
+    models: &'a HashMap<String, Loaded>,
+) -> std::result::Result<(&'a mut Direction, &'a Loaded), JsError> {
+    let d = direction
+        .as_mut()
+        .ok_or_else(|| to_js(Error::param("eta", "no image is prepared yet")))?;
+    let l = models
+        .get(&d.model)
+        .ok_or_else(|| to_js(Error::param("model", "the model was unloaded")))?;
+    Ok((d, l))
+}
+
+/// One image's class probabilities, as a batch of one: the same pass for a slider position computed now or ahead
+/// (`warmSlider`), so a cached answer is bit for bit the fresh one.
+fn probabilities_of_one(l: &Loaded, image: &[f32]) -> std::result::Result<Vec<f32>, JsError> {
+    let [c, h, w] = l.model.input_shape();
+    let view = ArrayView4::from_shape((1, c, h, w), image).map_err(|e| to_js(Error::Shape(e.to_string())))?;
+    Ok(l.model.probabilities(view).row(0).to_vec())
 }

@@ -1,6 +1,8 @@
 // Shared end-to-end plumbing: serve the repository on a free loopback port, drive Debian's Chromium with
 // playwright-core, and record every request the page makes.
+import fs from 'node:fs';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
@@ -334,4 +336,23 @@ export async function visibleTexts(page) {
     for (const s of document.querySelectorAll('select')) if (s.selectedOptions[0]) out.push(s.selectedOptions[0].textContent.trim());
     return out;
   });
+}
+
+/** The page's two i18n tables, as shipped. */
+export const I18N = Object.fromEntries(['en', 'nl'].map((l) => [l, JSON.parse(fs.readFileSync(`${ROOT}/www/i18n/${l}.json`, 'utf8'))]));
+
+/** A regex matching the translation of `key` in `lang`, with every {var} as a wildcard. */
+export function translated(lang, key) {
+  const s = I18N[lang][key];
+  assert.ok(s, `i18n ${lang}.${key} exists`);
+  const parts = s.split(/\{[a-z]+\}/i).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(parts.join('.*'), 's');
+}
+
+/** A message a person may see: non-empty, the translation of `key` in `lang`, no raw i18n key, no engine internals. */
+export function assertTranslated(msg, lang, key) {
+  assert.ok(msg.length > 0, 'a message is shown');
+  assert.match(msg, translated(lang, key), `${lang}.${key} in “${msg}”`);
+  assert.doesNotMatch(msg, /\b(error|hash|upload|model)\.[a-z][A-Za-z_]+\b/, 'no raw i18n key');
+  assert.doesNotMatch(msg, /panicked|unreachable|RuntimeError/, 'no engine internals');
 }
