@@ -261,3 +261,30 @@ test('Dutch: class names in the bars and in the goal search, which finds both la
   assertClean(page);
   await page.context().close();
 });
+
+test('a laptop (1366×768) and a phone (390×844): the photo slider, the adversarial photo and its verdict fit on one screen', async () => {
+  for (const viewport of [{ width: 1366, height: 768 }, { width: 390, height: 844 }]) {
+    const page = await photoPage('model=imagenet-efficientnet-lite0&sample=1&eta=0.0078', { viewport });
+    await analysed(page, 'sample');
+    const sels = ['[data-testid="eta-slider"]', '[data-testid="adv-canvas"]', '#adv-verdict', '[data-testid="group-verdict"]'];
+    const box = await page.evaluate((sels) => {
+      const rs = sels.map((s) => document.querySelector(s).getBoundingClientRect());
+      return { top: Math.min(...rs.map((r) => r.top)) + scrollY, bottom: Math.max(...rs.map((r) => r.bottom)) + scrollY, heights: rs.map((r) => r.height) };
+    }, sels);
+    assert.ok(box.heights.every((h) => h > 0), `each part is rendered: ${box.heights}`);
+    assert.ok(box.bottom - box.top <= viewport.height, `${viewport.width}×${viewport.height}: they span ${Math.round(box.bottom - box.top)} px`);
+    // Scrolled to them, a slider step repaints the photo while all of them stay in view.
+    await page.evaluate((y) => scrollTo(0, Math.max(0, y)), box.top - 8);
+    const slider = page.locator('[data-testid="eta-slider"]');
+    await slider.focus();
+    const before = await page.evaluate(() => globalThis.advlab.R.adv.linf);
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((b) => globalThis.advlab.R.adv?.linf > b, before);
+    const inside = await page.evaluate((sels) => sels.every((s) => {
+      const r = document.querySelector(s).getBoundingClientRect();
+      return r.top >= -1 && r.bottom <= innerHeight + 1;
+    }), sels);
+    assert.ok(inside, `${viewport.width}×${viewport.height}: all in view after the step`);
+    await page.context().close();
+  }
+});
