@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { launch, openPage, offOrigin, drawStrokes, DIGITS, ROOT, waitMessage, upload, encodePng, assertTranslated, translated } from './helpers.mjs';
+import { pngChunk } from './fixtures/png-chunks.mjs';
 
 /** Message checks shared by every case: visible, translated, no raw key, no engine internals. */
 const assertMessage = assertTranslated;
@@ -38,22 +39,6 @@ after(async () => {
 
 // ---------------------------------------------------------------- files
 
-function pngChunk(type, data) {
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
 /** A PNG whose IHDR declares width×height, with a tiny (wrong) IDAT: the page must refuse it from the header alone. */
 function declaredPng(width, height) {
   const ihdr = Buffer.alloc(13);
