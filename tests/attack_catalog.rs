@@ -67,7 +67,13 @@ fn caps_and_defaults_follow_the_input_size() {
         assert_eq!(a.default_eta, 0.007);
         assert_eq!(a.eta_max, caps);
         // The photo slider ends at 16/255 (L2: ten times), where the digits' ends at 0.5.
-        assert_eq!(a.slider_end, EtaCaps { linf: 16.0 / 255.0, l2: 160.0 / 255.0 });
+        assert_eq!(
+            a.slider_end,
+            EtaCaps {
+                linf: 16.0 / 255.0,
+                l2: 160.0 / 255.0
+            }
+        );
         assert_eq!(a.refused.is_some(), a.name == "jsma", "{}", a.name);
     }
     // JSMA runs up to 4096 inputs (3×32×32 included), not above.

@@ -140,7 +140,10 @@ fn a_warmed_slider_position_answers_bit_for_bit_what_a_fresh_forward_pass_does()
     s.prepare_direction("p", &x, "linf", -1, 0.5, 7).unwrap();
     let etas = [0.0f32, 0.013, 0.1, 0.37];
     let probs = |r: &JsValue| -> Vec<f64> {
-        js_sys::Array::from(&get(&get(r, "prediction"), "probs")).iter().map(|v| v.as_f64().unwrap()).collect()
+        js_sys::Array::from(&get(&get(r, "prediction"), "probs"))
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
     };
     let fresh: Vec<Vec<f64>> = etas.iter().map(|&e| probs(&s.adversarial_at(e).unwrap())).collect();
     assert_eq!(s.warm_slider(&etas).unwrap(), 4);
@@ -151,7 +154,8 @@ fn a_warmed_slider_position_answers_bit_for_bit_what_a_fresh_forward_pass_does()
         assert!(get(&r, "linf").as_f64().unwrap() <= e as f64 + 1e-6);
     }
     // A new image forgets the warm positions; a bad η is a named error.
-    s.prepare_direction("p", &x.iter().map(|v| 1.0 - v).collect::<Vec<_>>(), "linf", -1, 0.5, 7).unwrap();
+    s.prepare_direction("p", &x.iter().map(|v| 1.0 - v).collect::<Vec<_>>(), "linf", -1, 0.5, 7)
+        .unwrap();
     assert_eq!(s.warm_slider(&etas[..1]).unwrap(), 1);
     let msg = message(s.warm_slider(&[f32::NAN]).unwrap_err());
     assert!(msg.starts_with("error.parameter:"), "{msg}");
