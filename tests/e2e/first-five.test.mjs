@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, openPage, waitAnalysed, offOrigin, ROOT } from './helpers.mjs';
+import { launch, openPage, waitAnalysed, offOrigin, ROOT, unionBox, inViewport } from './helpers.mjs';
 
 const SHOTS = path.join(ROOT, 'target', 'screenshots');
 const SIZES = [
@@ -25,18 +25,6 @@ before(async () => {
 after(async () => {
   await env?.close();
 });
-
-/** Whether each selector's box lies inside the viewport (all of it, one pixel of slack). */
-async function inViewport(page, sels) {
-  return page.evaluate((sels) => {
-    const out = {};
-    for (const s of sels) {
-      const r = document.querySelector(s).getBoundingClientRect();
-      out[s] = r.width > 0 && r.height > 0 && r.top >= -1 && r.left >= -1 && r.bottom <= innerHeight + 1 && r.right <= innerWidth + 1;
-    }
-    return out;
-  }, sels);
-}
 
 test('a fresh visit shows a flip at L∞ ≤ 0.1, and how typical that is', async () => {
   const page = await openPage(env);
@@ -71,12 +59,7 @@ for (const [w, h] of SIZES) {
     await waitAnalysed(page);
     const sels = ['[data-testid="eta-slider"]', '[data-testid="adv-canvas"]', '#adv-verdict'];
     // The three together fit in the viewport: scroll to the top of their union and all three are inside.
-    const union = await page.evaluate((sels) => {
-      const rs = sels.map((s) => document.querySelector(s).getBoundingClientRect());
-      const top = Math.min(...rs.map((r) => r.top)) + scrollY;
-      const bottom = Math.max(...rs.map((r) => r.bottom)) + scrollY;
-      return { top, bottom };
-    }, sels);
+    const union = await unionBox(page, sels);
     assert.ok(union.bottom - union.top <= h, `slider, image and verdict span ${union.bottom - union.top}px > ${h}px`);
     await page.evaluate((y) => scrollTo(0, Math.max(0, y)), union.top - 8);
     const slider = page.locator('[data-testid="eta-slider"]');

@@ -356,3 +356,23 @@ export function assertTranslated(msg, lang, key) {
   assert.doesNotMatch(msg, /\b(error|hash|upload|model)\.[a-z][A-Za-z_]+\b/, 'no raw i18n key');
   assert.doesNotMatch(msg, /panicked|unreachable|RuntimeError/, 'no engine internals');
 }
+
+/** Whether each selector's box lies wholly inside the viewport (one pixel of slack), with a real size. */
+export async function inViewport(page, sels) {
+  return page.evaluate((sels) => {
+    const out = {};
+    for (const s of sels) {
+      const r = document.querySelector(s).getBoundingClientRect();
+      out[s] = r.width > 0 && r.height > 0 && r.top >= -1 && r.left >= -1 && r.bottom <= innerHeight + 1 && r.right <= innerWidth + 1;
+    }
+    return out;
+  }, sels);
+}
+
+/** The page-coordinate top and bottom of the union of the selectors' boxes, and each box's height. */
+export async function unionBox(page, sels) {
+  return page.evaluate((sels) => {
+    const rs = sels.map((s) => document.querySelector(s).getBoundingClientRect());
+    return { top: Math.min(...rs.map((r) => r.top)) + scrollY, bottom: Math.max(...rs.map((r) => r.bottom)) + scrollY, heights: rs.map((r) => r.height) };
+  }, sels);
+}

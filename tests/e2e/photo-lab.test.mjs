@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launch, openPage, offOrigin, upload, advlab, ROOT, FAKE_CAMERA } from './helpers.mjs';
+import { launch, openPage, offOrigin, upload, advlab, ROOT, FAKE_CAMERA, unionBox, inViewport } from './helpers.mjs';
 
 const PHOTO = 'imagenet-efficientnet-lite0';
 const MODEL_FILE = `www/models/${PHOTO}.safetensors`;
@@ -267,10 +267,7 @@ test('a laptop (1366×768) and a phone (390×844): the photo slider, the adversa
     const page = await photoPage('model=imagenet-efficientnet-lite0&sample=1&eta=0.0078', { viewport });
     await analysed(page, 'sample');
     const sels = ['[data-testid="eta-slider"]', '[data-testid="adv-canvas"]', '#adv-verdict', '[data-testid="group-verdict"]'];
-    const box = await page.evaluate((sels) => {
-      const rs = sels.map((s) => document.querySelector(s).getBoundingClientRect());
-      return { top: Math.min(...rs.map((r) => r.top)) + scrollY, bottom: Math.max(...rs.map((r) => r.bottom)) + scrollY, heights: rs.map((r) => r.height) };
-    }, sels);
+    const box = await unionBox(page, sels);
     assert.ok(box.heights.every((h) => h > 0), `each part is rendered: ${box.heights}`);
     assert.ok(box.bottom - box.top <= viewport.height, `${viewport.width}×${viewport.height}: they span ${Math.round(box.bottom - box.top)} px`);
     // Scrolled to them, a slider step repaints the photo while all of them stay in view.
@@ -280,11 +277,8 @@ test('a laptop (1366×768) and a phone (390×844): the photo slider, the adversa
     const before = await page.evaluate(() => globalThis.advlab.R.adv.linf);
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction((b) => globalThis.advlab.R.adv?.linf > b, before);
-    const inside = await page.evaluate((sels) => sels.every((s) => {
-      const r = document.querySelector(s).getBoundingClientRect();
-      return r.top >= -1 && r.bottom <= innerHeight + 1;
-    }), sels);
-    assert.ok(inside, `${viewport.width}×${viewport.height}: all in view after the step`);
+    const inside = await inViewport(page, sels);
+    assert.deepEqual(inside, Object.fromEntries(sels.map((s) => [s, true])), `${viewport.width}×${viewport.height}: all in view after the step`);
     await page.context().close();
   }
 });
