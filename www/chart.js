@@ -193,9 +193,16 @@ export function linePlot(spec) {
 export function renderPlot(fig, spec) {
   fig.replaceChildren();
   fig.spec = spec;
-  const W = 560;
-  const H = 300;
-  const m = { l: 56, r: 14, t: 14, b: 46 };
+  // spec.fit: one user unit is one CSS pixel (the figure's width, a height that suits it, text at the page's size,
+  // so a phone's plot is not shrunk to unreadable text); otherwise a fixed 560 × 300 drawing scaled by CSS.
+  const fit = spec.fit ? fitBox(fig) : null;
+  const W = fit ? fit.w : 560;
+  const H = fit ? fit.h : 300;
+  const fontSize = fit ? fit.font : 12;
+  const m = fit ? { l: Math.round(3.6 * fontSize), r: 14, t: 14, b: Math.round(3.6 * fontSize) } : { l: 56, r: 14, t: 14, b: 46 };
+  // Reference lines (spec.refs) keep their labels in a column right of the plot.
+  const refs = spec.refs || [];
+  if (refs.length) m.r = Math.min(Math.round(W * 0.42), Math.round(Math.max(...refs.map((r) => r.short.length)) * fontSize * 0.64 + 24));
   const all = spec.series.flatMap((s) => s.points);
   const xs = all.map((p) => p.x);
   const ys = all.map((p) => p.y).filter(Number.isFinite);
@@ -204,7 +211,11 @@ export function renderPlot(fig, spec) {
   const sx = (x) => m.l + ((x - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
   const sy = (y) => H - m.b - ((y - y0) / (y1 - y0 || 1)) * (H - m.t - m.b);
   const fy = spec.formatY || ((v) => formatNumber(v, 3));
-  const root = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'plot-svg', role: 'img', 'font-family': 'sans-serif', 'font-size': 12 });
+  const root = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'plot-svg', role: 'img', 'font-family': 'sans-serif', 'font-size': fontSize });
+  if (fit) {
+    root.setAttribute('width', W);
+    root.setAttribute('height', H);
+  }
   root.append(svgEl('title', {}, t(spec.title)));
   root.append(svgEl('rect', { x: 0, y: 0, width: W, height: H, fill: '#ffffff' }));
   const axes = svgEl('g', { stroke: '#333333', fill: '#333333' });
@@ -212,7 +223,7 @@ export function renderPlot(fig, spec) {
   axes.append(svgEl('line', { x1: m.l, y1: m.t, x2: m.l, y2: H - m.b }));
   for (const v of spec.xTicks || niceTicks(x0, x1)) {
     axes.append(svgEl('line', { x1: sx(v), x2: sx(v), y1: H - m.b, y2: H - m.b + 5 }));
-    axes.append(svgEl('text', { x: sx(v), y: H - m.b + 18, 'text-anchor': 'middle', stroke: 'none' }, formatNumber(v, 3)));
+    axes.append(svgEl('text', { x: sx(v), y: H - m.b + 6 + fontSize, 'text-anchor': 'middle', stroke: 'none' }, formatNumber(v, 3)));
   }
   for (const v of niceTicks(y0, y1)) {
     axes.append(svgEl('line', { x1: m.l - 5, x2: m.l, y1: sy(v), y2: sy(v) }));
@@ -220,8 +231,10 @@ export function renderPlot(fig, spec) {
     axes.append(svgEl('text', { x: m.l - 8, y: sy(v) + 4, 'text-anchor': 'end', stroke: 'none' }, fy(v)));
   }
   axes.append(svgEl('text', { x: (m.l + W - m.r) / 2, y: H - 8, 'text-anchor': 'middle', stroke: 'none' }, t(spec.xLabel)));
-  axes.append(svgEl('text', { x: 14, y: (m.t + H - m.b) / 2, 'text-anchor': 'middle', stroke: 'none', transform: `rotate(-90 14 ${(m.t + H - m.b) / 2})` }, t(spec.yLabel)));
+  const yl = fit ? Math.round(fontSize * 1.1) : 14;
+  axes.append(svgEl('text', { x: yl, y: (m.t + H - m.b) / 2, 'text-anchor': 'middle', stroke: 'none', transform: `rotate(-90 ${yl} ${(m.t + H - m.b) / 2})` }, t(spec.yLabel)));
   root.append(axes);
+  if (refs.length) root.append(refLines(refs, { sx, sy, W, m, fontSize }));
   spec.series.forEach((s, i) => {
     const color = s.color || OKABE_ITO[i % OKABE_ITO.length];
     const pts = s.points.filter((p) => Number.isFinite(p.y));
@@ -235,12 +248,18 @@ export function renderPlot(fig, spec) {
   });
   fig.append(root);
   const legend = el('ul', { class: 'plot-legend' });
-  spec.series.forEach((s, i) => {
+  const swatch = (color, dash, width = 2.5) => {
     // The swatch is a short stretch of the series' own line: its colour and its dash, so colour is not the cue.
     const sw = svgEl('svg', { class: 'swatch', viewBox: '0 0 24 8', preserveAspectRatio: 'none', 'aria-hidden': 'true' });
-    sw.append(svgEl('line', { x1: 0, y1: 4, x2: 24, y2: 4, stroke: s.color || OKABE_ITO[i % OKABE_ITO.length], 'stroke-width': 2.5, 'stroke-dasharray': seriesDash(i) || undefined }));
-    legend.append(el('li', {}, sw, el('span', { raw: s.name })));
+    sw.append(svgEl('line', { x1: 0, y1: 4, x2: 24, y2: 4, stroke: color, 'stroke-width': width, 'stroke-dasharray': dash || undefined }));
+    return sw;
+  };
+  spec.series.forEach((s, i) => {
+    legend.append(el('li', {}, swatch(s.color || OKABE_ITO[i % OKABE_ITO.length], seriesDash(i)), el('span', { raw: s.name })));
   });
+  // Reference lines in the legend too, in full words (the plot's labels are short).
+  if (refs.length && spec.refsTitle) legend.append(el('li', { class: 'ref-title', raw: t(spec.refsTitle) }));
+  for (const r of refs) legend.append(el('li', { class: 'ref' }, swatch(r.color, r.dash, 2), el('span', { raw: r.name })));
   fig.append(legend);
   fig.append(
     el(
@@ -252,6 +271,46 @@ export function renderPlot(fig, spec) {
   );
   fig.append(el('figcaption', { text: spec.title }));
   fig.dataset.points = JSON.stringify(spec.series);
+}
+
+/** The box of a fitted plot: its figure's width (560 while it is not laid out), a height that suits it, the font. */
+function fitBox(fig) {
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  const w = Math.round(fig.clientWidth || fig.parentElement?.clientWidth || 560);
+  return { w, h: Math.round(Math.max(15 * rem, Math.min(24 * rem, w * 0.5))), font: Math.round(rem * 0.85) };
+}
+
+/**
+ * Horizontal reference lines across a plot: refs [{y, short, name, color, dash, x?, reported?}]. Each line carries a
+ * short label in the right margin (labels pushed apart so close figures stay readable, a leader line to their
+ * line); `reported` (a figure its authors claimed) is a hollow marker at x joined to the measured y, so the fall
+ * shows.
+ */
+function refLines(refs, { sx, sy, W, m, fontSize }) {
+  const g = svgEl('g', { class: 'plot-refs' });
+  const gap = fontSize + 3;
+  const labels = refs.map((r) => ({ r, line: sy(r.y), at: sy(r.y) })).sort((a, b) => a.line - b.line);
+  for (let i = 1; i < labels.length; i++) labels[i].at = Math.max(labels[i].at, labels[i - 1].at + gap);
+  // Pushed past the bottom: shift the whole column up.
+  const over = labels.length ? labels[labels.length - 1].at - (sy(0) + fontSize * 0.3) : 0;
+  if (over > 0) for (const l of labels) l.at -= over;
+  for (let i = labels.length - 2; i >= 0; i--) labels[i].at = Math.min(labels[i].at, labels[i + 1].at - gap);
+  const x1 = W - m.r;
+  for (const { r, line, at } of labels) {
+    g.append(svgEl('line', { x1: m.l, x2: x1, y1: line, y2: line, stroke: r.color, 'stroke-width': 2, 'stroke-dasharray': r.dash || undefined, 'data-ref': r.id }));
+    if (r.reported !== undefined && r.x !== undefined) {
+      const cx = sx(r.x);
+      g.append(svgEl('line', { x1: cx, x2: cx, y1: sy(r.reported), y2: line, stroke: r.color, 'stroke-width': 1.5 }));
+      const c = svgEl('circle', { cx, cy: sy(r.reported), r: 4.5, fill: '#ffffff', stroke: r.color, 'stroke-width': 2 });
+      c.append(svgEl('title', {}, r.name));
+      g.append(c);
+    }
+    g.append(svgEl('polyline', { points: `${x1},${line} ${x1 + 8},${at} ${x1 + 12},${at}`, fill: 'none', stroke: r.color, 'stroke-width': 1 }));
+    const label = svgEl('text', { x: x1 + 14, y: at + fontSize * 0.35, fill: r.text || r.color, stroke: 'none', 'font-weight': 600 }, r.short);
+    label.append(svgEl('title', {}, r.name));
+    g.append(label);
+  }
+  return g;
 }
 
 /** The plot's data as CSV: one row per (series, x). */

@@ -53,6 +53,10 @@ export async function mount(root) {
     el('div', { class: 'side-by-side' }, std.box, rob.box),
     tx('defences.strokes', 'p', { class: 'hint' }),
     el('section', { class: 'card' }, el('h3', {}, tx('defences.curves')), chart, curveNote),
+    // The audit (#lesson=audit) with the FGSM-trained CNN: the model that shows best why one attack's score is a claim.
+    el('section', { class: 'card def-audit' },
+      el('p', {}, tx('defences.auditLink', 'a', { href: '#lesson=audit&model=mnist-cnn-fgsm', 'data-testid': 'def-audit-link', class: 'def-audit-link' })),
+      tx('defences.auditHint', 'p', { class: 'hint small' })),
   );
 
   const engine = new Engine('defences', { timeout: 0 });

@@ -30,6 +30,49 @@ export class CurvePool {
   }
 
   /**
+   * Loads a model from its bytes (a file the user opened: never fetched, never uploaded) into every worker; each
+   * engine keeps it for its restarts. Resolves to the first worker's ModelInfo; rejects with the engine's error
+   * (error.model_file: … for a file that is no model).
+   */
+  async loadBytes(id, bytes) {
+    const infos = await Promise.all(this.engines().map((e) => e.loadModel(id, bytes)));
+    return infos[0];
+  }
+
+  /**
+   * One request per item over every worker: task(engine, i) for i = 0 … n−1, the next index going to whichever
+   * worker is free, so a slow image (an audit's robust one) never holds the others back. onResult(i, value) as each
+   * answers. Rejects with error.cancelled after cancel(), or with the first failing request's error.
+   */
+  async each(n, task, onResult = () => {}) {
+    const gen = ++this.generation;
+    let next = 0;
+    const worker = async (eng) => {
+      while (next < n) {
+        if (gen !== this.generation) throw new Error('error.cancelled:');
+        const i = next++;
+        let value;
+        try {
+          value = await task(eng, i);
+        } catch (e) {
+          // A failed request stops the other workers too (their answers are no longer wanted).
+          if (gen === this.generation) this.generation += 1;
+          throw e;
+        }
+        if (gen !== this.generation) throw new Error('error.cancelled:');
+        onResult(i, value);
+      }
+    };
+    const runs = this.engines().map(worker);
+    // The first real error wins over the error.cancelled it causes in the other workers.
+    const settled = await Promise.allSettled(runs);
+    const failed = settled.filter((s) => s.status === 'rejected').map((s) => s.reason);
+    const real = failed.find((e) => !/^error\.cancelled/.test(String(e?.message)));
+    if (real) throw real;
+    if (failed.length || gen !== this.generation) throw new Error('error.cancelled:');
+  }
+
+  /**
    * Correct counts at each η over all images: {counts: number[], n}. job: {id, file, attack, params, etas,
    * images: Float32Array(n·784), labels: Uint32Array(n)}. onProgress(done, n) as images finish.
    */

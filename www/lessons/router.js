@@ -1,7 +1,7 @@
 // The one router for every `#lesson=` view. Two kinds of lesson:
 //   - "inline" (linear, blackbox, onepixel, curves, scale): a card in the #lessons section under the lab, built on
 //     first visit by the module's create() → {root, show, refresh}; the lab stays, and keeps its keys in the hash;
-//   - "page" (defences, train): the lesson replaces the lab (main#lab) with a section of its own; the module is
+//   - "page" (defences, train, audit): the lesson replaces the lab (main#lab) with a section of its own; the module is
 //     loaded the first time it is opened and builds itself with mount(section). The lab does not write the hash
 //     while one of these is open (ownsHash).
 // Other keys in the hash belong to the lab and are left alone. A language change (the <html lang> attribute, set
@@ -18,6 +18,7 @@ const INLINE = { linear, blackbox, onepixel, curves, scale };
 const PAGES = {
   defences: () => import('../defences/view.js'),
   train: () => import('../training/view.js'),
+  audit: () => import('../audit/view.js'),
 };
 /** Every lesson by name: its kind ("inline" | "page"). */
 export const LESSONS = Object.freeze({
@@ -168,6 +169,9 @@ async function show({ scroll = false } = {}) {
   }
   const lab = document.getElementById('lab');
   if (lab) lab.hidden = page;
+  // The open lesson, for style sheets (the audit hides the lab's model menu, which does not apply to it).
+  if (name) document.body.dataset.lesson = name;
+  else delete document.body.dataset.lesson;
   markNav(name);
   if (!name) return;
   if (page) return showPage(name);
