@@ -40,7 +40,8 @@ export function flagVars(flag) {
   const vars = {};
   for (const [k, v] of Object.entries(flag || {})) {
     if (typeof v !== 'number') continue;
-    vars[k] = /accuracy|rate|share|fraction|gap/.test(k) ? formatPercent(v, 1) : Number.isInteger(v) ? formatInt(v) : formatNumber(v, 3);
+    // Accuracies are fractions (a percentage); `points` are percentage points already; counts are whole.
+    vars[k] = /accuracy/.test(k) ? formatPercent(v, 1) : k === 'points' ? formatNumber(v, 1) : Number.isInteger(v) ? formatInt(v) : formatNumber(v, 3);
   }
   return vars;
 }
@@ -300,7 +301,9 @@ export async function mount(root) {
     root.dataset.flags = flags.map((f) => f.key).join(',');
     flagsList.replaceChildren(
       ...flags.map((f) => {
-        const key = has(`audit.flag.${f.key}`) ? `audit.flag.${f.key}` : 'audit.flag.unknown';
+        // FGSM scoring above the clean images (an FGSM-trained model) says so in its own sentence.
+        const above = f.key === 'fgsm_gap' && f.fgsm_accuracy > f.clean_accuracy ? '.above' : '';
+        const key = has(`audit.flag.${f.key}${above}`) ? `audit.flag.${f.key}${above}` : has(`audit.flag.${f.key}`) ? `audit.flag.${f.key}` : 'audit.flag.unknown';
         return el('li', { class: 'audit-flag', 'data-flag': f.key }, el('strong', {}, flagTitle(f.key)), ' ', t(key, { key: f.key, ...flagVars(f) }));
       }),
     );
@@ -567,9 +570,9 @@ export async function mount(root) {
       say('audit.notSafetensors', { name: file.name });
       return;
     }
+    const id = `${FILE_ID}-${Date.now().toString(36)}`;
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const id = `${FILE_ID}-${Date.now().toString(36)}`;
       // Read by the engine first (the side worker): a file that is no model is refused here, before any pool work.
       const info = await side.loadModel(id, bytes);
       const shape = info.inputShape || info.input_shape || [];
@@ -585,6 +588,7 @@ export async function mount(root) {
       say(null);
       status.textContent = t('audit.opened', { name: file.name, dataset: t(`dataset.${info.dataset}`) });
     } catch (e) {
+      side.unloadModel(id); // not kept for the worker's restarts either
       say('audit.badFile', { name: file.name }, e);
     } finally {
       fileInput.value = '';

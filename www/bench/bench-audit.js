@@ -1,0 +1,57 @@
+// The audit pool benchmark (www/bench/bench-audit.html, run headless by scripts/bench-curves.mjs): images per second
+// of the audit (www/audit/view.js's requests: one auditImage per test image, any free worker) with 1 worker and with
+// 2, the same images, models loaded before timing; best of `repeat` runs, alternating. The two must agree on every
+// outcome (the per-image seeds do not depend on the worker).
+import { CurvePool } from '../lessons/pool.js';
+import { samples } from '../lessons/common.js';
+
+const q = new URLSearchParams(location.hash.slice(1));
+const n = Number(q.get('n') || 40);
+const model = q.get('model') || 'mnist-cnn-fgsm';
+const eta = q.has('eta') ? Number(q.get('eta')) : null;
+const repeat = Number(q.get('repeat') || 1);
+const out = document.getElementById('out');
+
+async function pass(pool, data) {
+  const params = JSON.stringify(eta === null ? { norm: 'linf', seed: 0 } : { eta, norm: 'linf', seed: 0 });
+  const outcomes = new Array(data.count);
+  const t0 = performance.now();
+  await pool.each(
+    data.count,
+    (eng, i) => eng.call('auditImage', [model, data.images.slice(i * 784, (i + 1) * 784), data.labels[i], params], { onProgress: () => {} }),
+    (i, o) => (outcomes[i] = o),
+  );
+  return { seconds: (performance.now() - t0) / 1000, outcomes };
+}
+
+async function main() {
+  const data = await samples(n);
+  const pools = [new CurvePool(1), new CurvePool(2)];
+  for (const p of pools) await p.load(model, `${model}.safetensors`);
+  const best = [Infinity, Infinity];
+  const results = [null, null];
+  for (let r = 0; r < repeat; r++) {
+    for (const k of [0, 1]) {
+      const m = await pass(pools[k], data);
+      best[k] = Math.min(best[k], m.seconds);
+      results[k] = m.outcomes;
+    }
+  }
+  const key = (o) => JSON.stringify([o.clean_correct, o.fgsm_robust, o.broken_by, o.queries]);
+  const same = results[0].every((o, i) => key(o) === key(results[1][i]));
+  const robust = results[0].filter((o) => o.clean_correct && !o.broken_by).length;
+  const queries = results[0].reduce((a, o) => a + (Number(o.queries) || 0), 0);
+  const stat = (k) => ({ workers: k + 1, seconds: best[k], imagesPerSecond: data.count / best[k] });
+  const one = stat(0);
+  const two = stat(1);
+  const result = { model, eta, n: data.count, repeat, hardwareConcurrency: navigator.hardwareConcurrency, robust, queries, one, two, ratio: two.imagesPerSecond / one.imagesPerSecond, sameOutcomes: same };
+  out.textContent = JSON.stringify(result, null, 1);
+  document.body.dataset.result = JSON.stringify(result);
+  document.body.dataset.done = 'true';
+}
+
+main().catch((e) => {
+  out.textContent = String(e?.message || e);
+  document.body.dataset.error = String(e?.message || e);
+  document.body.dataset.done = 'true';
+});
