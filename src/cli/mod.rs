@@ -20,7 +20,7 @@ advlab: adversarial examples on MNIST, Fashion-MNIST and ImageNet photos
 
 USAGE:
   advlab train --arch <linear|mlp|cnn> --dataset <mnist|fashion> --epochs N --seed S --out FILE
-               [--lr LR] [--batch B] [--shift PIXELS] [--resolution R] [--train-n N] [--name ID] [--adv <none|fgsm-rs|pgd|ensemble>] [--adv-eta E] [--sources A,B]
+               [--lr LR] [--batch B] [--shift PIXELS] [--resolution R] [--train-n N] [--name ID] [--adv <none|fgsm|fgsm-rs|pgd|ensemble>] [--adv-eta E] [--sources A,B]
   advlab predict --model FILE --image IN.png|IN.jpg [--top K] [--json]
   advlab eval --model FILE [--n N] [--images DIR [--labels FILE.csv]] [--attack NAME --eta E [--norm linf|l2] [--targeted] [--seed S]
               [--params JSON]] [--json]

@@ -10,7 +10,7 @@ use crate::data::{load, DatasetName, Split};
 use crate::lessons::downsample;
 use crate::model_file::{save_file, ModelMeta};
 use crate::nn::{architecture, LayerSpec, Model, ARCHITECTURES, ROBUST_ARCHITECTURES};
-use crate::train::adversarial::{adversarial, AdvConfig};
+use crate::train::adversarial::{adversarial, AdvConfig, AdvMethod};
 use crate::train::augment::random_shift;
 use crate::train::ensemble::{ensemble, EnsembleConfig};
 use crate::train::{evaluate, train_with, Batch, TrainConfig};
@@ -53,7 +53,7 @@ pub fn run(argv: &[String]) -> Result<()> {
     let adv_steps: usize = args.get_or("adv-steps", 7)?;
     let adv_alpha: Option<f32> = args.get("adv-alpha")?;
     let adv_warmup_epochs: f32 = args.get_or("adv-warmup-epochs", 0.0)?;
-    let adv_clean: f32 = args.get_or("adv-clean", 0.0)?;
+    let adv_clean: Option<f32> = args.get("adv-clean")?;
     // Early stopping on robust accuracy (Rice, Wong & Kolter 2020; Wong 2020 §5 against catastrophic
     // overfitting): after each epoch, PGD-10 on the first `adv-check` test images; the best epoch's weights are kept.
     let adv_check: usize = args.get_or("adv-check", 0)?;
@@ -99,29 +99,33 @@ pub fn run(argv: &[String]) -> Result<()> {
             Box::new(|_: &Model, b: Batch, _: &mut _| Ok(b)),
             serde_json::Value::Null,
         ),
-        "fgsm-rs" | "pgd" => {
-            let mut c = if adv == "pgd" {
-                AdvConfig::pgd(adv_eta, adv_steps)
-            } else {
-                AdvConfig::fgsm_rs(adv_eta)
+        "fgsm" | "fgsm-rs" | "pgd" => {
+            let mut c = match adv.as_str() {
+                "pgd" => AdvConfig::pgd(adv_eta, adv_steps),
+                "fgsm-rs" => AdvConfig::fgsm_rs(adv_eta),
+                _ => AdvConfig::fgsm(adv_eta),
             };
             if let Some(a) = adv_alpha {
                 c.method = match c.method {
-                    crate::train::adversarial::AdvMethod::FgsmRs { .. } => {
-                        crate::train::adversarial::AdvMethod::FgsmRs { alpha: a }
+                    AdvMethod::Fgsm => {
+                        return Err(Error::param(
+                            "adv-alpha",
+                            "plain FGSM (--adv fgsm) takes one step of exactly ε; use --adv-eta",
+                        ))
                     }
-                    crate::train::adversarial::AdvMethod::Pgd { steps, .. } => {
-                        crate::train::adversarial::AdvMethod::Pgd { steps, alpha: a }
-                    }
+                    AdvMethod::FgsmRs { .. } => AdvMethod::FgsmRs { alpha: a },
+                    AdvMethod::Pgd { steps, .. } => AdvMethod::Pgd { steps, alpha: a },
                 };
             }
             c.warmup_batches = warmup_batches;
-            c.clean_fraction = adv_clean;
+            // Plain FGSM keeps Goodfellow's half-clean batch unless told otherwise; the others train on
+            // adversarial examples only by default.
+            c.clean_fraction = adv_clean.unwrap_or(c.clean_fraction);
             c.validate()?;
-            let paper = if adv == "pgd" {
-                "Madry et al. 2018"
-            } else {
-                "Wong, Rice & Kolter 2020"
+            let paper = match adv.as_str() {
+                "pgd" => "Madry et al. 2018",
+                "fgsm-rs" => "Wong, Rice & Kolter 2020",
+                _ => "Goodfellow, Shlens & Szegedy 2015",
             };
             (
                 Box::new(adversarial(c)),
@@ -159,7 +163,7 @@ pub fn run(argv: &[String]) -> Result<()> {
         other => {
             return Err(Error::param(
                 "adv",
-                format!("must be one of none, fgsm-rs, pgd, ensemble, got `{other}`"),
+                format!("must be one of none, fgsm, fgsm-rs, pgd, ensemble, got `{other}`"),
             ))
         }
     };
@@ -181,7 +185,7 @@ pub fn run(argv: &[String]) -> Result<()> {
         &mut hook,
         &mut |m, e| {
             if check_n > 0 {
-                let method = crate::train::adversarial::AdvMethod::Pgd {
+                let method = AdvMethod::Pgd {
                     steps: 10,
                     alpha: 2.5 * adv_eta / 10.0,
                 };

@@ -3,13 +3,21 @@
 //! `E max_{‖δ‖∞ ≤ ε} L(f(x + δ), y)` (Madry et al. 2018, "Towards Deep Learning Models Resistant to Adversarial
 //! Attacks", eq. 2.1).
 //!
+//! - [`fgsm`]: plain FGSM, no random start (Goodfellow, Shlens & Szegedy 2015, "Explaining and Harnessing
+//!   Adversarial Examples", §5): `x' = clip_[0,1](x + ε·sign(∇ₓ L(x, y)))`. Goodfellow's objective (eq. 6) is
+//!   `J̃(θ, x, y) = α·J(θ, x, y) + (1 − α)·J(θ, x', y)` with `α = 0.5`; with `clean_fraction = 0.5` each batch is
+//!   half clean, half FGSM (Kurakin, Goodfellow & Bengio 2017, "Adversarial Machine Learning at Scale", Alg. 1),
+//!   which is eq. 6 with `α = 0.5` in expectation. One extra gradient for the adversarial half. It is the weak
+//!   recipe on purpose: the single, deterministic step lets the network learn a loss surface on which FGSM's
+//!   linear step is useless (catastrophic overfitting, Wong et al. 2020 §4) and whose FGSM examples even give
+//!   the label away (label leaking, Kurakin et al. 2017 §4.2), while iterative attacks still break it.
 //! - [`fgsm_rs`]: FGSM with a random start (Wong, Rice & Kolter 2020, "Fast is better than free"):
 //!   `δ₀ ~ U[-ε, ε]ⁿ`, `δ = clip_ε(δ₀ + α·sign(∇ₓ L(x + δ₀)))`, `x' = clip_[0,1](x + δ)`, with `α = 1.25 ε`.
 //!   One extra gradient per batch (≈ 2× the cost of clean training).
 //! - [`pgd`]: projected gradient descent with a random start (Madry 2018): `k` steps
 //!   `δ ← clip_ε(δ + α·sign(∇ₓ L(x + δ)))`, each followed by the projection onto `[0,1]`. `k + 1` times the cost.
 //!
-//! Both hooks can ramp ε linearly from 0 over the first `warmup_batches` batches (a common stabiliser for the
+//! All three can ramp ε linearly from 0 over the first `warmup_batches` batches (a common stabiliser for the
 //! large ε = 0.3 of MNIST: the network first learns the digits, then the adversary grows), and can keep a fraction
 //! of each batch clean. They never mutate their input (the clean batch is consumed and a new one returned), keep
 //! every example within `‖x' − x‖∞ ≤ ε` and inside `[0, 1]`, and draw randomness only from the hook's stream, so a
@@ -28,6 +36,8 @@ use crate::nn::Model;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "kebab-case")]
 pub enum AdvMethod {
+    /// Plain FGSM from the clean image, step ε, no random start (Goodfellow et al. 2015).
+    Fgsm,
     /// FGSM with random start, step `alpha` (Wong et al. 2020).
     FgsmRs { alpha: f32 },
     /// PGD with random start, `steps` steps of size `alpha` (Madry et al. 2018).
@@ -48,6 +58,16 @@ pub struct AdvConfig {
 }
 
 impl AdvConfig {
+    /// Plain FGSM at ε, Goodfellow et al.'s eq. 6 with `α = 0.5`: half of each batch clean, half FGSM.
+    pub fn fgsm(eps: f32) -> AdvConfig {
+        AdvConfig {
+            eps,
+            method: AdvMethod::Fgsm,
+            warmup_batches: 0,
+            clean_fraction: 0.5,
+        }
+    }
+
     /// FGSM-RS with Wong et al.'s step `α = 1.25 ε`.
     pub fn fgsm_rs(eps: f32) -> AdvConfig {
         AdvConfig {
@@ -76,6 +96,7 @@ impl AdvConfig {
         check_range("eps", self.eps, 0.0, 1.0)?;
         check_range("clean_fraction", self.clean_fraction, 0.0, 1.0)?;
         match self.method {
+            AdvMethod::Fgsm => {}
             AdvMethod::FgsmRs { alpha } => {
                 check_range("alpha", alpha, 0.0, 2.0)?;
             }
@@ -129,7 +150,8 @@ pub fn uniform_start(x: &Array4<f32>, eps: f32, rng: &mut ChaCha8Rng) -> Array4<
     adv
 }
 
-/// Crafts the adversarial version of `x` under `model` with `method` at budget `eps` (random start included).
+/// Crafts the adversarial version of `x` under `model` with `method` at budget `eps` (random start included,
+/// except for [`AdvMethod::Fgsm`], which starts at `x` and draws nothing from `rng`).
 pub fn craft(
     model: &Model,
     x: &Array4<f32>,
@@ -138,19 +160,28 @@ pub fn craft(
     eps: f32,
     rng: &mut ChaCha8Rng,
 ) -> Array4<f32> {
-    let mut adv = uniform_start(x, eps, rng);
     if eps == 0.0 {
-        return adv;
+        return x.clone();
     }
     match method {
-        AdvMethod::FgsmRs { alpha } => signed_step(model, &mut adv, x, labels, alpha, eps),
+        AdvMethod::Fgsm => {
+            let mut adv = x.clone();
+            signed_step(model, &mut adv, x, labels, eps, eps);
+            adv
+        }
+        AdvMethod::FgsmRs { alpha } => {
+            let mut adv = uniform_start(x, eps, rng);
+            signed_step(model, &mut adv, x, labels, alpha, eps);
+            adv
+        }
         AdvMethod::Pgd { steps, alpha } => {
+            let mut adv = uniform_start(x, eps, rng);
             for _ in 0..steps {
                 signed_step(model, &mut adv, x, labels, alpha, eps);
             }
+            adv
         }
     }
-    adv
 }
 
 /// The adversarial-training hook for [`train_with`](super::train_with): every batch is replaced by its
