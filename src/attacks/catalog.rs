@@ -178,6 +178,16 @@ pub fn fixed_eta_of(name: &str) -> Option<f32> {
     }
 }
 
+/// The iteration count an attack runs when `steps` is not given, if it is not [`super::AttackParams::default`]'s
+/// 40 (the protocol's PGD-40): APGD-CE and APGD-T's `N_iter = 100`, AutoAttack's standard budget
+/// ([`super::apgd::DEFAULT_STEPS`]; Croce & Hein 2020 schedule their step-size checkpoints on it).
+pub fn default_steps_of(name: &str) -> Option<usize> {
+    match name {
+        "apgd-ce" | "apgd-t" => Some(super::apgd::DEFAULT_STEPS),
+        _ => None,
+    }
+}
+
 /// The budget knob of attack `name`, with the defaults of [`super::AttackParams::default`].
 pub(crate) fn budget_of(name: &str) -> Option<BudgetInfo> {
     let d = super::AttackParams::default();

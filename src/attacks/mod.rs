@@ -18,6 +18,8 @@
 //! | `bim` | basic iterative method / I-FGSM | Kurakin et al. 2017 | L∞, L2 |
 //! | `pgd` | projected gradient descent with random start | Madry et al. 2018 | L∞, L2 |
 //! | `mifgsm` | momentum iterative FGSM | Dong et al. 2018 | L∞, L2 |
+//! | `apgd-ce` | Auto-PGD on the cross-entropy: step-size halving checkpoints, momentum 0.75, 100 iterations | Croce & Hein 2020 | L∞, L2 |
+//! | `apgd-t` | Auto-PGD on the targeted DLR loss against the top-9 other classes in turn | Croce & Hein 2020 | L∞, L2 |
 //! | `deepfool` | DeepFool, multiclass, overshoot 0.02, the top-10 candidate classes | Moosavi-Dezfooli et al. 2016 | L2, L∞ |
 //! | `cw` | Carlini–Wagner L2 (ε is a hard cap) | Carlini & Wagner 2017 | L2, L∞ cap |
 //! | `jsma` | Jacobian saliency map attack (pixel pairs); refused above 4096 inputs | Papernot et al. 2016 | L0 (+ L∞ cap η) |
@@ -33,6 +35,9 @@
 //! inputs, refuses inputs above [`jsma::JSMA_MAX_INPUTS`] with an [`Error::InvalidParameter`] on `attack` (and
 //! the [`catalog`] marks it `refused`). The η caps and defaults follow the size ([`catalog::EtaCaps`]).
 //!
+//! **AutoAttack** ([`autoattack`], Croce & Hein 2020) is not one attack but a sequence over these (APGD-CE, APGD-T,
+//! Square) with checks that an evaluation is not broken; it has no entry in [`ATTACK_NAMES`].
+//!
 //! The model is seen through the small [`Classifier`] trait (logits and a vector-Jacobian product), implemented
 //! for [`crate::nn::Model`]. Queries ([`AttackResult::queries`]) count images passed through the model (a forward,
 //! or a forward with its backward), so white-box and black-box attacks compare on one scale.
@@ -44,9 +49,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+pub mod apgd;
+pub mod autoattack;
 pub mod catalog;
 pub mod cw;
 pub mod deepfool;
+pub mod dlr;
 pub mod fgsm;
 pub mod flip;
 pub mod iterative;
@@ -58,9 +66,10 @@ pub mod simba;
 pub mod square;
 pub mod transfer;
 
+pub use apgd::{ApgdCe, ApgdT};
 pub use catalog::{
-    catalog, default_eta, fixed_eta_of, flip_search_max, flip_step, is_photo_shape, AttackInfo, AttackKind, BudgetInfo,
-    EtaCaps, PHOTO_FLIP_STEP,
+    catalog, default_eta, default_steps_of, fixed_eta_of, flip_search_max, flip_step, is_photo_shape, AttackInfo,
+    AttackKind, BudgetInfo, EtaCaps, PHOTO_FLIP_STEP,
 };
 pub use cw::CarliniWagner;
 pub use deepfool::DeepFool;
@@ -108,6 +117,18 @@ pub trait Classifier: Send + Sync {
             .collect()
     }
 
+    /// `(Z(x), ∇ₓ Σₙ Lₙ(Z(xₙ)))` for a loss given by its gradient in the logits: `dloss(n, zₙ, dₙ)` writes
+    /// `∂Lₙ/∂zₙ` into `dₙ` (zeroed). Losses whose gradient depends on the logits themselves (the cross-entropy, the
+    /// DLR loss of [`dlr`]) need the logits before the backward pass: the default runs a forward pass, then
+    /// [`Classifier::logits_vjp`] (two forwards, one backward); [`crate::nn::Model`] keeps the forward pass's
+    /// activations and needs one forward and one backward.
+    fn logits_and_loss_gradient(&self, x: ArrayView4<f32>, dloss: &LossGradient) -> (Array2<f32>, Array4<f32>) {
+        let z = self.logits(x);
+        let d = dlogits_of(z.view(), dloss);
+        let (_, g) = self.logits_vjp(x, d.view());
+        (z, g)
+    }
+
     /// Per-image gradient of the softmax cross-entropy `J(x, y) = −log softmax(Z(x))_y`: image `n` of the result
     /// is `∇ₓ J(xₙ, labels[n])` (a sum over the batch, not a mean).
     fn ce_gradient(&self, x: ArrayView4<f32>, labels: &[usize]) -> Array4<f32> {
@@ -133,6 +154,12 @@ impl Classifier for crate::nn::Model {
     fn logits_vjp(&self, x: ArrayView4<f32>, dlogits: ArrayView2<f32>) -> (Array2<f32>, Array4<f32>) {
         crate::nn::Model::logits_vjp(self, x, dlogits)
     }
+    fn logits_and_loss_gradient(&self, x: ArrayView4<f32>, dloss: &LossGradient) -> (Array2<f32>, Array4<f32>) {
+        let cache = self.forward_cached(x);
+        let d = dlogits_of(cache.logits(), dloss);
+        let g = self.backward_input(&cache, d.view());
+        (cache.logits().to_owned(), g)
+    }
     fn ce_gradient(&self, x: ArrayView4<f32>, labels: &[usize]) -> Array4<f32> {
         // The model's own loss gradient is one forward + one backward (the default needs two forwards); it is
         // the gradient of the *mean* loss, so scale back to per-image gradients.
@@ -143,6 +170,20 @@ impl Classifier for crate::nn::Model {
         }
         g
     }
+}
+
+/// A loss's gradient in the logits, row by row: `dloss(n, zₙ, dₙ)` writes `∂Lₙ/∂zₙ` into the zeroed `dₙ`
+/// ([`Classifier::logits_and_loss_gradient`]).
+pub type LossGradient<'a> = dyn Fn(usize, &[f32], &mut [f32]) + 'a;
+
+/// `∂L/∂Z` row by row: `dloss(n, zₙ, dₙ)` on a zeroed `[N, K]` array.
+fn dlogits_of(z: ArrayView2<f32>, dloss: &LossGradient) -> Array2<f32> {
+    let mut d = Array2::<f32>::zeros(z.raw_dim());
+    for (n, (zr, mut dr)) in z.rows().into_iter().zip(d.rows_mut()).enumerate() {
+        let zr = zr.to_vec();
+        dloss(n, &zr, dr.as_slice_mut().expect("a fresh array is contiguous"));
+    }
+    d
 }
 
 /// Arg-max, softmax and sign live in [`crate::nn::ops`] (one NaN rule: NaN never wins an arg-max, a row with NaN
@@ -409,6 +450,8 @@ pub const ATTACK_NAMES: &[&str] = &[
     "bim",
     "pgd",
     "mifgsm",
+    "apgd-ce",
+    "apgd-t",
     "deepfool",
     "cw",
     "jsma",
@@ -424,6 +467,8 @@ pub fn by_name(name: &str) -> Result<Box<dyn Attack>> {
         "bim" => Box::new(Bim),
         "pgd" => Box::new(Pgd),
         "mifgsm" => Box::new(MiFgsm),
+        "apgd-ce" => Box::new(ApgdCe),
+        "apgd-t" => Box::new(ApgdT),
         "deepfool" => Box::new(DeepFool),
         "cw" => Box::new(CarliniWagner),
         "jsma" => Box::new(Jsma),

@@ -15,6 +15,8 @@
 //! * `norm` absent: the attack's default norm (the first of [`super::Attack::supported_norms`]);
 //! * `eta` absent: the attack's fixed η if it has one ([`super::catalog::fixed_eta_of`]: one-pixel's 1), else
 //!   [`super::default_eta`]`(norm, shape)`; present: `0 ≤ η ≤` [`EtaCaps::for_shape`]`(shape)`;
+//! * `steps` absent: the attack's own count if it has one ([`super::catalog::default_steps_of`]: APGD's 100),
+//!   else 40;
 //! * `step_size` absent under L2: `α = 2.5·η / steps` (Madry et al. 2018: a step of 2.5·ε/T lets the iterate
 //!   cross the ball and back; a fixed L∞-sized 0.01 could not cross a ball of radius 2 in 40 steps); the same
 //!   rule under L∞ on a photo ([`super::is_photo_shape`]), whose radii (a few /255) are smaller than the digit
@@ -28,7 +30,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{budget_of, default_eta, fixed_eta_of, EtaCaps};
+use super::catalog::{budget_of, default_eta, default_steps_of, fixed_eta_of, EtaCaps};
 use super::{by_name, Norm};
 use crate::error::{check_range, Error, Result};
 
@@ -41,7 +43,8 @@ pub struct AttackParams {
     pub eta: f32,
     /// The threat model's norm. Default L∞.
     pub norm: Norm,
-    /// Iterations: BIM, PGD, MI-FGSM (default 40, the protocol's PGD-40); DeepFool's maximum iterations.
+    /// Iterations: BIM, PGD, MI-FGSM (default 40, the protocol's PGD-40); DeepFool's maximum iterations; APGD's
+    /// `N_iter` (per target for APGD-T; [`AttackParams::resolve`] gives APGD 100).
     pub steps: usize,
     /// Step α of BIM, PGD, MI-FGSM (default 0.01); SimBA's step for the L2 variant.
     pub step_size: f32,
@@ -82,6 +85,7 @@ pub struct AttackParams {
     /// DeepFool: the classes whose boundaries are linearised, the original class and its `top_k − 1` strongest
     /// rivals by clean logit (default 10, as in Moosavi-Dezfooli et al.'s code), so 1000 classes cost 9
     /// vector-Jacobian products per iteration, not 999. With `K ≤ top_k` every class is considered.
+    /// APGD-T: the same classes, its `top_k − 1` targets (default 9, AutoAttack's standard version).
     pub top_k: usize,
     /// SimBA: the search basis (default `auto`: pixels up to [`super::simba::DCT_MIN_INPUTS`] inputs, the
     /// low-frequency DCT basis of Guo et al. 2019 above).
@@ -287,8 +291,13 @@ impl AttackParams {
         if !obj.contains_key("eta") {
             p.eta = fixed_eta_of(attack).unwrap_or_else(|| default_eta(p.norm, input_shape));
         }
+        let own_steps = default_steps_of(attack);
+        if let (Some(steps), false) = (own_steps, obj.contains_key("steps")) {
+            p.steps = steps;
+        }
         if protocol && p.norm == Norm::Linf && !obj.contains_key("step_size") && p.eta.is_finite() {
-            if !obj.contains_key("steps") {
+            // The protocol's PGD-40; APGD keeps its own iteration count (it chooses its steps itself).
+            if !obj.contains_key("steps") && own_steps.is_none() {
                 p.steps = DEFENCES_STEPS;
             }
             p.step_size = defences_step(p.eta);

@@ -1,5 +1,11 @@
 //! `advlab eval` (clean accuracy, optionally under an attack) and `advlab transfer` (craft on A, test on B), with
 //! the evaluation protocol of DESIGN.md: the first `n` test images, per-image seeds derived from `--seed`.
+//!
+//! `eval --attack autoattack [--eta E] [--norm linf|l2] [--seed S] [--params '{"steps":…,"targets":…,
+//! "square_queries":…}']` runs AutoAttack's standard sequence ([`crate::attacks::autoattack`]) on every image,
+//! each stage on the points still robust, and prints the robust accuracy after each stage and the flags; `--json`
+//! keeps `adversarial_accuracy` (AutoAttack's) and adds `fgsm_accuracy`, `stages`, per-image `images` and `flags`.
+//! ε defaults to the dataset's (MNIST 0.3, Fashion-MNIST 0.1).
 
 use std::time::Instant;
 
@@ -7,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::common::{attack_overrides, dataset_of, load_image, load_model, resolve_params, test_split};
 use super::{jf, print_json, Args};
+use crate::attacks::autoattack::{audit_all, summarize, AuditParams, AuditSummary};
 use crate::attacks::{by_name, evaluate, transfer};
 use crate::model_file::ModelMeta;
 use crate::nn::Model;
@@ -22,7 +29,9 @@ pub fn run(argv: &[String]) -> Result<()> {
     let attack = args.str("attack").map(str::to_string);
     let targeted = args.flag("targeted");
     let json_out = args.flag("json");
+    let autoattack = attack.as_deref() == Some(AUTOATTACK);
     let overrides = match attack {
+        Some(_) if autoattack => Some(audit_overrides(&args)?),
         Some(_) => Some(attack_overrides(&args)?),
         None => None,
     };
@@ -30,11 +39,21 @@ pub fn run(argv: &[String]) -> Result<()> {
     if attack.is_none() && targeted {
         return Err(Error::param("targeted", "needs --attack"));
     }
+    if autoattack && targeted {
+        return Err(Error::param(
+            "targeted",
+            "AutoAttack is untargeted (APGD-T aims at 9 classes in turn to misclassify)",
+        ));
+    }
 
     let started = Instant::now();
     let (model, meta) = load_model(&path)?;
+    let audit = match &overrides {
+        Some(o) if autoattack => Some(AuditParams::resolve(model.input_shape(), &meta.dataset, o)?),
+        _ => None,
+    };
     let params = match (&attack, &overrides) {
-        (Some(name), Some(o)) => Some(resolve_params(name, &model, o)?),
+        (Some(name), Some(o)) if !autoattack => Some(resolve_params(name, &model, o)?),
         _ => None,
     };
     let (images, labels, files) = match &images_dir {
@@ -76,6 +95,53 @@ pub fn run(argv: &[String]) -> Result<()> {
                 .collect::<Vec<_>>()),
         );
     }
+    if let Some(p) = &audit {
+        let outcomes = audit_all(&model, images.view(), &labels, p)?;
+        let summary = summarize(&outcomes);
+        let o = out.as_object_mut().expect("object");
+        // `images` is the per-image list here; the folder given by --images moves aside.
+        if let Some(dir) = o.remove("images") {
+            o.insert("images_dir".into(), dir);
+        }
+        o.insert("attack".into(), json!(AUTOATTACK));
+        o.insert("norm".into(), json!(p.norm.as_str()));
+        o.insert("eta".into(), json!(jf(p.eta)));
+        o.insert("seed".into(), json!(p.seed));
+        o.insert("adversarial_accuracy".into(), json!(jf(summary.autoattack_accuracy)));
+        o.insert("fgsm_accuracy".into(), json!(jf(summary.fgsm_accuracy)));
+        o.insert("queries_mean".into(), json!(jf(summary.queries_mean)));
+        o.insert(
+            "stages".into(),
+            json!(summary
+                .stages
+                .iter()
+                .map(|s| json!({
+                    "name": s.name,
+                    "robust_accuracy": jf(s.robust_accuracy),
+                    "attacked": s.attacked,
+                    "queries": s.queries,
+                    "queries_mean": jf(s.queries_mean),
+                }))
+                .collect::<Vec<_>>()),
+        );
+        o.insert(
+            "images".into(),
+            json!(outcomes
+                .iter()
+                .map(
+                    |r| json!({"label": r.label, "clean_class": r.clean_class, "broken_by": r.broken_by,
+                                 "fgsm_robust": r.fgsm_robust, "queries": r.queries})
+                )
+                .collect::<Vec<_>>()),
+        );
+        o.insert("flags".into(), flags_json(&summary));
+        o.insert("seconds".into(), json!(started.elapsed().as_secs_f64()));
+        if json_out {
+            return print_json(&out);
+        }
+        print_audit(&out, &summary);
+        return Ok(());
+    }
     if let (Some(name), Some(params)) = (attack, params) {
         let attack = by_name(&name)?;
         let r = evaluate(
@@ -107,6 +173,79 @@ pub fn run(argv: &[String]) -> Result<()> {
         .expect("object")
         .insert("seconds".into(), json!(started.elapsed().as_secs_f64()));
     report(&out, json_out)
+}
+
+/// `--attack autoattack`: the standard sequence of [`crate::attacks::autoattack`], not an entry of the catalog.
+const AUTOATTACK: &str = "autoattack";
+
+/// `--eta` (optional: the dataset's ε), `--norm`, `--seed` and `--params` (a JSON object of the budgets `steps`,
+/// `targets`, `square_queries`) as the overrides of [`AuditParams::resolve`]; the flags win over `--params`.
+fn audit_overrides(args: &Args) -> Result<Value> {
+    let mut o = match args.str("params") {
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(o)) => o,
+            Ok(_) => return Err(Error::param("params", "must be a JSON object such as {\"steps\": 100}")),
+            Err(e) => return Err(Error::param("params", e.to_string())),
+        },
+        None => serde_json::Map::new(),
+    };
+    if let Some(norm) = args.str("norm") {
+        if !matches!(norm, "linf" | "l2") {
+            return Err(Error::param("norm", format!("must be linf or l2, got `{norm}`")));
+        }
+        o.insert("norm".into(), json!(norm));
+    }
+    if let Some(eta) = args.get::<f32>("eta")? {
+        if !eta.is_finite() {
+            return Err(Error::param("eta", format!("must be a finite number, got {eta}")));
+        }
+        o.insert("eta".into(), json!(eta));
+    }
+    if let Some(seed) = args.get::<u64>("seed")? {
+        o.insert("seed".into(), json!(seed));
+    }
+    Ok(Value::Object(o))
+}
+
+/// The flags with their numbers and explanations, as JSON (an empty list when nothing looks wrong).
+fn flags_json(summary: &AuditSummary) -> Value {
+    serde_json::to_value(&summary.flags).unwrap_or_else(|_| json!([]))
+}
+
+/// The human report of `eval --attack autoattack`: accuracy after each stage, then the flags in words.
+fn print_audit(out: &Value, summary: &AuditSummary) {
+    let pct = |v: f32| format!("{:5.1} %", 100.0 * v);
+    println!(
+        "AutoAttack on {} ({} images, {} ε = {}, seed {})",
+        out["model"].as_str().unwrap_or("?"),
+        summary.n,
+        out["norm"].as_str().unwrap_or("?"),
+        out["eta"],
+        out["seed"]
+    );
+    println!("  {:<22} {}", "clean", pct(summary.clean_accuracy));
+    println!(
+        "  {:<22} {}   (reference row, not part of AutoAttack)",
+        "FGSM",
+        pct(summary.fgsm_accuracy)
+    );
+    for s in &summary.stages {
+        println!(
+            "  {:<22} {}   ({} images attacked, {:.0} queries each)",
+            format!("after {}", s.name.name()),
+            pct(s.robust_accuracy),
+            s.attacked,
+            s.queries_mean
+        );
+    }
+    println!("  {:<22} {}", "AutoAttack", pct(summary.autoattack_accuracy));
+    if summary.flags.is_empty() {
+        println!("flags: none (nothing looks wrong with this evaluation)");
+    }
+    for f in &summary.flags {
+        println!("flag {}: {}", f.key, f.message);
+    }
+    println!("{:.1} s", out["seconds"].as_f64().unwrap_or(0.0));
 }
 
 pub fn run_transfer(argv: &[String]) -> Result<()> {
