@@ -87,7 +87,7 @@ test(`the audit of ${MODEL} on ${N} images: the table filled stage by stage and 
 });
 
 test('the curve: robust accuracy against ε with the published reference lines, drawn with a real height', async (t) => {
-  const before = await page.locator('[data-testid="audit-curve"] svg').boundingBox();
+  const before = await page.locator('[data-testid="audit-curve-svg"]').boundingBox();
   assert.ok(before.height > 150, `the empty chart already has its height (${before.height} px)`);
   // The published figures are there before anything is measured: four labelled lines, each in the legend.
   assert.equal(await page.locator('[data-testid="audit-curve"] line[data-ref]').count(), 4);
@@ -95,8 +95,7 @@ test('the curve: robust accuracy against ε with the published reference lines, 
   await page.click('[data-testid="audit-curve-run"]');
   await page.waitForSelector('[data-testid="audit-curve"][data-done="true"]', { timeout: 240000 });
   t.diagnostic(`curve in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${await page.textContent('[data-testid="audit-curve-status"]')}`);
-  const svg = page.locator('[data-testid="audit-curve"] svg');
-  const box = await svg.boundingBox();
+  const box = await page.locator('[data-testid="audit-curve-svg"]').boundingBox();
   assert.ok(box.height > 150 && box.width > 300, `chart box ${box.width}×${box.height}`);
   const series = JSON.parse(await page.getAttribute('[data-testid="audit-curve"]', 'data-points'));
   assert.equal(series.length, 2, 'FGSM and AutoAttack');
@@ -104,7 +103,7 @@ test('the curve: robust accuracy against ε with the published reference lines, 
   const aa = series[1].points;
   assert.ok(aa[aa.length - 1].y <= aa[0].y, 'AutoAttack accuracy falls with ε');
   // Lines that are really drawn: two polylines with a non-zero extent, four reference lines across the plot.
-  const drawn = await page.$$eval('[data-testid="audit-curve"] svg polyline', (ps) => ps.map((p) => p.getBoundingClientRect()).filter((r) => r.width > 50).length);
+  const drawn = await page.$$eval('[data-testid="audit-curve-svg"] polyline', (ps) => ps.map((p) => p.getBoundingClientRect()).filter((r) => r.width > 50).length);
   assert.ok(drawn >= 2, `${drawn} polylines drawn`);
   const legend = await page.$$eval('[data-testid="audit-curve"] .plot-legend li.ref', (lis) => lis.map((li) => li.textContent));
   assert.equal(legend.length, 4);
@@ -132,7 +131,9 @@ test('cancel stops the audit at once, keeps what was done, and the page stays us
   assert.match(status, translated('en', 'audit.cancelled'));
   assert.equal(await page.isHidden('[data-testid="audit-cancel"]'), true);
   assert.equal(await page.isEnabled('[data-testid="audit-start"]'), true);
-  // Usable again: a small audit runs to the end on the restarted workers.
+  // Usable again: a small audit at a new ε (no outcome cached) runs to the end on the restarted workers.
+  await page.fill('[data-testid="audit-eta"]', '0.15');
+  await page.dispatchEvent('[data-testid="audit-eta"]', 'change');
   await page.fill('[data-testid="audit-n"]', '4');
   await page.dispatchEvent('[data-testid="audit-n"]', 'change');
   await page.click('[data-testid="audit-start"]');

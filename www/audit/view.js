@@ -41,9 +41,28 @@ export function flagVars(flag) {
   for (const [k, v] of Object.entries(flag || {})) {
     if (typeof v !== 'number') continue;
     // Accuracies are fractions (a percentage); `points` are percentage points already; counts are whole.
-    vars[k] = /accuracy/.test(k) ? formatPercent(v, 1) : k === 'points' ? formatNumber(v, 1) : Number.isInteger(v) ? formatInt(v) : formatNumber(v, 3);
+    // Under the engine's name in camelCase: fgsm_accuracy → {fgsmAccuracy}.
+    vars[k.replace(/_([a-z])/g, (_, c) => c.toUpperCase())] =
+      /accuracy/.test(k) ? formatPercent(v, 1) : k === 'points' ? formatNumber(v, 1) : Number.isInteger(v) ? formatInt(v) : formatNumber(v, 3);
   }
   return vars;
+}
+
+const U64 = (1n << 64n) - 1n;
+function splitmix64(z) {
+  z = (z + 0x9e3779b97f4a7c15n) & U64;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & U64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & U64;
+  return z ^ (z >> 31n);
+}
+
+/**
+ * Test image i's seed for a run's seed: src/attacks/transfer.rs image_seed (splitmix64(seed ^ splitmix64(i))), the
+ * seed `advlab eval --attack autoattack --seed S` gives image i, so the page's outcomes are the command line's.
+ * A decimal string (a u64 does not fit a JS number).
+ */
+export function imageSeed(seed, i) {
+  return splitmix64((BigInt(seed) & U64) ^ splitmix64(BigInt(i))).toString();
 }
 
 function readHash() {
@@ -119,6 +138,19 @@ export async function mount(root) {
   const maths = el('details', { class: 'lesson-maths audit-maths', 'data-testid': 'audit-maths' },
     el('summary', { i18n: 'audit.mathsTitle' }, t('audit.mathsTitle')),
     ...['fgsm', 'apgdce', 'apgdt', 'square', 'aa', 'flags', 'refs'].map((k) => tx(`audit.maths.${k}`, 'p', { class: 'lesson-text' })));
+  // The engine's budgets and thresholds, from auditInfo (filled in once it has answered).
+  const budgets = el('p', { class: 'lesson-text', 'data-testid': 'audit-budgets' });
+  maths.append(budgets);
+  const renderBudgets = () => {
+    const st = (name) => info?.stages?.find((x) => x.name === name) || {};
+    budgets.hidden = !info;
+    if (info) {
+      budgets.textContent = t('audit.maths.budgets', {
+        iterations: formatInt(st('apgd-ce').iterations ?? 0), targets: formatInt(st('apgd-t').targets ?? 0),
+        queries: formatInt(st('square').queries ?? 0), gap: formatNumber(info.fgsm_gap_points ?? 0, 0),
+      });
+    }
+  };
 
   root.append(
     el('h2', {}, tx('audit.title')),
@@ -196,13 +228,16 @@ export async function mount(root) {
     if (cur && [...modelSel.options].some((o) => o.value === cur)) modelSel.value = cur;
   }
 
+  /** The engine's audit facts (auditInfo: stages and budgets, the default ε per dataset), asked once. */
+  let info = null;
+  async function auditInfo() {
+    if (!info && (await hasOp('auditInfo'))) info = await side.call('auditInfo').catch(() => null);
+    return info;
+  }
   /** The engine's default ε for a dataset (its rule), or null when it does not say. */
-  async function defaultEta(id) {
-    if (await hasOp('auditDefaults')) {
-      const d = await side.call('auditDefaults', [id]).catch(() => null);
-      if (d && Number.isFinite(d.eta)) return d;
-    }
-    return null;
+  async function defaultEta(dataset) {
+    const d = (await auditInfo())?.default_eta?.find((x) => x.dataset === dataset);
+    return d && Number.isFinite(d.eta) ? { eta: d.eta, norm: 'linf' } : null;
   }
 
   /** Opens a model in the side engine (its facts and default ε); the pool loads it when a run starts. */
@@ -221,7 +256,8 @@ export async function mount(root) {
     }
     modelSel.value = id;
     root.dataset.model = id;
-    const d = await defaultEta(id);
+    const d = await defaultEta(model.dataset);
+    renderBudgets();
     model.defaultEta = d?.eta ?? null;
     model.norm = d?.norm ?? 'linf';
     if (!keepEta || etaInput.value === '') etaInput.value = model.defaultEta !== null ? String(model.defaultEta) : '';
@@ -241,6 +277,12 @@ export async function mount(root) {
     if (eta !== null) p.eta = eta;
     return p;
   }
+
+  /** The options of test image i: the run's, with image i's own seed (as `advlab eval` derives it). */
+  const imageOptions = (p, i) => {
+    const rest = Object.entries(p).filter(([k]) => k !== 'seed').map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
+    return `{${[...rest, `"seed":${imageSeed(p.seed, i)}`].join(',')}}`;
+  };
 
   function clampN() {
     const max = Number(nInput.max) || 500;
@@ -289,12 +331,13 @@ export async function mount(root) {
       r.name.textContent = t(`audit.row.${key}`);
       r.value.textContent = percent(acc);
       r.bar.style.width = `${Math.max(0, Math.min(1, acc || 0)) * 100}%`;
-      r.queries.textContent = Number.isFinite(queries) ? formatNumber(queries, 0) : '';
+      r.queries.textContent = Number.isFinite(queries) ? formatNumber(queries, 0) : key === 'clean' ? '' : '–';
       if (Number.isFinite(acc)) r.tr.dataset.accuracy = String(acc);
     };
     fill('clean', s.clean_accuracy, null);
     fill('fgsm', s.fgsm_accuracy, 1);
-    for (const name of STAGES) fill(name, stage(name)?.robust_accuracy, stage(name)?.queries_mean);
+    // A stage that attacked no image (every one was already fooled) asked nothing: a dash, not "0".
+    for (const name of STAGES) fill(name, stage(name)?.robust_accuracy, stage(name)?.attacked === 0 ? null : stage(name)?.queries_mean);
     root.dataset.autoattack = String(s.autoattack_accuracy);
     headline.textContent = t('audit.headline', { aa: percent(s.autoattack_accuracy), fgsm: percent(s.fgsm_accuracy), n: formatInt(s.n) });
     const flags = Array.isArray(s.flags) ? s.flags : [];
@@ -374,13 +417,12 @@ export async function mount(root) {
     if (!todo.length) return;
     if (model.shipped) await pool.load(model.id, model.file);
     else await pool.loadBytes(model.id, model.bytes);
-    const json = JSON.stringify(p);
     await pool.each(
       todo.length,
       (eng, k) => {
         const i = todo[k];
         runState.inflight.set(i, 0);
-        return eng.call('auditImage', [model.id, toPixels(s.image(i)), s.label(i), json], {
+        return eng.call('auditImage', [model.id, toPixels(s.image(i)), s.label(i), imageOptions(p, i)], {
           onProgress: (pr) => {
             if (Number.isFinite(pr?.queries)) {
               runState.inflight.set(i, pr.queries);
@@ -615,6 +657,7 @@ export async function mount(root) {
     if (lastProblem) say(lastProblem.key, lastProblem.vars, lastProblem.detail);
     if (lastSummary) renderSummary(lastSummary);
     else if (!running) renderEmpty();
+    renderBudgets();
     if (running) renderProgress();
     drawCurve();
   });

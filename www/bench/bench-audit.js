@@ -4,6 +4,7 @@
 // outcome (the per-image seeds do not depend on the worker).
 import { CurvePool } from '../lessons/pool.js';
 import { samples } from '../lessons/common.js';
+import { imageSeed } from '../audit/view.js';
 
 const q = new URLSearchParams(location.hash.slice(1));
 const n = Number(q.get('n') || 40);
@@ -13,12 +14,13 @@ const repeat = Number(q.get('repeat') || 1);
 const out = document.getElementById('out');
 
 async function pass(pool, data) {
-  const params = JSON.stringify(eta === null ? { norm: 'linf', seed: 0 } : { eta, norm: 'linf', seed: 0 });
+  // The page's options: image i with its own seed (as advlab eval derives it), ε the engine's unless given.
+  const options = (i) => `{${eta === null ? '' : `"eta":${eta},`}"norm":"linf","seed":${imageSeed(0, i)}}`;
   const outcomes = new Array(data.count);
   const t0 = performance.now();
   await pool.each(
     data.count,
-    (eng, i) => eng.call('auditImage', [model, data.images.slice(i * 784, (i + 1) * 784), data.labels[i], params], { onProgress: () => {} }),
+    (eng, i) => eng.call('auditImage', [model, data.images.slice(i * 784, (i + 1) * 784), data.labels[i], options(i)], { onProgress: () => {} }),
     (i, o) => (outcomes[i] = o),
   );
   return { seconds: (performance.now() - t0) / 1000, outcomes };
