@@ -43,7 +43,7 @@ const summary = (j) =>
   j && { accuracy: j.adversarial_accuracy, n: j.n, eta: j.eta, seed: j.seed, mean_queries: j.mean_queries };
 
 const rows = [];
-for (const m of ['mnist-cnn', 'mnist-cnn-adv', 'mnist-cnn-ens', 'fashion-cnn', 'fashion-cnn-adv']) {
+for (const m of ['mnist-cnn', 'mnist-cnn-adv', 'mnist-cnn-ens', 'mnist-cnn-fgsm', 'fashion-cnn', 'fashion-cnn-adv']) {
   const file = path.join(dir, `${m}.safetensors`);
   if (!fs.existsSync(file) || !read(`${m}.fgsm.json`)) continue;
   const w = white(m);
@@ -62,7 +62,7 @@ for (const m of ['mnist-cnn', 'mnist-cnn-adv', 'mnist-cnn-ens', 'fashion-cnn', '
     worst_of_pgd40_and_square: summary(worstOf(w.pgdSquareImages, w.square)),
     transfer,
   };
-  if (m.endsWith('-adv') || m.endsWith('-ens')) {
+  if (m.endsWith('-adv') || m.endsWith('-ens') || m.endsWith('-fgsm')) {
     updateMeta(file, (meta) => {
       meta.metrics = { ...(meta.metrics || {}), robustness };
     });
@@ -92,7 +92,7 @@ console.log(lines.join('\n'));
 
 // Curves for the page: PGD-40 accuracy against η, per model.
 const curves = {};
-for (const m of ['mnist-cnn', 'mnist-cnn-adv', 'mnist-cnn-ens']) {
+for (const m of ['mnist-cnn', 'mnist-cnn-adv', 'mnist-cnn-ens', 'mnist-cnn-fgsm']) {
   const pts = [];
   const c0 = read(`${m}.fgsm.json`);
   if (!c0) continue;

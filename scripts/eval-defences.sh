@@ -31,11 +31,11 @@ ev() { # model attack eta n file [params]
   mv "$5.tmp" "$5"
   echo "$(basename "$5"): $(node -e "const j=JSON.parse(require('fs').readFileSync('$5'));console.log((j.adversarial_accuracy*100).toFixed(2)+' % of '+j.n)")"
 }
-for spec in "mnist 0.3 mnist-cnn mnist-cnn-adv mnist-cnn-ens" "fashion 0.1 fashion-cnn fashion-cnn-adv"; do
+for spec in "mnist 0.3 mnist-cnn mnist-cnn-adv mnist-cnn-ens mnist-cnn-fgsm" "fashion 0.1 fashion-cnn fashion-cnn-adv"; do
   read -r ds eta models <<<"$spec"
   for m in $models; do
     [ -f "$OUT/$m.safetensors" ] || continue
-    n=$N; [[ $m == *-adv || $m == *-ens ]] || n=$NSTD
+    n=$N; [[ $m == *-adv || $m == *-ens || $m == *-fgsm ]] || n=$NSTD
     ev "$m" fgsm "$eta" "$n" "$R/$m.fgsm.json"
     ev "$m" pgd "$eta" "$n" "$R/$m.pgd.json" "$(pgd "$eta")"
     ev "$m" square "$eta" "$NS" "$R/$m.square.json" "{\"max_queries\":$SQ}"
@@ -45,7 +45,7 @@ done
 # Black-box transfer from the standard models (Tramèr's Table 4 columns).
 for src in mnist-mlp mnist-cnn; do
   for a in fgsm pgd; do
-    for dst in mnist-cnn mnist-cnn-adv mnist-cnn-ens; do
+    for dst in mnist-cnn mnist-cnn-adv mnist-cnn-ens mnist-cnn-fgsm; do
       f="$R/transfer.$src.$a.$dst.json"
       [ -f "$OUT/$dst.safetensors" ] || continue
       [ -s "$f" ] && [ -z "${FORCE:-}" ] && continue
@@ -58,7 +58,7 @@ for src in mnist-mlp mnist-cnn; do
   done
 done
 # Robustness curves (PGD-40 accuracy against η) for the page.
-for m in mnist-cnn mnist-cnn-adv mnist-cnn-ens; do
+for m in mnist-cnn mnist-cnn-adv mnist-cnn-ens mnist-cnn-fgsm; do
   [ -f "$OUT/$m.safetensors" ] || continue
   for eta in 0.05 0.1 0.15 0.2 0.25 0.3 0.35 0.4; do
     ev "$m" pgd "$eta" "$NC" "$R/curve.$m.$eta.json" "$(pgd "$eta")"
