@@ -199,7 +199,7 @@ export function renderPlot(fig, spec) {
   const W = fit ? fit.w : 560;
   const H = fit ? fit.h : 300;
   const fontSize = fit ? fit.font : 12;
-  const m = fit ? { l: Math.round(3.6 * fontSize), r: 14, t: 14, b: Math.round(3.6 * fontSize) } : { l: 56, r: 14, t: 14, b: 46 };
+  const m = fit ? { l: Math.round(4.4 * fontSize), r: 14, t: 14, b: Math.round(3.4 * fontSize) } : { l: 56, r: 14, t: 14, b: 46 };
   // Reference lines (spec.refs) keep their labels in a column right of the plot.
   const refs = spec.refs || [];
   if (refs.length) m.r = Math.min(Math.round(W * 0.42), Math.round(Math.max(...refs.map((r) => r.short.length)) * fontSize * 0.64 + 24));
@@ -231,7 +231,7 @@ export function renderPlot(fig, spec) {
     axes.append(svgEl('text', { x: m.l - 8, y: sy(v) + 4, 'text-anchor': 'end', stroke: 'none' }, fy(v)));
   }
   axes.append(svgEl('text', { x: (m.l + W - m.r) / 2, y: H - 8, 'text-anchor': 'middle', stroke: 'none' }, t(spec.xLabel)));
-  const yl = fit ? Math.round(fontSize * 1.1) : 14;
+  const yl = fit ? Math.round(fontSize * 0.9) : 14;
   axes.append(svgEl('text', { x: yl, y: (m.t + H - m.b) / 2, 'text-anchor': 'middle', stroke: 'none', transform: `rotate(-90 ${yl} ${(m.t + H - m.b) / 2})` }, t(spec.yLabel)));
   root.append(axes);
   if (refs.length) root.append(refLines(refs, { sx, sy, W, m, fontSize }));
@@ -277,7 +277,7 @@ export function renderPlot(fig, spec) {
 function fitBox(fig) {
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
   const w = Math.round(fig.clientWidth || fig.parentElement?.clientWidth || 560);
-  return { w, h: Math.round(Math.max(15 * rem, Math.min(24 * rem, w * 0.5))), font: Math.round(rem * 0.85) };
+  return { w, h: Math.round(Math.max(15 * rem, Math.min(24 * rem, w * 0.5))), font: Math.round(rem * 0.92) };
 }
 
 /**

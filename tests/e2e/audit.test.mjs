@@ -32,8 +32,12 @@ test(`the audit of ${MODEL} on ${N} images: the table filled stage by stage and 
   // The engine's ε for MNIST, not one the page made up.
   assert.equal(Number(await page.inputValue('[data-testid="audit-eta"]')), 0.3);
   // Plain words first: the takeaway comes before the controls, the formulas sit in a closed fold at the end.
-  const order = await page.$$eval(`${root} > *`, (els) => els.map((e) => e.dataset.testid || e.className || e.tagName));
-  assert.ok(order.indexOf('takeaway-audit') < order.findIndex((c) => /audit-controls/.test(c)), order.join(' | '));
+  const first = await page.evaluate(() => {
+    const take = document.querySelector('[data-testid="takeaway-audit"]');
+    const controls = document.querySelector('#lesson-audit .audit-controls');
+    return !!(take.compareDocumentPosition(controls) & Node.DOCUMENT_POSITION_FOLLOWING);
+  });
+  assert.ok(first, 'the takeaway comes before the controls');
   assert.equal(await page.locator('[data-testid="audit-maths"]').getAttribute('open'), null);
   assert.equal((await page.textContent('[data-testid="takeaway-audit"]')).trim(), I18N.en['audit.takeaway']);
 
@@ -81,6 +85,21 @@ test(`the audit of ${MODEL} on ${N} images: the table filled stage by stage and 
   assertTranslated(nl, 'nl', key);
   assert.notEqual(nl, en);
   assert.match(await page.textContent('[data-testid="audit-table"] tr[data-stage="square"] th'), translated('nl', 'audit.row.square'));
+  // Nothing stays English: no audit text of the English table (its fixed parts) in the Dutch view.
+  // (What is on screen: the live region keeps the announcement it made in English, as a screen reader heard it.)
+  const shown = await page.evaluate(() => {
+    const live = document.querySelector('[data-testid="audit-live"]');
+    const keep = live.textContent;
+    live.textContent = '';
+    const text = document.querySelector('#lesson-audit').innerText;
+    live.textContent = keep;
+    return text;
+  });
+  for (const [k, v] of Object.entries(I18N.en)) {
+    if (!k.startsWith('audit.') || v === I18N.nl[k]) continue;
+    const fixed = v.split(/\{[A-Za-z]+\}/).map((x) => x.trim()).filter((x) => x.length >= 12);
+    for (const part of fixed) assert.ok(!shown.includes(part), `English “${part}” (${k}) in the Dutch view`);
+  }
   await page.selectOption('[data-testid="lang-select"]', 'en');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   assert.deepEqual(page.errors, []);
@@ -129,6 +148,10 @@ test('cancel stops the audit at once, keeps what was done, and the page stays us
   assert.ok(Date.now() - t0 < 5000, 'cancelled within seconds');
   const status = await page.textContent('[data-testid="audit-status"]');
   assert.match(status, translated('en', 'audit.cancelled'));
+  // What was done stays: the table shows the images finished before the cancel.
+  const kept = Number(await page.getAttribute(root, 'data-done'));
+  assert.ok(kept >= 1 && kept < 200, `${kept} images kept`);
+  assert.match(await page.textContent('[data-testid="audit-headline"]'), new RegExp(`on ${kept} images`));
   assert.equal(await page.isHidden('[data-testid="audit-cancel"]'), true);
   assert.equal(await page.isEnabled('[data-testid="audit-start"]'), true);
   // Usable again: a small audit at a new ε (no outcome cached) runs to the end on the restarted workers.

@@ -154,8 +154,9 @@ export async function mount(root) {
 
   root.append(
     el('h2', {}, tx('audit.title')),
-    tx('audit.takeaway', 'p', { class: 'lesson-takeaway audit-takeaway', 'data-testid': 'takeaway-audit' }),
-    tx('audit.why', 'p', { class: 'hint' }),
+    el('div', { class: 'audit-intro' },
+      tx('audit.takeaway', 'p', { class: 'lesson-takeaway audit-takeaway', 'data-testid': 'takeaway-audit' }),
+      tx('audit.why', 'p', { class: 'hint audit-why' })),
     el('section', { class: 'card audit-controls', 'aria-label': t('audit.controls'), 'data-i18n-aria': 'audit.controls' },
       el('div', { class: 'audit-grid' },
         el('label', { class: 'field audit-model-field' }, tx('audit.model'), modelSel),
@@ -167,9 +168,12 @@ export async function mount(root) {
     el('section', { class: 'card audit-results', 'aria-labelledby': 'audit-results-title' },
       el('h3', { id: 'audit-results-title', i18n: 'audit.results' }, t('audit.results')),
       headline,
-      el('div', { class: 'table-wrap' }, table),
-      el('h3', { i18n: 'audit.flagsTitle' }, t('audit.flagsTitle')),
-      flagsList, flagsNote),
+      // The table and the warning signs side by side on a wide screen (the flag next to the numbers it is about).
+      el('div', { class: 'audit-split' },
+        el('div', { class: 'table-wrap' }, table),
+        el('div', { class: 'audit-flags-box' },
+          el('h3', { i18n: 'audit.flagsTitle' }, t('audit.flagsTitle')),
+          flagsList, flagsNote))),
     el('section', { class: 'card audit-curve', 'aria-labelledby': 'audit-curve-title' },
       el('h3', { id: 'audit-curve-title', i18n: 'audit.curveTitle' }, t('audit.curveTitle')),
       tx('audit.curveIntro', 'p', { class: 'hint' }),
@@ -198,6 +202,15 @@ export async function mount(root) {
     const k = `${id}|${eta}|${seed()}`;
     if (!outcomes.has(k)) outcomes.set(k, new Map());
     return outcomes.get(k);
+  };
+
+  /** The model's name in the current language (a file's own name for a file). */
+  const modelName = () => (model ? model.own ?? modelTitle(model.entry) : '');
+  // Texts that follow a language change: the element and the function that writes it.
+  const texts = new Map();
+  const show = (node, fn) => {
+    texts.set(node, fn);
+    node.textContent = fn();
   };
 
   function say(key, vars = {}, detail = null) {
@@ -244,11 +257,11 @@ export async function mount(root) {
   async function choose(id, { keepEta = false } = {}) {
     say(null);
     if (own && id === own.id) {
-      model = { id, name: own.name, dataset: own.info.dataset, shipped: false, bytes: own.bytes };
+      model = { id, own: own.name, dataset: own.info.dataset, shipped: false, bytes: own.bytes };
     } else {
       const m = shipped.find((x) => x.id === id);
       if (!m) return false;
-      model = { id, file: m.file, name: modelTitle(m), dataset: m.dataset, shipped: true };
+      model = { id, file: m.file, entry: m, dataset: m.dataset, shipped: true };
       await ensureModel(side, id, m.file).catch((e) => {
         say('audit.loadFailed', { model: id }, e);
         throw e;
@@ -262,10 +275,11 @@ export async function mount(root) {
     model.norm = d?.norm ?? 'linf';
     if (!keepEta || etaInput.value === '') etaInput.value = model.defaultEta !== null ? String(model.defaultEta) : '';
     const hint = root.querySelector('[data-testid="audit-eta-hint"]');
-    hint.textContent = model.defaultEta !== null ? t('audit.etaHint', { eta: formatNumber(model.defaultEta, 3), dataset: t(`dataset.${model.dataset}`) }) : '';
+    const { defaultEta: de, dataset } = model;
+    show(hint, () => (de !== null ? t('audit.etaHint', { eta: formatNumber(de, 3), dataset: t(`dataset.${dataset}`) }) : ''));
     const s = await loadSamples(model.dataset);
     nInput.max = String(s.count);
-    root.querySelector('[data-testid="audit-n-hint"]').textContent = t('audit.nHint', { max: formatInt(s.count) });
+    show(root.querySelector('[data-testid="audit-n-hint"]'), () => t('audit.nHint', { max: formatInt(s.count) }));
     writeHash();
     renderEmpty();
     return true;
@@ -310,7 +324,7 @@ export async function mount(root) {
     delete root.dataset.autoattack;
     delete root.dataset.flags;
     progress.value = 0;
-    status.textContent = t('audit.ready', { model: model?.name ?? '' });
+    show(status, () => t('audit.ready', { model: modelName() }));
     headline.textContent = t('audit.noneYet');
     for (const [key, r] of rows) {
       r.name.textContent = t(`audit.row.${key}`);
@@ -360,9 +374,11 @@ export async function mount(root) {
     const inflight = [...runState.inflight.values()].reduce((a, b) => a + b, 0);
     progress.value = runState.total ? runState.done / runState.total : 0;
     root.dataset.done = String(runState.done);
-    status.textContent = t(runState.what === 'curve' ? 'audit.curveProgress' : 'audit.progress', {
-      done: formatInt(runState.done), total: formatInt(runState.total), queries: formatInt(runState.queries + inflight), workers: pool.size,
-    });
+    const { done, total, what } = runState;
+    const queries = runState.queries + inflight;
+    show(status, () => t(what === 'curve' ? 'audit.curveProgress' : 'audit.progress', {
+      done: formatInt(done), total: formatInt(total), queries: formatInt(queries), workers: pool.size,
+    }));
     const quarter = Math.floor((4 * runState.done) / Math.max(1, runState.total));
     if (quarter > runState.announced && runState.done < runState.total) {
       runState.announced = quarter;
@@ -468,7 +484,7 @@ export async function mount(root) {
     renderEmpty();
     root.dataset.state = 'running';
     flagsNote.textContent = t('audit.flagsLater');
-    live.textContent = t('audit.liveStart', { n: formatInt(n), model: model.name });
+    live.textContent = t('audit.liveStart', { n: formatInt(n), model: modelName() });
     renderProgress();
     const indices = Array.from({ length: n }, (_, i) => i);
     try {
@@ -483,7 +499,8 @@ export async function mount(root) {
       await finalSummary(list.slice());
       root.dataset.state = 'done';
       const seconds = (performance.now() - runState.t0) / 1000;
-      status.textContent = t('audit.done', { n: formatInt(n), seconds: formatNumber(seconds, 1), workers: pool.size, queries: formatInt(runState.queries) });
+      const queries = runState.queries;
+      show(status, () => t('audit.done', { n: formatInt(n), seconds: formatNumber(seconds, 1), workers: pool.size, queries: formatInt(queries) }));
       progress.value = 1;
       const flags = lastSummary?.flags || [];
       live.textContent = t('audit.liveDone', { aa: percent(lastSummary?.autoattack_accuracy), flags: flags.length ? flags.map((f) => flagTitle(f.key)).join(', ') : t('audit.noFlagsShort') });
@@ -492,7 +509,8 @@ export async function mount(root) {
       const cancelled = /^error\.cancelled/.test(String(e?.message));
       root.dataset.state = cancelled ? 'cancelled' : 'failed';
       if (cancelled) {
-        status.textContent = t('audit.cancelled', { done: formatInt(runState.done), total: formatInt(n) });
+        const done = runState.done;
+        show(status, () => t('audit.cancelled', { done: formatInt(done), total: formatInt(n) }));
         live.textContent = status.textContent;
       } else say('audit.failed', {}, e);
       await finalSummary(list.slice()).catch((err) => say('audit.failed', {}, err));
@@ -526,8 +544,8 @@ export async function mount(root) {
     const refs = refsFor(top);
     const series = curveData
       ? [
-          { name: t('audit.series.fgsm', { model: curveData.name }), color: OKABE_ITO[4], points: [{ x: 0, y: curveData.clean }, ...curveData.etas.map((x, k) => ({ x, y: curveData.fgsm[k] }))].filter((p) => Number.isFinite(p.y)) },
-          { name: t('audit.series.aa', { model: curveData.name }), color: OKABE_ITO[6], points: [{ x: 0, y: curveData.clean }, ...curveData.etas.map((x, k) => ({ x, y: curveData.aa[k] }))].filter((p) => Number.isFinite(p.y)) },
+          { name: t('audit.series.fgsm'), color: OKABE_ITO[4], points: [{ x: 0, y: curveData.clean }, ...curveData.etas.map((x, k) => ({ x, y: curveData.fgsm[k] }))].filter((p) => Number.isFinite(p.y)) },
+          { name: t('audit.series.aa'), color: OKABE_ITO[6], points: [{ x: 0, y: curveData.clean }, ...curveData.etas.map((x, k) => ({ x, y: curveData.aa[k] }))].filter((p) => Number.isFinite(p.y)) },
         ]
       : [];
     const ticks = curveData ? [0, ...curveData.etas] : [0, 0.1, 0.2, 0.3];
@@ -559,12 +577,12 @@ export async function mount(root) {
     const n = Math.min(CURVE_N, s.count);
     const etas = curveEtas();
     const base = params();
-    const data = { model: model.id, name: model.name, etas, n, clean: NaN, fgsm: etas.map(() => NaN), aa: etas.map(() => NaN) };
+    const data = { model: model.id, etas, n, clean: NaN, fgsm: etas.map(() => NaN), aa: etas.map(() => NaN) };
     Object.assign(runState, { done: 0, total: n * etas.length, queries: 0, announced: 0, what: 'curve', t0: performance.now() });
     runState.inflight.clear();
     busy('curve');
     plot.dataset.done = 'false';
-    curveStatus.textContent = '';
+    show(curveStatus, () => '');
     live.textContent = t('audit.liveCurveStart', { n: formatInt(n), k: etas.length });
     renderProgress();
     try {
@@ -586,15 +604,16 @@ export async function mount(root) {
       }
       plot.dataset.done = 'true';
       const seconds = (performance.now() - runState.t0) / 1000;
-      curveStatus.textContent = t('audit.curveDone', { n: formatInt(n), k: etas.length, seconds: formatNumber(seconds, 1) });
-      live.textContent = curveStatus.textContent;
-      status.textContent = curveStatus.textContent;
+      const text = () => t('audit.curveDone', { n: formatInt(n), k: etas.length, seconds: formatNumber(seconds, 1) });
+      show(curveStatus, text);
+      show(status, text);
+      live.textContent = text();
     } catch (e) {
       const cancelled = /^error\.cancelled/.test(String(e?.message));
       if (cancelled) {
-        curveStatus.textContent = t('audit.curveCancelled');
-        status.textContent = curveStatus.textContent;
-        live.textContent = curveStatus.textContent;
+        show(curveStatus, () => t('audit.curveCancelled'));
+        show(status, () => t('audit.curveCancelled'));
+        live.textContent = status.textContent;
       } else say('audit.failed', {}, e);
     } finally {
       running = null;
@@ -628,7 +647,7 @@ export async function mount(root) {
       fillModels();
       await choose(id);
       say(null);
-      status.textContent = t('audit.opened', { name: file.name, dataset: t(`dataset.${info.dataset}`) });
+      show(status, () => t('audit.opened', { name: file.name, dataset: t(`dataset.${info.dataset}`) }));
     } catch (e) {
       side.unloadModel(id); // not kept for the worker's restarts either
       say('audit.badFile', { name: file.name }, e);
@@ -658,7 +677,7 @@ export async function mount(root) {
     if (lastSummary) renderSummary(lastSummary);
     else if (!running) renderEmpty();
     renderBudgets();
-    if (running) renderProgress();
+    for (const [node, fn] of texts) node.textContent = fn();
     drawCurve();
   });
   new ResizeObserver(() => {
