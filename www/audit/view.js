@@ -461,6 +461,8 @@ export async function mount(root) {
     curveRun.disabled = !!what;
     modelSel.disabled = !!what;
     fileInput.disabled = !!what;
+    nInput.disabled = !!what;
+    etaInput.disabled = !!what;
     cancel.hidden = !what;
     if (what) cancel.focus({ preventScroll: true });
     progress.hidden = false;
