@@ -2,7 +2,7 @@
 //   1. the robustness curves (www/bench/bench-curves.html): images/s with 1 and 2 workers and their ratio;
 //   2. the AutoAttack audit (www/bench/bench-audit.html, issue 18): one auditImage request per image, the same.
 // Usage: node scripts/bench-curves.mjs [n] [model] [attack] [repeat] [--audit-n=40] [--audit-model=mnist-cnn-fgsm]
-//        [--audit-eta=0.05] [--no-audit] [--no-curves]
+//        [--audit-eta=0.05] [--audit-repeat=2] [--no-audit] [--no-curves]
 // The target is ≥ 1.6× from 1 to 2 workers; it is measured and printed, never asserted: run it on a quiet machine,
 // since the ratio measures the cores the browser actually gets.
 import fs from 'node:fs';
@@ -51,7 +51,7 @@ try {
     const an = flags['audit-n'] || '40';
     const e = flags['audit-eta'] || (am === 'mnist-cnn-fgsm' ? '0.05' : am === 'mnist-cnn-ens' ? '0.1' : '');
     const eta = e ? `&eta=${e}` : '';
-    const r = await run(env, `${env.url}www/bench/bench-audit.html#n=${an}&model=${am}${eta}&repeat=1`);
+    const r = await run(env, `${env.url}www/bench/bench-audit.html#n=${an}&model=${am}${eta}&repeat=${flags['audit-repeat'] || 2}`);
     const et = r.eta === null ? 'the engine’s ε' : `ε = ${r.eta}`;
     console.log(`audit pool (AutoAttack), ${r.model}, ${r.n} images at ${et} (${r.robust} left robust, ${r.queries} queries), hardwareConcurrency ${r.hardwareConcurrency}`);
     console.log(`1 worker : ${r.one.imagesPerSecond.toFixed(2)} images/s (${r.one.seconds.toFixed(2)} s)`);
