@@ -193,6 +193,59 @@ fn iterative_attack_runs_in_the_browser_and_can_be_cancelled() {
     assert!(msg.starts_with("error.parameter:"), "{msg}");
 }
 
+/// The audit at the boundary: auditImage on the placeholder with small budgets (options as a JSON string with a
+/// u64 seed, as the page sends them, and as a plain object), its outcome read back by auditSummary, auditInfo.
+#[wasm_bindgen_test]
+fn audit_image_and_summary_in_the_browser() {
+    let mut s = Session::new();
+    s.load_placeholder("p", 9).unwrap();
+    let x: Vec<f32> = (0..784).map(|i| ((i * 7) % 31) as f32 / 30.0).collect();
+    let pred = get(&s.predict("p", &x).unwrap(), "class").as_f64().unwrap() as u32;
+    let calls = js_sys::Array::new();
+    let record = js_sys::Function::new_with_args("p", "this.push(p.stage); return true;").bind0(&calls);
+    let options =
+        JsValue::from_str(r#"{"eta":0.3,"seed":18446744073709551615,"steps":3,"targets":2,"square_queries":30}"#);
+    let o = s.audit_image("p", &x, pred, options, &record).unwrap();
+    assert_eq!(get(&o, "clean_correct").as_bool(), Some(true));
+    assert_eq!(get(&o, "label").as_f64(), Some(pred as f64));
+    let stages = js_sys::Array::from(&get(&o, "stages"));
+    assert_eq!(stages.length(), 3);
+    let names: Vec<String> = stages.iter().map(|st| get(&st, "name").as_string().unwrap()).collect();
+    assert_eq!(names, ["apgd-ce", "apgd-t", "square"]);
+    // broken_by is a stage name or null, never undefined.
+    let broken = get(&o, "broken_by");
+    assert!(broken.is_null() || broken.as_string().is_some(), "{broken:?}");
+    assert!(calls.length() > 0);
+    // A plain object works as well; the summary reads the outcomes back.
+    let opts = js_sys::JSON::parse(r#"{"eta":0.3,"steps":3,"targets":2,"square_queries":30}"#).unwrap();
+    let o2 = s
+        .audit_image("p", &x, pred, opts, &js_sys::Function::new_no_args("return true;"))
+        .unwrap();
+    let list = js_sys::Array::of2(&o, &o2);
+    let sum = s.audit_summary(list.into()).unwrap();
+    assert_eq!(get(&sum, "n").as_f64(), Some(2.0));
+    assert_eq!(get(&sum, "clean_accuracy").as_f64(), Some(1.0));
+    assert_eq!(js_sys::Array::from(&get(&sum, "stages")).length(), 3);
+    assert!(js_sys::Array::is_array(&get(&sum, "flags")));
+    let info = s.audit_info().unwrap();
+    let eta = js_sys::Array::from(&get(&info, "default_eta")).get(0);
+    assert_eq!(get(&eta, "eta").as_f64(), Some(0.3));
+    // Named errors: a bad ε, a broken outcome, a cancel.
+    let msg = message(
+        s.audit_image("p", &x, pred, JsValue::from_str(r#"{"eta":2}"#), &record)
+            .unwrap_err(),
+    );
+    assert!(msg.starts_with("error.parameter:"), "{msg}");
+    let msg = message(s.audit_summary(JsValue::from_str(r#"[{"label":1}]"#)).unwrap_err());
+    assert!(msg.starts_with("error.parameter:"), "{msg}");
+    let stop = js_sys::Function::new_no_args("return false;");
+    let msg = message(
+        s.audit_image("p", &x, pred, JsValue::from_str(r#"{"eta":0.3,"steps":50}"#), &stop)
+            .unwrap_err(),
+    );
+    assert!(msg.starts_with("error.cancelled"), "{msg}");
+}
+
 /// Deterministic pseudo-random pixels in [0, 1).
 fn pixels(n: usize, seed: u64) -> Array4<f32> {
     let mut state = seed;

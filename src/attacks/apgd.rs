@@ -328,14 +328,24 @@ impl ApgdT {
         match goal {
             Goal::Targeted { target } => (clean_pred, vec![target]),
             Goal::Untargeted { true_class } => {
-                let mut others: Vec<usize> = (0..clean_logits.len()).filter(|&i| i != true_class).collect();
-                others.sort_by(|&a, &b| {
-                    clean_logits[b]
-                        .partial_cmp(&clean_logits[a])
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                });
-                others.truncate(top_k.saturating_sub(1));
-                (true_class, others)
+                // Selection, highest first: at most top_k − 1 passes over K logits (no sort code in the wasm).
+                let mut picked = vec![true_class];
+                let n = top_k.saturating_sub(1).min(clean_logits.len().saturating_sub(1));
+                for _ in 0..n {
+                    let next =
+                        (0..clean_logits.len())
+                            .filter(|i| !picked.contains(i))
+                            .fold(None, |best: Option<usize>, i| match best {
+                                Some(b) if !(clean_logits[i] > clean_logits[b]) => Some(b),
+                                _ => Some(i),
+                            });
+                    match next {
+                        Some(i) => picked.push(i),
+                        None => break,
+                    }
+                }
+                picked.remove(0);
+                (true_class, picked)
             }
         }
     }

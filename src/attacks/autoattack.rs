@@ -42,7 +42,7 @@
 use ndarray::{s, ArrayView4};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
     apply_direction, argmax, by_name, catalog, check_image, dlr, image_seed, norms, AttackParams, Classifier, EtaCaps,
@@ -57,14 +57,16 @@ pub const SQUARE_P_INIT: f32 = 0.8;
 /// APGD-T's number of target classes.
 pub const TARGETS: usize = 9;
 /// `fgsm_gap` fires when FGSM keeps at least this much more accuracy than AutoAttack (20 points) …
-pub const FGSM_GAP: f32 = 0.20;
+pub const FGSM_GAP: f64 = FGSM_GAP_POINTS / 100.0;
+/// [`FGSM_GAP`] in accuracy points.
+pub const FGSM_GAP_POINTS: f64 = 20.0;
 /// `blackbox_beats_whitebox` fires when Square breaks more than this share of the images (`checks.py`'s α).
-pub const SQUARE_SHARE: f32 = 0.002;
+pub const SQUARE_SHARE: f64 = 0.002;
 /// Outputs within this of summing to 1 (and all in `[0, 1]`) look like probabilities.
-pub const PROBABILITY_TOLERANCE: f32 = 1e-3;
+pub const PROBABILITY_TOLERANCE: f64 = 1e-3;
 
 /// One stage of the sequence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Stage {
     #[serde(rename = "apgd-ce")]
     ApgdCe,
@@ -86,10 +88,14 @@ impl Stage {
             Stage::Square => "square",
         }
     }
+    /// The stage called `name`.
+    pub fn from_name(name: &str) -> Option<Stage> {
+        STAGES.into_iter().find(|s| s.name() == name)
+    }
 }
 
 /// What broke an image: its clean prediction was already wrong, or a stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum BrokenBy {
     #[serde(rename = "clean")]
     Clean,
@@ -99,6 +105,16 @@ pub enum BrokenBy {
     ApgdT,
     #[serde(rename = "square")]
     Square,
+}
+
+impl BrokenBy {
+    /// `"clean"` or a stage's name.
+    pub fn from_name(name: &str) -> Option<BrokenBy> {
+        match name {
+            "clean" => Some(BrokenBy::Clean),
+            _ => Stage::from_name(name).map(BrokenBy::from),
+        }
+    }
 }
 
 impl From<Stage> for BrokenBy {
@@ -117,7 +133,7 @@ fn robust_after(b: Option<BrokenBy>, stage: Stage) -> bool {
 }
 
 /// The audit's settings: ε, norm and seed, and the standard budgets (tests shrink them).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditParams {
     pub eta: f32,
     pub norm: Norm,
@@ -130,27 +146,36 @@ pub struct AuditParams {
     pub square_queries: usize,
 }
 
-/// What [`AuditParams::resolve`] reads; every field may be left out.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct AuditOverrides {
-    eta: Option<f32>,
-    norm: Option<Norm>,
-    seed: Option<u64>,
-    steps: Option<usize>,
-    targets: Option<usize>,
-    square_queries: Option<usize>,
+/// The fields [`AuditParams::resolve`] reads.
+const AUDIT_FIELDS: [&str; 6] = ["eta", "norm", "seed", "steps", "targets", "square_queries"];
+
+/// Field `key` of a JSON object: absent or `null` is `None`, a value of another type an error naming it.
+fn field<T>(
+    o: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    read: impl Fn(&serde_json::Value) -> Option<T>,
+    what: &str,
+) -> Result<Option<T>> {
+    match o.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => read(v)
+            .map(Some)
+            .ok_or_else(|| Error::param(key, format!("must be {what}"))),
+    }
+}
+
+fn count(v: &serde_json::Value) -> Option<usize> {
+    v.as_u64().and_then(|n| usize::try_from(n).ok())
 }
 
 /// The ε of the robustness literature for a dataset, L∞: MNIST 0.3 (Madry et al. 2018), Fashion-MNIST 0.1 (the
 /// defences protocol of this README); `None` for others.
 pub fn default_eta_for(dataset: &str) -> Option<f32> {
-    match dataset {
-        "mnist" => Some(0.3),
-        "fashion" => Some(0.1),
-        _ => None,
-    }
+    DATASET_ETA.iter().find(|(d, _)| *d == dataset).map(|&(_, e)| e as f32)
 }
+
+/// [`default_eta_for`]'s table.
+const DATASET_ETA: [(&str, f64); 2] = [("mnist", 0.3), ("fashion", 0.1)];
 
 impl AuditParams {
     /// The settings for a model with inputs of `shape` trained on `dataset`, from a JSON object of overrides
@@ -159,28 +184,46 @@ impl AuditParams {
     /// checked; a bad one is an [`Error::InvalidParameter`] naming it (an ε beyond the shape's cap
     /// [`EtaCaps::for_shape`], a NaN, an unknown field).
     pub fn resolve(shape: [usize; 3], dataset: &str, overrides: &serde_json::Value) -> Result<AuditParams> {
-        let o: AuditOverrides = match overrides {
-            serde_json::Value::Null => AuditOverrides::default(),
-            serde_json::Value::Object(_) => {
-                serde_json::from_value(overrides.clone()).map_err(|e| Error::param("options", e.to_string()))?
-            }
+        let empty = serde_json::Map::new();
+        let o = match overrides {
+            serde_json::Value::Null => &empty,
+            serde_json::Value::Object(o) => o,
             _ => return Err(Error::param("options", "must be an object such as {\"eta\": 0.3}")),
         };
-        let norm = o.norm.unwrap_or(Norm::Linf);
-        let eta = match (o.eta, norm) {
-            (Some(e), _) => e,
-            (None, Norm::Linf) => default_eta_for(dataset).unwrap_or_else(|| catalog::default_eta(norm, shape)),
-            (None, Norm::L2) => catalog::default_eta(norm, shape),
+        if let Some(k) = o.keys().find(|k| !AUDIT_FIELDS.contains(&k.as_str())) {
+            return Err(Error::param(
+                "options",
+                format!("unknown field `{k}`; known: {}", AUDIT_FIELDS.join(", ")),
+            ));
+        }
+        let norm = field(
+            o,
+            "norm",
+            |v| match v.as_str() {
+                Some("linf") => Some(Norm::Linf),
+                Some("l2") => Some(Norm::L2),
+                _ => None,
+            },
+            "\"linf\" or \"l2\"",
+        )?
+        .unwrap_or(Norm::Linf);
+        let eta = match field(o, "eta", |v| v.as_f64().map(|e| e as f32), "a number")? {
+            Some(e) => e,
+            None if norm == Norm::Linf => default_eta_for(dataset).unwrap_or_else(|| catalog::default_eta(norm, shape)),
+            None => catalog::default_eta(norm, shape),
         };
         check_range("eta", eta, 0.0, EtaCaps::for_shape(shape).cap(norm))?;
         let p = AuditParams {
             eta,
             norm,
-            seed: o.seed.unwrap_or(0),
-            steps: o.steps.unwrap_or(super::apgd::DEFAULT_STEPS),
-            targets: o.targets.unwrap_or(TARGETS),
-            square_queries: o.square_queries.unwrap_or(SQUARE_QUERIES),
+            seed: field(o, "seed", serde_json::Value::as_u64, "a whole number ≥ 0")?.unwrap_or(0),
+            steps: field(o, "steps", count, "a whole number")?.unwrap_or(super::apgd::DEFAULT_STEPS),
+            targets: field(o, "targets", count, "a whole number")?.unwrap_or(TARGETS),
+            square_queries: field(o, "square_queries", count, "a whole number")?.unwrap_or(SQUARE_QUERIES),
         };
+        if p.targets == 0 {
+            return Err(Error::param("targets", "APGD-T needs at least one target class"));
+        }
         for stage in STAGES {
             p.stage_params(stage, shape)?;
         }
@@ -189,28 +232,48 @@ impl AuditParams {
 
     /// The parameters of one stage, through the one entry point [`AttackParams::resolve`].
     pub fn stage_params(&self, stage: Stage, shape: [usize; 3]) -> Result<AttackParams> {
-        let mut o = serde_json::json!({"eta": self.eta, "norm": self.norm, "seed": self.seed});
-        let extra = match stage {
-            Stage::ApgdCe => serde_json::json!({"steps": self.steps}),
-            Stage::ApgdT => serde_json::json!({"steps": self.steps, "top_k": self.targets.saturating_add(1)}),
-            Stage::Square => serde_json::json!({"max_queries": self.square_queries, "p_init": SQUARE_P_INIT}),
+        // The fields resolve would set from these overrides; everything else keeps its default, which is what
+        // `AttackParams::resolve(stage, shape, {eta, norm, seed, steps | top_k | max_queries, p_init})` gives (the
+        // L2 step rule sets a step_size these attacks do not read). Built directly: no JSON in the page's wasm.
+        let p = AttackParams {
+            eta: self.eta,
+            norm: self.norm,
+            seed: self.seed,
+            ..AttackParams::default()
         };
-        if let (Some(o), serde_json::Value::Object(e)) = (o.as_object_mut(), extra) {
-            o.extend(e);
+        let p = match stage {
+            Stage::ApgdCe => AttackParams { steps: self.steps, ..p },
+            Stage::ApgdT => AttackParams {
+                steps: self.steps,
+                top_k: self.targets.saturating_add(1),
+                ..p
+            },
+            // Square has no L2 version: its parameters stay L∞ (the stage is skipped under L2).
+            Stage::Square => AttackParams {
+                norm: Norm::Linf,
+                eta: self.eta.min(1.0),
+                max_queries: self.square_queries,
+                p_init: SQUARE_P_INIT,
+                ..p
+            },
+        };
+        if stage == Stage::Square && p.max_queries > catalog::MAX_QUERIES {
+            return Err(Error::param(
+                "max_queries",
+                format!(
+                    "square takes max_queries in [1, {}], got {}",
+                    catalog::MAX_QUERIES,
+                    p.max_queries
+                ),
+            ));
         }
-        if stage == Stage::Square {
-            // Square has no L2 version: its parameters are resolved under L∞ (the stage is skipped under L2).
-            o["norm"] = serde_json::json!("linf");
-            if self.norm == Norm::L2 {
-                o["eta"] = serde_json::json!(self.eta.min(1.0));
-            }
-        }
-        AttackParams::resolve(stage.name(), shape, &o)
+        p.validate_for(shape)?;
+        Ok(p)
     }
 }
 
 /// One stage's outcome on one image.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StageOutcome {
     pub name: Stage,
     /// Still classified correctly after this stage (and every stage before it).
@@ -219,12 +282,12 @@ pub struct StageOutcome {
     pub queries: usize,
     /// Not run: the image was already broken (or misclassified), or Square under L2. `robust` then carries the
     /// state over.
-    #[serde(default)]
     pub skipped: bool,
 }
 
-/// The audit of one image ([`audit_image`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The audit of one image ([`audit_image`]). Its JSON (serde, snake_case) reads back with
+/// [`AuditOutcome::from_json`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditOutcome {
     pub label: usize,
     pub clean_class: usize,
@@ -245,6 +308,73 @@ pub struct AuditOutcome {
     pub repeat_differs: bool,
 }
 
+impl AuditOutcome {
+    /// Reads back the JSON form of an outcome (what the page hands `auditSummary`). Every field must be there
+    /// with its type, except `skipped` (default `false`); a bad one is an [`Error::InvalidParameter`] on
+    /// `outcomes` naming it. Written by hand rather than derived: the page's wasm stays smaller.
+    pub fn from_json(v: &serde_json::Value) -> Result<AuditOutcome> {
+        use serde_json::Value;
+        let bad = |what: &str| Error::param("outcomes", format!("an outcome needs {what}"));
+        let o = v.as_object().ok_or_else(|| bad("to be an object"))?;
+        let num = |k: &str| {
+            o.get(k)
+                .and_then(count)
+                .ok_or_else(|| bad(&format!("`{k}`: a whole number")))
+        };
+        let flag = |k: &str| {
+            o.get(k)
+                .and_then(Value::as_bool)
+                .ok_or_else(|| bad(&format!("`{k}`: true or false")))
+        };
+        let stages = o
+            .get("stages")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("`stages`: a list"))?
+            .iter()
+            .map(|s| {
+                let name = s.get("name").and_then(Value::as_str).and_then(Stage::from_name);
+                let robust = s.get("robust").and_then(Value::as_bool);
+                let queries = s.get("queries").and_then(count);
+                let skipped = match s.get("skipped") {
+                    None | Some(Value::Null) => Some(false),
+                    Some(v) => v.as_bool(),
+                };
+                match (name, robust, queries, skipped) {
+                    (Some(name), Some(robust), Some(queries), Some(skipped)) => Ok(StageOutcome {
+                        name,
+                        robust,
+                        queries,
+                        skipped,
+                    }),
+                    _ => Err(bad(
+                        "stages of {name: \"apgd-ce\" | \"apgd-t\" | \"square\", robust, queries, skipped}",
+                    )),
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let broken_by = match o.get("broken_by") {
+            None | Some(Value::Null) => None,
+            Some(b) => Some(
+                b.as_str()
+                    .and_then(BrokenBy::from_name)
+                    .ok_or_else(|| bad("`broken_by`: null, \"clean\" or a stage"))?,
+            ),
+        };
+        Ok(AuditOutcome {
+            label: num("label")?,
+            clean_class: num("clean_class")?,
+            clean_correct: flag("clean_correct")?,
+            fgsm_robust: flag("fgsm_robust")?,
+            stages,
+            broken_by,
+            queries: num("queries")?,
+            zero_gradient: flag("zero_gradient")?,
+            probability_outputs: flag("probability_outputs")?,
+            repeat_differs: flag("repeat_differs")?,
+        })
+    }
+}
+
 /// A progress report of [`audit_image`]: the running stage and its attack's own progress.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AuditProgress {
@@ -258,7 +388,7 @@ pub struct AuditProgress {
 /// Outputs that look like probabilities: every value in `[0, 1]`, the sum within [`PROBABILITY_TOLERANCE`] of 1.
 pub fn looks_like_probabilities(z: &[f32]) -> bool {
     let sum: f64 = z.iter().map(|&v| v as f64).sum();
-    z.iter().all(|v| (0.0..=1.0).contains(v)) && (sum - 1.0).abs() <= PROBABILITY_TOLERANCE as f64
+    z.iter().all(|v| (0.0..=1.0).contains(v)) && (sum - 1.0).abs() <= PROBABILITY_TOLERANCE
 }
 
 /// Runs AutoAttack's standard sequence and the checks on image `x` (`[1, C, H, W]` in `[0,1]`) of class `label`
@@ -401,17 +531,17 @@ pub fn audit_all(
 pub struct StageSummary {
     pub name: Stage,
     /// Share of all images still classified correctly after this stage and the ones before it.
-    pub robust_accuracy: f32,
+    pub robust_accuracy: f64,
     /// Images the stage ran on (the ones still robust before it).
     pub attacked: usize,
     /// Its queries over all images.
     pub queries: usize,
     /// Its mean queries per attacked image (0 when it attacked none).
-    pub queries_mean: f32,
+    pub queries_mean: f64,
 }
 
-/// Something that makes an evaluation look broken: `key` (the page translates it), the numbers behind it, and a
-/// plain English explanation (the CLI prints it). Absent numbers are left out of the JSON.
+/// Something that makes an evaluation look broken: `key` (the page translates it) and the numbers behind it;
+/// [`Flag::explain`] puts it in plain English (the CLI prints that). Absent numbers are left out of the JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Flag {
     /// `blackbox_beats_whitebox`, `zero_gradients`, `probability_outputs`, `randomness` or `fgsm_gap`.
@@ -419,31 +549,78 @@ pub struct Flag {
     /// Images concerned, of `of`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub images: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub of: Option<usize>,
+    pub of: usize,
     /// Accuracy points at stake (`blackbox_beats_whitebox`: what Square took off; `fgsm_gap`: FGSM − AutoAttack).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub points: Option<f32>,
+    pub points: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fgsm_accuracy: Option<f32>,
+    pub fgsm_accuracy: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub autoattack_accuracy: Option<f32>,
+    pub autoattack_accuracy: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub clean_accuracy: Option<f32>,
-    pub message: String,
+    pub clean_accuracy: Option<f64>,
 }
 
 impl Flag {
-    fn count(key: &'static str, images: usize, of: usize, message: String) -> Flag {
+    fn count(key: &'static str, images: usize, of: usize) -> Flag {
         Flag {
             key,
             images: Some(images),
-            of: Some(of),
+            of,
             points: None,
             fgsm_accuracy: None,
             autoattack_accuracy: None,
             clean_accuracy: None,
-            message,
+        }
+    }
+
+    /// The flag in plain English, with its numbers. (The page has its own words for each key, in every
+    /// language; this is the command line's. Kept out of [`AuditSummary`], so the page's wasm carries none of it.)
+    pub fn explain(&self) -> String {
+        let (k, n) = (self.images.unwrap_or(0), self.of);
+        let acc = |v: Option<f64>| pct(v.unwrap_or(0.0));
+        match self.key {
+            "blackbox_beats_whitebox" => format!(
+                "Square, which sees only the model's answers, broke {k} of {n} images that APGD-CE and APGD-T, \
+                 which follow the gradient, could not ({:.1} points). A black-box attack beating white-box ones is a \
+                 warning sign: the gradients mislead the attacks (gradient masking), so white-box numbers alone \
+                 overstate the robustness. Report the AutoAttack number, and try Square with more queries or an \
+                 adaptive attack.",
+                self.points.unwrap_or(0.0)
+            ),
+            "zero_gradients" => format!(
+                "{k} of {n} images have an input gradient of exactly zero (cross-entropy or DLR loss): a gradient \
+                 attack cannot take a single step there, so FGSM, PGD and APGD measure nothing on them. Only \
+                 Square's result counts for those images."
+            ),
+            "probability_outputs" => format!(
+                "On {k} of {n} images the model's outputs look like probabilities (all in [0, 1], summing to 1), \
+                 not logits. The attacks expect logits: a final softmax flattens the loss and its gradient. Remove \
+                 it before evaluating."
+            ),
+            "randomness" => format!(
+                "Two identical forward passes gave different outputs on {k} of {n} images: the model is random. \
+                 Attacks on a random model must average over its randomness (expectation over transformation, \
+                 Athalye et al. 2018); without it the robust accuracy is overstated."
+            ),
+            "fgsm_gap" if self.fgsm_accuracy > self.clean_accuracy => format!(
+                "FGSM leaves {} correct, more than the {} of the clean images: the attack makes the model more \
+                 accurate, so its step points the wrong way (label leaking, or a masked gradient). The single-step \
+                 number says nothing about robustness; AutoAttack leaves {}.",
+                acc(self.fgsm_accuracy),
+                acc(self.clean_accuracy),
+                acc(self.autoattack_accuracy)
+            ),
+            "fgsm_gap" => format!(
+                "FGSM, one gradient step, leaves {} correct; AutoAttack leaves {}: {:.1} points less. When a single \
+                 step fails on most images that many steps break, the gradient at the clean image misleads: \
+                 gradient masking, or the catastrophic overfitting of FGSM training (Wong et al. 2020). Never report \
+                 the FGSM number as robustness.",
+                acc(self.fgsm_accuracy),
+                acc(self.autoattack_accuracy),
+                self.points.unwrap_or(0.0)
+            ),
+            other => format!("{other}: {k} of {n} images"),
         }
     }
 }
@@ -452,27 +629,28 @@ impl Flag {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditSummary {
     pub n: usize,
-    pub clean_accuracy: f32,
+    pub clean_accuracy: f64,
     /// FGSM at the same ε (the reference row).
-    pub fgsm_accuracy: f32,
+    pub fgsm_accuracy: f64,
     pub stages: Vec<StageSummary>,
     /// The robust accuracy after the last stage: AutoAttack's number.
-    pub autoattack_accuracy: f32,
+    pub autoattack_accuracy: f64,
     /// Mean AutoAttack queries per image.
-    pub queries_mean: f32,
+    pub queries_mean: f64,
     /// Empty when nothing looks wrong.
     pub flags: Vec<Flag>,
 }
 
-fn share(a: usize, n: usize) -> f32 {
+fn share(a: usize, n: usize) -> f64 {
     if n == 0 {
         0.0
     } else {
-        (a as f64 / n as f64) as f32
+        a as f64 / n as f64
     }
 }
 
-fn pct(v: f32) -> String {
+/// A share as a percentage, one decimal: `0.888` → `88.8 %`.
+fn pct(v: f64) -> String {
     format!("{:.1} %", 100.0 * v)
 }
 
@@ -508,93 +686,33 @@ pub fn summarize(outcomes: &[AuditOutcome]) -> AuditSummary {
     let by_square = count(&|o| o.broken_by == Some(BrokenBy::Square));
     if by_square > 0 && share(by_square, n) > SQUARE_SHARE {
         flags.push(Flag {
-            points: Some(100.0 * share(by_square, n)),
-            ..Flag::count(
-                "blackbox_beats_whitebox",
-                by_square,
-                n,
-                format!(
-                    "Square, which sees only the model's answers, broke {by_square} of {n} images that APGD-CE and \
-                     APGD-T, which follow the gradient, could not ({} points). A black-box attack beating white-box \
-                     ones is a warning sign: the gradients mislead the attacks (gradient masking), so white-box \
-                     numbers alone overstate the robustness. Report the AutoAttack number, and try Square with more \
-                     queries or an adaptive attack.",
-                    pct(share(by_square, n)).trim_end_matches(" %")
-                ),
-            )
+            points: Some(100.0 * by_square as f64 / n as f64),
+            ..Flag::count("blackbox_beats_whitebox", by_square, n)
         });
     }
-    let zero = count(&|o| o.zero_gradient);
-    if zero > 0 {
-        flags.push(Flag::count(
-            "zero_gradients",
-            zero,
-            n,
-            format!(
-                "{zero} of {n} images have an input gradient of exactly zero (cross-entropy or DLR loss): a \
-                 gradient attack cannot take a single step there, so FGSM, PGD and APGD measure nothing on them. \
-                 Only Square's result counts for those images."
-            ),
-        ));
-    }
-    let probs = count(&|o| o.probability_outputs);
-    if probs > 0 {
-        flags.push(Flag::count(
-            "probability_outputs",
-            probs,
-            n,
-            format!(
-                "On {probs} of {n} images the model's outputs look like probabilities (all in [0, 1], summing to 1), \
-                 not logits. The attacks expect logits: a final softmax flattens the loss and its gradient. Remove \
-                 it before evaluating."
-            ),
-        ));
-    }
-    let random = count(&|o| o.repeat_differs);
-    if random > 0 {
-        flags.push(Flag::count(
-            "randomness",
-            random,
-            n,
-            format!(
-                "Two identical forward passes gave different outputs on {random} of {n} images: the model is \
-                 random. Attacks on a random model must average over its randomness (expectation over \
-                 transformation, Athalye et al. 2018); without it the robust accuracy is overstated."
-            ),
-        ));
+    for (key, k) in [
+        ("zero_gradients", count(&|o| o.zero_gradient)),
+        ("probability_outputs", count(&|o| o.probability_outputs)),
+        ("randomness", count(&|o| o.repeat_differs)),
+    ] {
+        if k > 0 {
+            flags.push(Flag::count(key, k, n));
+        }
     }
     let gap = fgsm_accuracy - autoattack_accuracy;
-    let masked = gap >= FGSM_GAP - 1e-6 && fgsm_accuracy >= 0.5 * clean_accuracy;
+    let masked = gap >= FGSM_GAP - 1e-9 && fgsm_accuracy >= 0.5 * clean_accuracy;
     if n > 0 && (masked || fgsm_accuracy > clean_accuracy) {
-        let message = if fgsm_accuracy > clean_accuracy {
-            format!(
-                "FGSM leaves {} correct, more than the {} of the clean images: the attack makes the model more \
-                 accurate, so its step points the wrong way (label leaking, or a masked gradient). The single-step \
-                 number says nothing about robustness; AutoAttack leaves {}.",
-                pct(fgsm_accuracy),
-                pct(clean_accuracy),
-                pct(autoattack_accuracy)
-            )
-        } else {
-            format!(
-                "FGSM, one gradient step, leaves {} correct; AutoAttack leaves {}: {} points less. When a single \
-                 step fails on most images that many steps break, the gradient at the clean image misleads: \
-                 gradient masking, or the catastrophic overfitting of FGSM training (Wong et al. 2020). Never report \
-                 the FGSM number as robustness.",
-                pct(fgsm_accuracy),
-                pct(autoattack_accuracy),
-                pct(gap).trim_end_matches(" %")
-            )
-        };
+        // In points from the counts, so 90 % − 70 % reads 20, not 20.000000000000007.
+        let fgsm = count(&|o| o.fgsm_robust) as f64;
+        let aa = count(&|o| o.broken_by.is_none()) as f64;
         flags.push(Flag {
             key: "fgsm_gap",
             images: None,
-            of: Some(n),
-            points: Some(100.0 * gap),
+            of: n,
+            points: Some(100.0 * (fgsm - aa) / n as f64),
             fgsm_accuracy: Some(fgsm_accuracy),
             autoattack_accuracy: Some(autoattack_accuracy),
             clean_accuracy: Some(clean_accuracy),
-            message,
         });
     }
     AuditSummary {
@@ -624,7 +742,7 @@ pub struct StageInfo {
 #[derive(Debug, Clone, Serialize)]
 pub struct DatasetEta {
     pub dataset: &'static str,
-    pub eta: f32,
+    pub eta: f64,
 }
 
 /// What a page needs to describe the audit before running it.
@@ -633,9 +751,9 @@ pub struct AuditInfo {
     pub stages: Vec<StageInfo>,
     pub default_eta: Vec<DatasetEta>,
     /// The flag thresholds: FGSM gap in accuracy points, Square's share of images, the probability tolerance.
-    pub fgsm_gap_points: f32,
-    pub square_share: f32,
-    pub probability_tolerance: f32,
+    pub fgsm_gap_points: f64,
+    pub square_share: f64,
+    pub probability_tolerance: f64,
 }
 
 /// The stages with their standard budgets, the default ε per dataset and the flag thresholds.
@@ -668,14 +786,11 @@ pub fn info() -> AuditInfo {
                 norms: vec![Norm::Linf],
             },
         ],
-        default_eta: ["mnist", "fashion"]
-            .into_iter()
-            .map(|d| DatasetEta {
-                dataset: d,
-                eta: default_eta_for(d).expect("listed"),
-            })
+        default_eta: DATASET_ETA
+            .iter()
+            .map(|&(dataset, eta)| DatasetEta { dataset, eta })
             .collect(),
-        fgsm_gap_points: 100.0 * FGSM_GAP,
+        fgsm_gap_points: FGSM_GAP_POINTS,
         square_share: SQUARE_SHARE,
         probability_tolerance: PROBABILITY_TOLERANCE,
     }

@@ -24,21 +24,34 @@
 //! both are `π2`). AutoAttack's own code refuses the DLR loss below 3 classes and DLR-T below 4; here it stays
 //! defined (and finite: the `1e-12` keeps `D > 0`), it just measures less.
 
-/// The first four classes by decreasing logit, ties to the lower index, clamped to the last class when `K < 4`.
+/// The first four classes by decreasing logit, ties to the lower index, NaN never chosen while a number is left,
+/// clamped to the last class found when `K < 4`. Four selection passes, no sort: `K` can be 1000.
 fn top4(z: &[f32]) -> [usize; 4] {
-    let mut idx: Vec<usize> = (0..z.len()).collect();
-    // Stable sort by decreasing logit: equal logits keep the lower index first. NaN sorts last.
-    idx.sort_by(|&a, &b| {
-        let (za, zb) = (z[a], z[b]);
-        match (za.is_nan(), zb.is_nan()) {
-            (true, true) => std::cmp::Ordering::Equal,
-            (true, false) => std::cmp::Ordering::Greater,
-            (false, true) => std::cmp::Ordering::Less,
-            _ => zb.partial_cmp(&za).expect("no NaN here"),
+    let mut out = [0usize; 4];
+    let mut found = 0;
+    for slot in 0..4 {
+        let mut best: Option<usize> = None;
+        for (i, &v) in z.iter().enumerate() {
+            if out[..found].contains(&i) {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some(b) => !v.is_nan() && (z[b].is_nan() || v > z[b]),
+            };
+            if better {
+                best = Some(i);
+            }
         }
-    });
-    let at = |k: usize| idx[k.min(idx.len() - 1)];
-    [at(0), at(1), at(2), at(3)]
+        match best {
+            Some(b) => {
+                out[slot] = b;
+                found += 1;
+            }
+            None => out[slot] = out[found.max(1) - 1],
+        }
+    }
+    out
 }
 
 /// `L = −N/D` and, into `grad` when given, `∂L/∂z` from `∂N` and `∂D` (lists of `(class, coefficient)`).

@@ -107,9 +107,9 @@ pub fn run(argv: &[String]) -> Result<()> {
         o.insert("norm".into(), json!(p.norm.as_str()));
         o.insert("eta".into(), json!(jf(p.eta)));
         o.insert("seed".into(), json!(p.seed));
-        o.insert("adversarial_accuracy".into(), json!(jf(summary.autoattack_accuracy)));
-        o.insert("fgsm_accuracy".into(), json!(jf(summary.fgsm_accuracy)));
-        o.insert("queries_mean".into(), json!(jf(summary.queries_mean)));
+        o.insert("adversarial_accuracy".into(), json!(summary.autoattack_accuracy));
+        o.insert("fgsm_accuracy".into(), json!(summary.fgsm_accuracy));
+        o.insert("queries_mean".into(), json!(summary.queries_mean));
         o.insert(
             "stages".into(),
             json!(summary
@@ -117,10 +117,10 @@ pub fn run(argv: &[String]) -> Result<()> {
                 .iter()
                 .map(|s| json!({
                     "name": s.name,
-                    "robust_accuracy": jf(s.robust_accuracy),
+                    "robust_accuracy": s.robust_accuracy,
                     "attacked": s.attacked,
                     "queries": s.queries,
-                    "queries_mean": jf(s.queries_mean),
+                    "queries_mean": s.queries_mean,
                 }))
                 .collect::<Vec<_>>()),
         );
@@ -207,14 +207,22 @@ fn audit_overrides(args: &Args) -> Result<Value> {
     Ok(Value::Object(o))
 }
 
-/// The flags with their numbers and explanations, as JSON (an empty list when nothing looks wrong).
+/// The flags with their numbers and their explanation (`message`, [`crate::attacks::autoattack::Flag::explain`]), as JSON (an empty list when nothing looks wrong).
 fn flags_json(summary: &AuditSummary) -> Value {
-    serde_json::to_value(&summary.flags).unwrap_or_else(|_| json!([]))
+    json!(summary
+        .flags
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::to_value(f).unwrap_or_else(|_| json!({"key": f.key}));
+            v["message"] = json!(f.explain());
+            v
+        })
+        .collect::<Vec<_>>())
 }
 
 /// The human report of `eval --attack autoattack`: accuracy after each stage, then the flags in words.
 fn print_audit(out: &Value, summary: &AuditSummary) {
-    let pct = |v: f32| format!("{:5.1} %", 100.0 * v);
+    let pct = |v: f64| format!("{:5.1} %", 100.0 * v);
     println!(
         "AutoAttack on {} ({} images, {} ε = {}, seed {})",
         out["model"].as_str().unwrap_or("?"),
@@ -243,7 +251,7 @@ fn print_audit(out: &Value, summary: &AuditSummary) {
         println!("flags: none (nothing looks wrong with this evaluation)");
     }
     for f in &summary.flags {
-        println!("flag {}: {}", f.key, f.message);
+        println!("flag {}: {}", f.key, f.explain());
     }
     println!("{:.1} s", out["seconds"].as_f64().unwrap_or(0.0));
 }
