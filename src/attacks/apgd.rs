@@ -40,6 +40,8 @@
 //! `params.steps` (100 through [`super::AttackParams::resolve`]); `params.step_size` is not used. Queries: the
 //! clean pass, then one forward and backward per iterate, the start included.
 
+use std::cmp::Ordering;
+
 use ndarray::{Array4, ArrayView4};
 use rand_chacha::ChaCha8Rng;
 
@@ -336,7 +338,10 @@ impl ApgdT {
                         (0..clean_logits.len())
                             .filter(|i| !picked.contains(i))
                             .fold(None, |best: Option<usize>, i| match best {
-                                Some(b) if !(clean_logits[i] > clean_logits[b]) => Some(b),
+                                // Only a strictly higher logit replaces the best (ties: the lower index).
+                                Some(b) if clean_logits[i].partial_cmp(&clean_logits[b]) != Some(Ordering::Greater) => {
+                                    Some(b)
+                                }
                                 _ => Some(i),
                             });
                     match next {
