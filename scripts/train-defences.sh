@@ -19,7 +19,7 @@ start_all=$(date +%s)
 RECIPES=(
   "mnist-cnn-adv|--arch cnn-wide --dataset mnist --epochs 12 --lr 0.002 --batch 128 --seed 1 --adv pgd --adv-eta 0.3 --adv-steps 10 --adv-alpha 0.05 --adv-warmup-epochs 2 --adv-check 500"
   "mnist-cnn-ens|--arch cnn --dataset mnist --epochs 6 --lr 0.002 --batch 64 --seed 1 --adv ensemble --adv-eta 0.3 --sources $OUT/mnist-mlp.safetensors,$OUT/mnist-cnn.safetensors"
-  "mnist-cnn-fgsm|--arch cnn --dataset mnist --epochs 10 --lr 0.002 --batch 64 --seed 1 --adv fgsm --adv-eta 0.3"
+  "mnist-cnn-fgsm|--arch cnn --dataset mnist --epochs 20 --lr 0.002 --batch 64 --seed 1 --adv fgsm --adv-eta 0.3"
   "fashion-cnn-adv|--arch cnn-wide --dataset fashion --epochs 10 --lr 0.002 --batch 128 --seed 1 --adv pgd --adv-eta 0.1 --adv-steps 10 --adv-alpha 0.025 --adv-warmup-epochs 1 --adv-check 500"
 )
 

@@ -1,7 +1,8 @@
-//! Defences: the adversarial-training hooks (FGSM-RS, PGD, ensemble R+FGSM) keep their bounds and are
-//! reproducible, a tiny adversarial-training run is bit-reproducible, the in-browser lesson's trainer learns, and
+//! Defences: the adversarial-training hooks (plain FGSM, FGSM-RS, PGD, ensemble R+FGSM) keep their bounds and
+//! are reproducible, a tiny adversarial-training run is bit-reproducible, the in-browser lesson's trainer learns,
 //! the shipped robust models still meet their targets on a CI-sized subset of the test split (the full-split
-//! numbers are in each file's metadata and the README; scripts/eval-defences.sh measures them).
+//! numbers are in each file's metadata and the README; scripts/eval-defences.sh measures them), and the
+//! FGSM-trained model shows catastrophic overfitting: robust to FGSM, not to PGD.
 
 use advlab::attacks::{by_name, evaluate as attack_eval, transfer, AttackParams};
 use advlab::data::{load, DatasetName, Split};
@@ -143,6 +144,180 @@ fn warmup_ramps_eps_and_clean_fraction_keeps_the_first_images() {
     assert_ne!(out.images.slice(s![5.., .., .., ..]), x.slice(s![5.., .., .., ..]));
     assert!(AdvConfig::pgd(0.3, 0).validate().is_err());
     assert!(AdvConfig::fgsm_rs(1.5).validate().is_err());
+}
+
+/// Plain FGSM (Goodfellow et al. 2015): no random start, one step of exactly ε from the clean image, half of the
+/// batch kept clean (eq. 6 with α = 0.5), and nothing drawn from the stream, so the seed does not matter.
+#[test]
+fn plain_fgsm_hook_is_goodfellow_eq6_without_a_random_start() {
+    let model = shipped("mnist-mlp");
+    let (x, y) = mnist(64);
+    let eps = 0.3;
+    let cfg = AdvConfig::fgsm(eps);
+    assert_eq!(cfg.method, AdvMethod::Fgsm);
+    assert_eq!(cfg.clean_fraction, 0.5);
+    cfg.validate().unwrap();
+    let batch = || Batch {
+        images: x.clone(),
+        labels: y.clone(),
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let untouched = rng.clone();
+    let out = adversarial(cfg)(&model, batch(), &mut rng).unwrap();
+    assert_eq!(rng, untouched, "plain FGSM draws no randomness");
+    let other = adversarial(cfg)(&model, batch(), &mut ChaCha8Rng::seed_from_u64(99)).unwrap();
+    assert_eq!(out.images, other.images, "the seed does not matter");
+    assert_eq!(out.labels, y);
+    // The first half stays clean; the second is clip(x + ε·sign(∇ₓJ(x, y))), computed here from the gradient.
+    assert_eq!(out.images.slice(s![..32, .., .., ..]), x.slice(s![..32, .., .., ..]));
+    let tail = x.slice(s![32.., .., .., ..]).to_owned();
+    let (_, g) = model.input_gradient(tail.view(), &y[32..]);
+    let mut want = tail.clone();
+    ndarray::Zip::from(&mut want).and(&g).for_each(|a, &gi| {
+        let step = if gi > 0.0 {
+            eps
+        } else if gi < 0.0 {
+            -eps
+        } else {
+            0.0
+        };
+        *a = (*a + step).clamp(0.0, 1.0);
+    });
+    assert!(max_abs_diff(&out.images.slice(s![32.., .., .., ..]).to_owned(), &want) <= 1e-6);
+    assert!(max_abs_diff(&out.images, &x) <= eps + 1e-6);
+    assert!(in_unit(&out.images));
+    let adv = out.images.slice(s![32.., .., .., ..]).to_owned();
+    assert!(model.loss(adv.view(), &y[32..]) > model.loss(tail.view(), &y[32..]) + 0.5);
+    // craft() is the same step, at any ε, and ε = 0 is the identity.
+    let c = craft(
+        &model,
+        &tail,
+        &y[32..],
+        AdvMethod::Fgsm,
+        eps,
+        &mut ChaCha8Rng::seed_from_u64(0),
+    );
+    assert_eq!(c, adv);
+    assert_eq!(
+        craft(
+            &model,
+            &tail,
+            &y[32..],
+            AdvMethod::Fgsm,
+            0.0,
+            &mut ChaCha8Rng::seed_from_u64(0)
+        ),
+        tail
+    );
+    // The recipe as the weight file records it.
+    assert_eq!(
+        serde_json::to_value(cfg).unwrap(),
+        serde_json::json!({ "eps": 0.3f32, "method": "fgsm", "warmup_batches": 0, "clean_fraction": 0.5 })
+    );
+}
+
+/// A tiny plain-FGSM training run raises the accuracy under FGSM (a linear model cannot mask its gradient, so
+/// here the gain is real), and it is bit-reproducible.
+#[test]
+fn a_tiny_plain_fgsm_training_run_raises_fgsm_accuracy() {
+    let d = load(DatasetName::Mnist, Split::Train, Some(1000)).unwrap();
+    let (tx, ty) = mnist(300);
+    let cfg = TrainConfig {
+        epochs: 3,
+        batch_size: 32,
+        lr: 0.01,
+        seed: 4,
+        ..TrainConfig::default()
+    };
+    let spec = architecture("linear").unwrap();
+    let eps = 0.1;
+    let run = |adv: Option<AdvConfig>| {
+        let mut m = Model::init(&spec, [1, 28, 28], 4).unwrap();
+        let mut hook: Box<advlab::train::BatchTransform<'static>> = match adv {
+            Some(a) => Box::new(adversarial(a)),
+            None => Box::new(|_: &Model, b: Batch, _: &mut ChaCha8Rng| Ok(b)),
+        };
+        train_with(&mut m, d.images.view(), &d.labels, &cfg, &mut *hook, &mut |_, _| true).unwrap();
+        m
+    };
+    let a = run(Some(AdvConfig::fgsm(eps)));
+    let b = run(Some(AdvConfig::fgsm(eps)));
+    for (p, q) in a.params().iter().zip(b.params()) {
+        assert_eq!(p.data, q.data, "same seed, same weights");
+    }
+    let plain = run(None);
+    let fgsm = |m: &Model| {
+        let r = attack_eval(
+            m,
+            tx.view(),
+            &ty,
+            by_name("fgsm").unwrap().as_ref(),
+            &params(eps, 1),
+            false,
+            1,
+        )
+        .unwrap();
+        r.adversarial_accuracy
+    };
+    let (fa, fp) = (fgsm(&a), fgsm(&plain));
+    eprintln!("FGSM η={eps} on 300 test images: FGSM-trained {fa:.3}, plain {fp:.3}");
+    assert!(fa > fp + 0.2, "FGSM training {fa} vs plain {fp}");
+    assert!(accuracy(&a, tx.view(), &ty) > 0.7);
+}
+
+/// `advlab train --adv fgsm` writes the recipe (method, ε, the clean half, the paper) into `training.adversarial`
+/// and refuses a step size, which plain FGSM does not have.
+#[test]
+fn advlab_train_adv_fgsm_records_the_recipe() {
+    let out = std::env::temp_dir().join(format!("advlab-fgsm-recipe-{}.safetensors", std::process::id()));
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_advlab"))
+            .args([
+                "train",
+                "--arch",
+                "linear",
+                "--dataset",
+                "mnist",
+                "--train-n",
+                "256",
+                "--epochs",
+                "1",
+                "--seed",
+                "1",
+                "--adv",
+                "fgsm",
+                "--adv-eta",
+                "0.3",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&out)
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    };
+    let ok = run(&[]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let (_, meta) = load_file(&out).unwrap();
+    let rec = &meta.training["adversarial"];
+    assert_eq!(rec["kind"], "fgsm");
+    assert_eq!(rec["paper"], "Goodfellow, Shlens & Szegedy 2015");
+    assert_eq!(rec["config"]["method"], "fgsm");
+    assert!((rec["config"]["eps"].as_f64().unwrap() - 0.3).abs() < 1e-6);
+    assert_eq!(rec["config"]["clean_fraction"], 0.5);
+    assert_eq!(rec["config"]["warmup_batches"], 0);
+    // --adv-clean overrides the clean half (0: adversarial examples only).
+    let ok = run(&["--adv-clean", "0"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(
+        load_file(&out).unwrap().1.training["adversarial"]["config"]["clean_fraction"],
+        0.0
+    );
+    let bad = run(&["--adv-alpha", "0.1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("adv-alpha"));
+    let _ = std::fs::remove_file(&out);
 }
 
 #[test]
@@ -401,6 +576,37 @@ fn ensemble_model_resists_transfer_from_the_standard_models() {
     assert!(gap / 2.0 >= ENS_GAP, "mean transfer gap {}", gap / 2.0);
 }
 
+/// Catastrophic overfitting (Wong et al. 2020 §4) in the shipped `mnist-cnn-fgsm`: trained with plain FGSM at
+/// ε = 0.3, it looks robust to FGSM and is not robust at all under PGD-40 (the README's protocol), on the first
+/// 1000 test images. And label leaking (Kurakin et al. 2017 §4.2), on the full split: FGSM crafted with the true
+/// label on *every* test image (the ones it gets wrong too) leaves it more accurate than on the clean images,
+/// because the perturbation itself now tells the model the answer.
+#[test]
+fn the_fgsm_trained_model_fools_fgsm_and_falls_to_pgd() {
+    let m = shipped("mnist-cnn-fgsm");
+    let (x, y) = mnist(1000);
+    let eta = 0.3;
+    let run = |attack: &str, p: &AttackParams| {
+        attack_eval(&m, x.view(), &y, by_name(attack).unwrap().as_ref(), p, false, 1)
+            .unwrap()
+            .adversarial_accuracy
+    };
+    let (fgsm, pgd) = (run("fgsm", &params(eta, 1)), run("pgd", &pgd40(eta)));
+    let clean = accuracy(&m, x.view(), &y);
+    eprintln!("mnist-cnn-fgsm on 1000: clean {clean:.4}  FGSM {fgsm:.4}  PGD-40 {pgd:.4}");
+    assert!(clean >= 0.98, "clean {clean}");
+    assert!(fgsm >= FGSM_FGSM, "FGSM {fgsm}");
+    assert!(pgd <= PGD_FGSM_MAX, "PGD-40 {pgd}");
+    let (ax, ay) = mnist(10_000);
+    let leaked = craft(&m, &ax, &ay, AdvMethod::Fgsm, eta, &mut ChaCha8Rng::seed_from_u64(0));
+    let (all_clean, all_fgsm) = (accuracy(&m, ax.view(), &ay), accuracy(&m, leaked.view(), &ay));
+    eprintln!("mnist-cnn-fgsm on 10000: clean {all_clean:.4}  FGSM images of every test image {all_fgsm:.4}");
+    assert!(
+        all_fgsm > all_clean,
+        "no label leaking: FGSM {all_fgsm}, clean {all_clean}"
+    );
+}
+
 // The issue's own targets, checked on the first 300 test images (the README gives the full-split numbers:
 // mnist-cnn-adv clean 98.89 %, FGSM 96.1 %, PGD-40 93.7 %; fashion-cnn-adv PGD-40 74.9 %).
 const CLEAN_ADV: f32 = 0.98;
@@ -409,10 +615,13 @@ const PGD_ADV: f32 = 0.85;
 const CLEAN_FASHION: f32 = 0.80;
 const PGD_FASHION: f32 = 0.65;
 const ENS_GAP: f32 = 0.40;
+// mnist-cnn-fgsm (first 1000 test images): FGSM ≥ 90 %, PGD-40 ≤ 10 %.
+const FGSM_FGSM: f32 = 0.90;
+const PGD_FGSM_MAX: f32 = 0.10;
 
 #[test]
 fn robust_models_fit_the_budget_and_record_their_recipe() {
-    for id in ["mnist-cnn-adv", "mnist-cnn-ens", "fashion-cnn-adv"] {
+    for id in ["mnist-cnn-adv", "mnist-cnn-ens", "mnist-cnn-fgsm", "fashion-cnn-adv"] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("www/models/{id}.safetensors"));
         let bytes = std::fs::metadata(&path).unwrap().len();
         assert!(bytes < 2_000_000, "{id}: {bytes} bytes");
@@ -423,7 +632,10 @@ fn robust_models_fit_the_budget_and_record_their_recipe() {
             model.flops_per_image()
         );
         let kind = meta.training["adversarial"]["kind"].as_str().unwrap_or("");
-        assert!(["fgsm-rs", "pgd", "ensemble"].contains(&kind), "{id}: recipe {kind:?}");
+        assert!(
+            ["fgsm", "fgsm-rs", "pgd", "ensemble"].contains(&kind),
+            "{id}: recipe {kind:?}"
+        );
         assert_eq!(meta.metrics["test_n"].as_u64(), Some(10_000));
         assert!(
             meta.metrics["robustness"]["pgd40"]["accuracy"].is_number(),
