@@ -1,7 +1,7 @@
 //! Property tests (proptest): the attack contract and the input parsers on arbitrary inputs, with shrinking to a
 //! minimal failing image / η / target / seed when a property breaks.
 //!
-//! Attacks (fgsm, pgd with few steps, simba and square with small budgets, one_pixel with a tiny population) on
+//! Attacks (fgsm, pgd and apgd-ce / apgd-t with few steps, simba and square with small budgets, one_pixel with a tiny population) on
 //! random-init `linear` and `cnn` models from `advlab::nn`: for any image `x ∈ [0,1]^784`, η (0, tiny, ≥ 1
 //! included), target and seed, the output `x'` is in `[0,1]`, finite, `‖x' − x‖_p ≤ η` (for one_pixel: at most
 //! `pixels` changed pixels), the input is unchanged, and the same seed gives the bitwise same output.
@@ -166,6 +166,18 @@ proptest! {
     fn pgd_contract(x in image(), eta in eta(), t in target(), seed in any::<u64>(), steps in 1usize..4, random_start in any::<bool>()) {
         let params = AttackParams { eta, steps, step_size: 0.05, random_start, seed, ..AttackParams::default() };
         run_twice("pgd", "linear", &x, &params, t)?;
+    }
+
+    /// APGD-CE and APGD-T (Croce & Hein 2020) with a few iterations, L∞ and L2, on both models; APGD-T without a
+    /// target walks its top-k other classes, with one it attacks that class only.
+    #[test]
+    fn apgd_contract(x in image(), eta in eta(), t in target(), seed in any::<u64>(), steps in 1usize..6, l2 in any::<bool>(),
+                     targeted in any::<bool>(), top_k in 2usize..5, cnn in any::<bool>()) {
+        let norm = if l2 { Norm::L2 } else { Norm::Linf };
+        let eta = if l2 { eta * 5.0 } else { eta };
+        let params = AttackParams { eta, norm, steps, top_k, seed, ..AttackParams::default() };
+        let name = if targeted { "apgd-t" } else { "apgd-ce" };
+        run_twice(name, if cnn { "cnn" } else { "linear" }, &x, &params, t)?;
     }
 
     #[test]
