@@ -122,8 +122,8 @@ build_wasm() {
   # Two engines from one crate, neither with the `gzip` feature (flate2 costs 30 KB gzip of wasm; the page inflates
   # its one .gzip download with the browser's DecompressionStream). The lab engine (digits, lessons, training;
   # `--no-default-features`, no photo layers) is what the default page loads, inside its 400 KB budget; the photo
-  # engine (`--features photo`: depthwise, ReLU6, residual blocks, for EfficientNet-Lite0) is loaded only for
-  # photos, and by the photo bench.
+  # engine (`--features photo,audit`: depthwise, ReLU6, residual blocks for EfficientNet-Lite0, and the AutoAttack
+  # audit's Session methods) is loaded only for photos and the audit view, and by their benches.
   say "building the lab wasm (release, +simd128, no photo layers)"
   cargo build --release --lib --target "$WASM_TARGET" --no-default-features "${size_deps[@]}"
   say "building the lab wasm (release, no SIMD: the fallback for browsers without wasm SIMD)"
@@ -131,10 +131,10 @@ build_wasm() {
   RUSTFLAGS="-C target-feature=-simd128" \
     cargo build --release --lib --target "$WASM_TARGET" --no-default-features --target-dir "$target_dir/compat" \
     "${size_deps[@]}"
-  say "building the photo wasm (release, +simd128, the photo feature)"
+  say "building the photo wasm (release, +simd128, the photo and audit features)"
   # Its own target dir: a cdylib's artifact has no hash in its name, so two feature sets in one dir would rebuild
   # each other on every build.
-  cargo build --release --lib --target "$WASM_TARGET" --no-default-features --features photo \
+  cargo build --release --lib --target "$WASM_TARGET" --no-default-features --features photo,audit \
     --target-dir "$target_dir/photo" "${size_deps[@]}"
   rm -rf www/pkg
   wasm-bindgen --target web --no-typescript --out-dir www/pkg "$target_dir/$WASM_TARGET/release/advlab.wasm"

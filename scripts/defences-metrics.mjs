@@ -1,10 +1,12 @@
 // Folds the JSON of scripts/eval-defences.sh into each model's metadata `metrics.robustness`, writes the page's
-// robustness curves (www/models/robustness.json) and the README table (target/defences/table.md).
-// Usage: node scripts/defences-metrics.mjs www/models target/defences
+// robustness curves (www/models/robustness.json) and the README table (target/defences/table.md). When
+// scripts/eval-autoattack.sh has run, its results (target/autoattack/<model>.json) join as `metrics.robustness.autoattack`
+// and the table's AutoAttack column.
+// Usage: node scripts/defences-metrics.mjs www/models target/defences [target/autoattack]
 import fs from 'node:fs';
 import path from 'node:path';
 
-const [dir = 'www/models', res = 'target/defences'] = process.argv.slice(2);
+const [dir = 'www/models', res = 'target/defences', aaDir = 'target/autoattack'] = process.argv.slice(2);
 const read = (f) => (fs.existsSync(path.join(res, f)) ? JSON.parse(fs.readFileSync(path.join(res, f), 'utf8')) : null);
 const pct = (v) => (v == null ? '–' : `${(v * 100).toFixed(1)} %`);
 
@@ -39,6 +41,21 @@ function worstOf(a, b) {
   for (let i = 0; i < n; i++) ok += a.outcomes[i] === '1' && b.outcomes[i] === '1' ? 1 : 0;
   return { adversarial_accuracy: ok / n, n };
 }
+/** `advlab eval --attack autoattack`'s JSON for model `m`, if scripts/eval-autoattack.sh wrote it. */
+function autoattack(m) {
+  const f = path.join(aaDir, `${m}.json`);
+  if (!fs.existsSync(f)) return null;
+  const j = JSON.parse(fs.readFileSync(f, 'utf8'));
+  return {
+    accuracy: j.adversarial_accuracy,
+    n: j.n,
+    eta: j.eta,
+    seed: j.seed,
+    stages: Object.fromEntries(j.stages.map((s) => [s.name, s.robust_accuracy])),
+    fgsm_reference: j.fgsm_accuracy,
+    flags: j.flags.map((x) => x.key),
+  };
+}
 const summary = (j) =>
   j && { accuracy: j.adversarial_accuracy, n: j.n, eta: j.eta, seed: j.seed, mean_queries: j.mean_queries };
 
@@ -62,30 +79,32 @@ for (const m of ['mnist-cnn', 'mnist-cnn-adv', 'mnist-cnn-ens', 'mnist-cnn-fgsm'
     worst_of_pgd40_and_square: summary(worstOf(w.pgdSquareImages, w.square)),
     transfer,
   };
+  const aa = autoattack(m);
+  if (aa) robustness.autoattack = aa;
   if (m.endsWith('-adv') || m.endsWith('-ens') || m.endsWith('-fgsm')) {
     updateMeta(file, (meta) => {
       meta.metrics = { ...(meta.metrics || {}), robustness };
     });
   }
-  rows.push({ m, w, transfer });
+  rows.push({ m, w, transfer, aa });
 }
 
 const lines = [
-  '| model | clean | FGSM (white-box) | PGD-40 (white-box) | Square (black-box, queries) | FGSM from mnist-mlp | PGD from mnist-mlp | FGSM from mnist-cnn | PGD from mnist-cnn |',
-  '|---|---|---|---|---|---|---|---|---|',
+  '| model | clean | FGSM (white-box) | PGD-40 (white-box) | Square (black-box, queries) | AutoAttack | FGSM from mnist-mlp | PGD from mnist-mlp | FGSM from mnist-cnn | PGD from mnist-cnn |',
+  '|---|---|---|---|---|---|---|---|---|---|',
 ];
-for (const { m, w, transfer } of rows) {
+for (const { m, w, transfer, aa } of rows) {
   const t = (k) => (transfer[k] ? pct(transfer[k].accuracy) : '–');
   const worst = worstOf(w.pgdSquareImages, w.square);
   const sq = w.square
     ? `${pct(w.square.adversarial_accuracy)} (n = ${w.square.n}; PGD-40 on these: ${pct(w.pgdSquareImages?.adversarial_accuracy)}; worst of both per image: ${pct(worst?.adversarial_accuracy)})`
     : '–';
   lines.push(
-    `| ${m} (η = ${w.fgsm.eta}) | ${pct(w.clean)} | ${pct(w.fgsm.adversarial_accuracy)} | ${pct(w.pgd?.adversarial_accuracy)} (n = ${w.pgd?.n}) | ${sq} | ${t('mnist-mlp/fgsm')} | ${t('mnist-mlp/pgd')} | ${t('mnist-cnn/fgsm')} | ${t('mnist-cnn/pgd')} |`,
+    `| ${m} (η = ${w.fgsm.eta}) | ${pct(w.clean)} | ${pct(w.fgsm.adversarial_accuracy)} | ${pct(w.pgd?.adversarial_accuracy)} (n = ${w.pgd?.n}) | ${sq} | ${aa ? `**${pct(aa.accuracy)}** (n = ${aa.n})` : '–'} | ${t('mnist-mlp/fgsm')} | ${t('mnist-mlp/pgd')} | ${t('mnist-cnn/fgsm')} | ${t('mnist-cnn/pgd')} |`,
   );
   const pgdSame = w.pgdSquareImages ?? w.pgd;
   if (w.square && pgdSame && w.square.adversarial_accuracy < pgdSame.adversarial_accuracy)
-    lines.push(`|  ↳ Square beats PGD on ${m} (same ${w.square.n} images: ${pct(w.square.adversarial_accuracy)} < ${pct(pgdSame.adversarial_accuracy)}) | | | | | | | | |`);
+    lines.push(`|  ↳ Square beats PGD on ${m} (same ${w.square.n} images: ${pct(w.square.adversarial_accuracy)} < ${pct(pgdSame.adversarial_accuracy)}) | | | | | | | | | |`);
 }
 fs.writeFileSync(path.join(res, 'table.md'), lines.join('\n') + '\n');
 console.log(lines.join('\n'));

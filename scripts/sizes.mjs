@@ -4,8 +4,10 @@
 // The budget's "default model" is the embed widget's default (www/adversarial-lab.js WIDGET_DEFAULT: the linear
 // MNIST model); the full page's default (models/index.json "default") is printed too, for honesty.
 // A dist/ made with --compat holds two wasm builds; only the one a browser loads counts (the larger, to be safe).
-// Photo mode (its engine www/pkg/advlab_photo*, its ImageNet model, www/samples/photos/) is loaded only when a photo
-// model is chosen, so it is printed as its own group and left out of the budget.
+// The full engine (www/pkg/advlab_photo*: the photo layers and the AutoAttack audit) and what runs only on it (the
+// ImageNet model, www/samples/photos/, and the audit view www/audit/, imported only when #lesson=audit opens) are
+// loaded only when a visitor chooses a photo model or opens the audit, so they are printed as their own group and
+// left out of the budget. Every other module counts, the lessons a widget never loads included.
 // Usage: node scripts/sizes.mjs [dist]   (exit status 1 if the budget is exceeded)
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,7 +49,7 @@ const modelFile = (id) => {
   return m ? files.find((f) => f.rel === `www/models/${m.file}`) : null;
 };
 
-const PHOTO = /^www\/(models\/imagenet-[^/]*\.safetensors|pkg\/advlab_photo[^/]*|samples\/photos\/)/;
+const PHOTO = /^www\/(models\/imagenet-[^/]*\.safetensors|pkg\/advlab_photo[^/]*|samples\/photos\/|audit\/)/;
 const page = files.filter((f) => !PHOTO.test(f.rel));
 const groups = {
   wasm: page.filter((f) => f.rel.endsWith('.wasm')),
@@ -57,7 +59,7 @@ const groups = {
   i18n: files.filter((f) => f.rel.startsWith('www/i18n/')),
   models: page.filter((f) => f.rel.startsWith('www/models/') && f.rel.endsWith('.safetensors')),
   samples: page.filter((f) => f.rel.startsWith('www/samples/')),
-  'photo mode, opt-in': files.filter((f) => PHOTO.test(f.rel)),
+  'full engine, on demand (photo mode, audit)': files.filter((f) => PHOTO.test(f.rel)),
 };
 
 console.log(`${'file'.padEnd(44)} ${'raw'.padStart(11)} ${'gzip'.padStart(11)}`);

@@ -14,7 +14,8 @@ export class Engine extends EventTarget {
    * timeout: ms after which a call counts as a hung worker (crash + restart); 0 = wait forever (jobs).
    * after: a promise the worker waits for before it starts (and fetches the wasm), e.g. the page's first paint, so
    * the engine's downloads do not compete with the first screen; calls made before then simply queue.
-   * kind: 'lab' (the digits engine, pkg/advlab.js) or 'photo' (pkg/advlab_photo.js, loaded only for photo models).
+   * kind: 'lab' (the digits engine, pkg/advlab.js) or 'photo' (pkg/advlab_photo.js, the full engine: the photo layers
+   * and the AutoAttack audit; loaded only for photo models and the audit view).
    */
   constructor(name, { timeout = 0, after = null, kind = 'lab' } = {}) {
     super();

@@ -445,6 +445,10 @@ pub trait Attack: Send + Sync {
 }
 
 /// The registry names, in the order the page lists them.
+///
+/// APGD-CE and APGD-T come with the `audit` feature (on natively and in the full wasm engine that the audit view
+/// and photo mode load); the lean wasm of the default page leaves them out to stay in its 400 KB budget.
+#[cfg(feature = "audit")]
 pub const ATTACK_NAMES: &[&str] = &[
     "fgsm",
     "bim",
@@ -452,6 +456,20 @@ pub const ATTACK_NAMES: &[&str] = &[
     "mifgsm",
     "apgd-ce",
     "apgd-t",
+    "deepfool",
+    "cw",
+    "jsma",
+    "simba",
+    "square",
+    "one_pixel",
+];
+/// The registry names, in the order the page lists them (the lean wasm: no APGD, see above).
+#[cfg(not(feature = "audit"))]
+pub const ATTACK_NAMES: &[&str] = &[
+    "fgsm",
+    "bim",
+    "pgd",
+    "mifgsm",
     "deepfool",
     "cw",
     "jsma",
@@ -467,7 +485,9 @@ pub fn by_name(name: &str) -> Result<Box<dyn Attack>> {
         "bim" => Box::new(Bim),
         "pgd" => Box::new(Pgd),
         "mifgsm" => Box::new(MiFgsm),
+        #[cfg(feature = "audit")]
         "apgd-ce" => Box::new(ApgdCe),
+        #[cfg(feature = "audit")]
         "apgd-t" => Box::new(ApgdT),
         "deepfool" => Box::new(DeepFool),
         "cw" => Box::new(CarliniWagner),

@@ -4,6 +4,7 @@
 //! plain objects through `serde-wasm-bindgen` (the DTOs in [`dto`]). Every [`crate::Error`] becomes a `JsError`
 //! whose message starts with the error's i18n key, so the page can translate it ([`errors`]).
 
+#[cfg(feature = "audit")]
 pub mod audit;
 pub mod bench;
 pub mod dto;

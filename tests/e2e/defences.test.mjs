@@ -47,8 +47,8 @@ test('#lesson=defences: the robust CNN keeps its answer where the standard CNN f
   assert.ok(found, 'within 15 test images, one is flipped on the standard CNN and kept by the robust one');
   assert.match(found.std.text, /attack worked/);
   assert.match(found.rob.text, /attack failed/);
-  // The robustness curves are drawn: one line per MNIST CNN.
-  assert.equal(await page.locator('[data-testid="def-curves"] polyline').count(), 3);
+  // The robustness curves are drawn: one line per MNIST CNN (standard, PGD-trained, ensemble, FGSM-trained).
+  assert.equal(await page.locator('[data-testid="def-curves"] polyline').count(), 4);
   assert.deepEqual(offOrigin(page, env.origin), []);
   assert.deepEqual(page.errors, []);
   await page.context().close();

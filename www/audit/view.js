@@ -182,9 +182,11 @@ export async function mount(root) {
   );
 
   // ------------------------------------------------------------ engines
-  const pool = new CurvePool();
+  // The audit's Session methods are in the full engine (pkg/advlab_photo.js, the `audit` feature), loaded when the
+  // view opens; the lean lab engine of the first view leaves them out to stay in the page's 400 KB budget.
+  const pool = new CurvePool(undefined, { kind: 'photo' });
   // The summaries and the model's facts: never behind a slow auditImage in a pool worker.
-  const side = new Engine('audit', { timeout: 0 });
+  const side = new Engine('audit', { timeout: 0, kind: 'photo' });
   let ops = null;
   const hasOp = async (op) => (ops ??= await side.call('ops').catch(() => [])).includes(op);
 

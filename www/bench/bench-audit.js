@@ -28,7 +28,7 @@ async function pass(pool, data) {
 
 async function main() {
   const data = await samples(n);
-  const pools = [new CurvePool(1), new CurvePool(2)];
+  const pools = [new CurvePool(1, { kind: 'photo' }), new CurvePool(2, { kind: 'photo' })];
   for (const p of pools) await p.load(model, `${model}.safetensors`);
   const best = [Infinity, Infinity];
   const results = [null, null];

@@ -11,15 +11,17 @@ export function chunkSize(n, workers) {
 }
 
 export class CurvePool {
-  constructor(size = navigator.hardwareConcurrency || 2) {
+  /** kind: the engine each worker runs (engine.js): 'lab' for the curves, 'photo' (the full engine) for the audit. */
+  constructor(size = navigator.hardwareConcurrency || 2, { kind = 'lab' } = {}) {
     this.size = Math.max(1, Math.min(16, size | 0));
+    this.kind = kind;
     this.workers = [];
     this.generation = 0;
   }
 
   engines() {
     while (this.workers.length < this.size) {
-      this.workers.push(new Engine(`curves-${this.workers.length}`));
+      this.workers.push(new Engine(`curves-${this.workers.length}`, { kind: this.kind }));
     }
     return this.workers;
   }
