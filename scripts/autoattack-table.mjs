@@ -16,8 +16,10 @@ const lines = [
   '|---|---|---|---|---|---|---|---|---|',
 ];
 for (const m of models) {
-  const f = path.join(dir, `${m}.json`);
-  if (!fs.existsSync(f)) continue;
+  // The full split, else a run on the first n images (`<model>.first<n>.json`, N=n), marked by its n.
+  const partial = fs.readdirSync(dir).find((x) => x.startsWith(`${m}.first`) && x.endsWith('.json'));
+  const f = fs.existsSync(path.join(dir, `${m}.json`)) ? path.join(dir, `${m}.json`) : partial && path.join(dir, partial);
+  if (!f) continue;
   const j = JSON.parse(fs.readFileSync(f, 'utf8'));
   const stage = (name) => j.stages.find((s) => s.name === name)?.robust_accuracy;
   const flags = j.flags.length ? j.flags.map((x) => `\`${x.key}\``).join(', ') : 'none';
