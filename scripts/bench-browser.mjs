@@ -9,13 +9,10 @@
 //     very next frame.
 import fs from 'node:fs';
 import { launch, openPage, ROOT } from '../tests/e2e/helpers.mjs';
+import { installSliderProbe, quantile } from './slider-probe.mjs';
 
 const MOVES = Number(process.env.MOVES || 200);
 const index = JSON.parse(fs.readFileSync(`${ROOT}/www/models/index.json`, 'utf8'));
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 
 const env = await launch();
 const rows = [];
@@ -23,41 +20,17 @@ try {
   for (const m of index.models.filter((x) => x.engine !== 'photo')) { // photos: scripts/bench-photo-page.mjs
     const page = await openPage(env, { hash: `model=${m.id}&attack=fgsm&eta=0.05&sample=3&seed=1` });
     await page.waitForSelector('[data-testid="adv-prediction"][data-class]', { timeout: 30000 });
+    await installSliderProbe(page);
     const rec = await page.evaluate(async (moves) => {
       const input = document.querySelector('[data-testid="eta-slider"]');
       const max = Number(input.max);
-      const frame = () => new Promise((r) => requestAnimationFrame(r));
       const out = [];
       for (let i = 0; i < moves; i++) {
-        await frame();
-        await frame(); // settle: the previous move's frame is behind us
-        const r = await new Promise((resolve) => {
-          let tInput = 0;
-          const timer = setTimeout(() => resolve(null), 2000);
-          const mo = new MutationObserver(() => {
-            mo.disconnect();
-            const tUpdated = performance.now();
-            const redrawn = Number(document.body.dataset.latency);
-            requestAnimationFrame((ts) => {
-              clearTimeout(timer);
-              resolve({ redrawn, frame: Math.max(ts, tUpdated) - tInput });
-            });
-          });
-          mo.observe(document.body, { attributes: true, attributeFilter: ['data-latency'] });
-          requestAnimationFrame(() => {
-            // The same position twice would not fire an update: step through 1..0.8·max, never repeating.
-            input.value = String(Math.round((((i * 37) % 97) / 97) * max * 0.8) + 1 + (i % 2));
-            tInput = performance.now();
-            input.dispatchEvent(new Event('input', { bubbles: true }));
-          });
-        });
+        // The same position twice would not fire an update: step through 1..0.8·max, never repeating.
+        const r = await globalThis.__slider.move(input, Math.round((((i * 37) % 97) / 97) * max * 0.8) + 1 + (i % 2), 2000);
         if (r) out.push(r);
       }
-      // The frame interval, to show what "one frame" is here.
-      const ts = [];
-      for (let i = 0; i < 31; i++) ts.push(await frame());
-      const gaps = ts.slice(1).map((t, i) => t - ts[i]).sort((a, b) => a - b);
-      return { out, frameMs: gaps[gaps.length >> 1] };
+      return { out, frameMs: await globalThis.__slider.frameMs() };
     }, MOVES);
     const red = rec.out.map((r) => r.redrawn);
     const fr = rec.out.map((r) => r.frame);

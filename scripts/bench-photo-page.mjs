@@ -22,6 +22,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { launch, openPage } from '../tests/e2e/helpers.mjs';
+import { installSliderProbe, quantile } from './slider-probe.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = Number(process.env.ROUNDS || (QUICK ? 1 : 3));
@@ -30,10 +31,6 @@ const RUN_PGD = process.env.PGD ? process.env.PGD !== '0' : !QUICK;
 const PHOTO = 'imagenet-efficientnet-lite0';
 const T = 120000;
 
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
-};
 const median = (xs) => quantile(xs, 0.5);
 const cpuModel = () => (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1] ?? os.cpus()[0]?.model ?? '?').trim();
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -163,46 +160,24 @@ async function choosePhoto(page) {
 
 /** MOVES slider moves, each dispatched at an animation frame's start; the latency to the frame that shows it. */
 async function sliderMoves(page, moves) {
+  await installSliderProbe(page);
   return page.evaluate(async (moves) => {
     const { calls } = globalThis.__bench; // instrument(): the photo engine's calls
     const input = document.querySelector('[data-testid="eta-slider"]');
     const max = Number(input.max);
-    const frame = () => new Promise((r) => requestAnimationFrame(r));
     const out = [];
     let last = Number(input.value);
     for (let i = 0; i < moves; i++) {
-      await frame();
-      await frame(); // settle: the previous move's frame is behind us
       // Positions 1..max in a scrambled walk (37 is prime to 40), never the same twice in a row (no update).
       let pos = 1 + ((i * 37) % max);
       if (pos === last) pos = pos === max ? 1 : pos + 1;
       last = pos;
-      const r = await new Promise((resolve) => {
-        let tInput = 0;
-        const timer = setTimeout(() => (mo.disconnect(), resolve(null)), 5000);
-        const mo = new MutationObserver(() => {
-          mo.disconnect();
-          const tUpdated = performance.now();
-          const answered = Number(document.body.dataset.latency);
-          const c = calls.filter((x) => x.op === 'adversarialAt' && x.t0 >= tInput && x.t1 > 0).pop();
-          requestAnimationFrame((ts) => {
-            clearTimeout(timer);
-            resolve({ answered, engine: c ? c.t1 - c.t0 : NaN, redrawn: tUpdated - tInput, frame: Math.max(ts, tUpdated) - tInput });
-          });
-        });
-        mo.observe(document.body, { attributes: true, attributeFilter: ['data-latency'] });
-        requestAnimationFrame(() => {
-          input.value = String(pos);
-          tInput = performance.now();
-          input.dispatchEvent(new Event('input', { bubbles: true }));
-        });
-      });
-      if (r) out.push(r);
+      const r = await globalThis.__slider.move(input, pos, 5000);
+      if (!r) continue;
+      const c = calls.filter((x) => x.op === 'adversarialAt' && x.t0 >= r.tInput && x.t1 > 0).pop();
+      out.push({ answered: r.redrawn, engine: c ? c.t1 - c.t0 : NaN, redrawn: r.tUpdated - r.tInput, frame: r.frame });
     }
-    const ts = [];
-    for (let i = 0; i < 31; i++) ts.push(await frame());
-    const gaps = ts.slice(1).map((t, i) => t - ts[i]).sort((a, b) => a - b);
-    return { out, frameMs: gaps[gaps.length >> 1], max };
+    return { out, frameMs: await globalThis.__slider.frameMs(), max };
   }, moves);
 }
 

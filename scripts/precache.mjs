@@ -39,6 +39,12 @@ export function precacheList(root) {
 
 /** Photo mode's files, the same rule as sw.js's PHOTO: [{path, bytes}] for www/pkg/photo-offline.json. */
 export const PHOTO = /^www\/(models\/imagenet-[^/]*\.safetensors|pkg\/advlab_photo[^/]*|samples\/photos\/[^/]*)$/;
+/**
+ * What the page budget leaves out (scripts/sizes.mjs, tests/e2e/dist.test.mjs): photo mode's files and the audit
+ * view (www/audit/, imported only when #lesson=audit opens, and it runs only on photo mode's full engine). All
+ * ship in dist/; none loads on a visit that does not choose a photo model or open the audit.
+ */
+export const ON_DEMAND = /^www\/(models\/imagenet-[^/]*\.safetensors|pkg\/advlab_photo[^/]*|samples\/photos\/|audit\/)/;
 export function photoList(root) {
   return walk(path.join(root, 'www'), root)
     .filter((f) => PHOTO.test(f))

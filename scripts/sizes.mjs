@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { ON_DEMAND } from './precache.mjs';
 
 const BUDGET_KB = 400;
 const root = path.resolve(process.argv[2] || 'dist');
@@ -49,8 +50,7 @@ const modelFile = (id) => {
   return m ? files.find((f) => f.rel === `www/models/${m.file}`) : null;
 };
 
-const PHOTO = /^www\/(models\/imagenet-[^/]*\.safetensors|pkg\/advlab_photo[^/]*|samples\/photos\/|audit\/)/;
-const page = files.filter((f) => !PHOTO.test(f.rel));
+const page = files.filter((f) => !ON_DEMAND.test(f.rel));
 const groups = {
   wasm: page.filter((f) => f.rel.endsWith('.wasm')),
   js: page.filter((f) => f.rel.endsWith('.js') || f.rel.endsWith('.mjs')),
@@ -59,7 +59,7 @@ const groups = {
   i18n: files.filter((f) => f.rel.startsWith('www/i18n/')),
   models: page.filter((f) => f.rel.startsWith('www/models/') && f.rel.endsWith('.safetensors')),
   samples: page.filter((f) => f.rel.startsWith('www/samples/')),
-  'full engine, on demand (photo mode, audit)': files.filter((f) => PHOTO.test(f.rel)),
+  'full engine, on demand (photo mode, audit)': files.filter((f) => ON_DEMAND.test(f.rel)),
 };
 
 console.log(`${'file'.padEnd(44)} ${'raw'.padStart(11)} ${'gzip'.padStart(11)}`);

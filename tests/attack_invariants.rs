@@ -5,11 +5,13 @@
 //! The model is a small random two-layer ReLU network written here (so these tests do not depend on `nn`), with
 //! small step counts and budgets to keep the file fast.
 
+mod common;
 use advlab::attacks::{
     self, apply_direction, by_name, fgsm_direction, flip_eta, linear_view, AttackParams, AttackResult, Classifier,
     Goal, Norm, ATTACK_NAMES, FLIP_STEP,
 };
 use advlab::Error;
+use common::Generic;
 use ndarray::{s, Array1, Array2, Array4, ArrayView2, ArrayView4, Axis};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -525,21 +527,6 @@ fn every_attack_keeps_the_contract_on_nn_models() {
 #[test]
 fn nn_model_ce_gradient_matches_the_generic_path() {
     use advlab::nn::{architecture, Model};
-    struct Generic<'a>(&'a Model);
-    impl Classifier for Generic<'_> {
-        fn num_classes(&self) -> usize {
-            Classifier::num_classes(self.0)
-        }
-        fn input_shape(&self) -> [usize; 3] {
-            Classifier::input_shape(self.0)
-        }
-        fn logits(&self, x: ArrayView4<f32>) -> Array2<f32> {
-            Classifier::logits(self.0, x)
-        }
-        fn logits_vjp(&self, x: ArrayView4<f32>, d: ArrayView2<f32>) -> (Array2<f32>, Array4<f32>) {
-            Classifier::logits_vjp(self.0, x, d)
-        }
-    }
     let model = Model::init(&architecture("cnn").unwrap(), [1, 28, 28], 3).unwrap();
     let mut batch = Array4::<f32>::zeros((3, C, H, W));
     for i in 0..3 {

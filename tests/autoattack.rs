@@ -3,6 +3,7 @@
 //! returned, targets, budgets, resolve defaults), the audit of one image and its flags on models built to trip
 //! each check, and the summary's rules on hand-made outcomes.
 
+mod common;
 use advlab::attacks::apgd::{checkpoints, ApgdT};
 use advlab::attacks::autoattack::{
     audit_all, audit_image, info, looks_like_probabilities, summarize, AuditOutcome, AuditParams, BrokenBy, Stage,
@@ -12,6 +13,7 @@ use advlab::attacks::dlr::{dlr, dlr_targeted};
 use advlab::attacks::{self, by_name, catalog, image_seed, AttackKind, AttackParams, Classifier, Goal, Norm, Progress};
 use advlab::nn::{architecture, Model};
 use advlab::Error;
+use common::Generic;
 use ndarray::{s, Array2, Array4, ArrayView2, ArrayView4, Axis};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -134,21 +136,6 @@ fn dlr_gradients_match_finite_differences() {
 /// the trait's generic path (logits, then the VJP), against central differences on the pixels.
 #[test]
 fn dlr_input_gradient_through_a_model_matches_finite_differences() {
-    struct Generic<'a>(&'a Model);
-    impl Classifier for Generic<'_> {
-        fn num_classes(&self) -> usize {
-            Classifier::num_classes(self.0)
-        }
-        fn input_shape(&self) -> [usize; 3] {
-            Classifier::input_shape(self.0)
-        }
-        fn logits(&self, x: ArrayView4<f32>) -> Array2<f32> {
-            Classifier::logits(self.0, x)
-        }
-        fn logits_vjp(&self, x: ArrayView4<f32>, d: ArrayView2<f32>) -> (Array2<f32>, Array4<f32>) {
-            Classifier::logits_vjp(self.0, x, d)
-        }
-    }
     let m = Model::init(&architecture("mlp").unwrap(), SHAPE, 4).unwrap();
     let x = noise_image(9);
     let z = Classifier::logits(&m, x.view()).row(0).to_vec();

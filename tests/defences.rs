@@ -34,6 +34,34 @@ fn in_unit(a: &Array4<f32>) -> bool {
     a.iter().all(|v| (0.0..=1.0).contains(v))
 }
 
+/// Tiny linear training runs on 1000 MNIST training images (3 epochs, seed 4): with the hook `adv` twice, which
+/// must give bit-identical weights, and once plain. Returns (the adversarially trained model, the plain one).
+fn tiny_linear_runs(adv: AdvConfig) -> (Model, Model) {
+    let d = load(DatasetName::Mnist, Split::Train, Some(1000)).unwrap();
+    let cfg = TrainConfig {
+        epochs: 3,
+        batch_size: 32,
+        lr: 0.01,
+        seed: 4,
+        ..TrainConfig::default()
+    };
+    let spec = architecture("linear").unwrap();
+    let run = |adv: Option<AdvConfig>| {
+        let mut m = Model::init(&spec, [1, 28, 28], 4).unwrap();
+        let mut hook: Box<advlab::train::BatchTransform<'static>> = match adv {
+            Some(a) => Box::new(adversarial(a)),
+            None => Box::new(|_: &Model, b: Batch, _: &mut ChaCha8Rng| Ok(b)),
+        };
+        train_with(&mut m, d.images.view(), &d.labels, &cfg, &mut *hook, &mut |_, _| true).unwrap();
+        m
+    };
+    let (a, b) = (run(Some(adv)), run(Some(adv)));
+    for (p, q) in a.params().iter().zip(b.params()) {
+        assert_eq!(p.data, q.data, "same seed, same weights");
+    }
+    (a, run(None))
+}
+
 fn hooks(eps: f32) -> Vec<(&'static str, AdvConfig)> {
     vec![("fgsm-rs", AdvConfig::fgsm_rs(eps)), ("pgd", AdvConfig::pgd(eps, 5))]
 }
@@ -220,32 +248,9 @@ fn plain_fgsm_hook_is_goodfellow_eq6_without_a_random_start() {
 /// here the gain is real), and it is bit-reproducible.
 #[test]
 fn a_tiny_plain_fgsm_training_run_raises_fgsm_accuracy() {
-    let d = load(DatasetName::Mnist, Split::Train, Some(1000)).unwrap();
     let (tx, ty) = mnist(300);
-    let cfg = TrainConfig {
-        epochs: 3,
-        batch_size: 32,
-        lr: 0.01,
-        seed: 4,
-        ..TrainConfig::default()
-    };
-    let spec = architecture("linear").unwrap();
     let eps = 0.1;
-    let run = |adv: Option<AdvConfig>| {
-        let mut m = Model::init(&spec, [1, 28, 28], 4).unwrap();
-        let mut hook: Box<advlab::train::BatchTransform<'static>> = match adv {
-            Some(a) => Box::new(adversarial(a)),
-            None => Box::new(|_: &Model, b: Batch, _: &mut ChaCha8Rng| Ok(b)),
-        };
-        train_with(&mut m, d.images.view(), &d.labels, &cfg, &mut *hook, &mut |_, _| true).unwrap();
-        m
-    };
-    let a = run(Some(AdvConfig::fgsm(eps)));
-    let b = run(Some(AdvConfig::fgsm(eps)));
-    for (p, q) in a.params().iter().zip(b.params()) {
-        assert_eq!(p.data, q.data, "same seed, same weights");
-    }
-    let plain = run(None);
+    let (a, plain) = tiny_linear_runs(AdvConfig::fgsm(eps));
     let fgsm = |m: &Model| {
         let r = attack_eval(
             m,
@@ -364,32 +369,9 @@ fn ensemble_hook_alternates_sources_keeps_half_clean_and_uses_r_fgsm() {
 
 #[test]
 fn a_tiny_adversarial_training_run_is_reproducible_and_learns_robustness() {
-    let d = load(DatasetName::Mnist, Split::Train, Some(1000)).unwrap();
     let (tx, ty) = mnist(300);
-    let cfg = TrainConfig {
-        epochs: 3,
-        batch_size: 32,
-        lr: 0.01,
-        seed: 4,
-        ..TrainConfig::default()
-    };
-    let spec = architecture("linear").unwrap();
-    let run = |adv: Option<AdvConfig>| {
-        let mut m = Model::init(&spec, [1, 28, 28], 4).unwrap();
-        let mut hook: Box<advlab::train::BatchTransform<'static>> = match adv {
-            Some(a) => Box::new(adversarial(a)),
-            None => Box::new(|_: &Model, b: Batch, _: &mut ChaCha8Rng| Ok(b)),
-        };
-        train_with(&mut m, d.images.view(), &d.labels, &cfg, &mut *hook, &mut |_, _| true).unwrap();
-        m
-    };
     let eps = 0.1;
-    let a = run(Some(AdvConfig::fgsm_rs(eps)));
-    let b = run(Some(AdvConfig::fgsm_rs(eps)));
-    for (p, q) in a.params().iter().zip(b.params()) {
-        assert_eq!(p.data, q.data, "same seed, same weights");
-    }
-    let plain = run(None);
+    let (a, plain) = tiny_linear_runs(AdvConfig::fgsm_rs(eps));
     // Robust accuracy under PGD-10 at ε: the adversarially trained model beats the plain one.
     let pgd = |m: &Model| {
         let adv = craft(

@@ -448,28 +448,15 @@ pub trait Attack: Send + Sync {
 ///
 /// APGD-CE and APGD-T come with the `audit` feature (on natively and in the full wasm engine that the audit view
 /// and photo mode load); the lean wasm of the default page leaves them out to stay in its 400 KB budget.
-#[cfg(feature = "audit")]
 pub const ATTACK_NAMES: &[&str] = &[
     "fgsm",
     "bim",
     "pgd",
     "mifgsm",
+    #[cfg(feature = "audit")]
     "apgd-ce",
+    #[cfg(feature = "audit")]
     "apgd-t",
-    "deepfool",
-    "cw",
-    "jsma",
-    "simba",
-    "square",
-    "one_pixel",
-];
-/// The registry names, in the order the page lists them (the lean wasm: no APGD, see above).
-#[cfg(not(feature = "audit"))]
-pub const ATTACK_NAMES: &[&str] = &[
-    "fgsm",
-    "bim",
-    "pgd",
-    "mifgsm",
     "deepfool",
     "cw",
     "jsma",

@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { ON_DEMAND } from '../../scripts/precache.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, waitAnalysed, readPrediction, drawStrokes, DIGITS, waitPrecached } from './helpers.mjs';
 
 const DIST = path.join(ROOT, 'dist');
@@ -87,7 +88,7 @@ test('./build.sh dist prints the sizes and stays within the 400 KB gzip budget',
   const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
   // The full engine's files ship in dist/ but are loaded only when a photo model is chosen or the audit opens (the
   // audit view runs only on that engine): not in the budget.
-  const photo = (f) => /^www\/(models\/imagenet-[^/]*\.safetensors|pkg\/advlab_photo[^/]*|samples\/photos\/|audit\/)/.test(path.relative(DIST, f));
+  const photo = (f) => ON_DEMAND.test(path.relative(DIST, f).split(path.sep).join('/'));
   const counted = walk(DIST).filter((f) => !photo(f) && (/\.(wasm|m?js|css)$/.test(f) || f.endsWith(`/models/${line[2]}.safetensors`)));
   const total = counted.reduce((a, f) => a + zlib.gzipSync(fs.readFileSync(f), { level: 9 }).length, 0) / 1024;
   assert.ok(Math.abs(total - Number(line[1])) <= 1, `recomputed ${total.toFixed(1)} KB matches the printed ${line[1]} KB`);

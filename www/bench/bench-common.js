@@ -99,3 +99,38 @@ export async function compareBuilds({ modelBytes, imgs, params, ops = ['forward'
     for (const b of Object.values(builds)) b.close();
   }
 }
+
+/**
+ * The pool benchmarks' timing (bench-curves.js, bench-audit.js): `pass(pool)` on each of `pools` in turn, `repeat`
+ * rounds alternating (1, 2, 1, 2, …) so that a change in the machine's load hits all alike. Returns, per pool, the
+ * best time in seconds and the last pass's result (`pass` resolves to `{ seconds, result }`).
+ */
+export async function alternate(pools, repeat, pass) {
+  const best = pools.map(() => Infinity);
+  const results = pools.map(() => null);
+  for (let r = 0; r < repeat; r++) {
+    for (const [k, pool] of pools.entries()) {
+      const m = await pass(pool);
+      best[k] = Math.min(best[k], m.seconds);
+      results[k] = m.result;
+    }
+  }
+  return pools.map((_, k) => ({ workers: k + 1, seconds: best[k], result: results[k] }));
+}
+
+/**
+ * Runs a bench page's `main` and publishes what it returns where the headless runner reads it (`#out`,
+ * `body[data-result]`, `body[data-done]`), or its error in `body[data-error]`.
+ */
+export function publish(main) {
+  const out = document.getElementById('out');
+  const done = (key, value, text) => {
+    out.textContent = text;
+    document.body.dataset[key] = value;
+    document.body.dataset.done = 'true';
+  };
+  main().then(
+    (result) => done('result', JSON.stringify(result), JSON.stringify(result, null, 1)),
+    (e) => done('error', String(e?.message || e), String(e?.message || e)),
+  );
+}
