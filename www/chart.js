@@ -181,7 +181,7 @@ function niceTicks(lo, hi, count = 5) {
 
 /**
  * A line plot in a <figure>. spec: {title (i18n key), xLabel, yLabel (keys), series: [{name (plain text), points:
- * [{x, y}]}], xDomain?, yDomain?, xTicks?, formatY?, file (base name for exports)}. Returns the figure.
+ * [{x, y}], color?, dash?}], xDomain?, yDomain?, xTicks?, formatY?, file (base name for exports)}. Returns the figure.
  */
 export function linePlot(spec) {
   const fig = el('figure', { class: 'lesson-plot' });
@@ -238,7 +238,7 @@ export function renderPlot(fig, spec) {
   spec.series.forEach((s, i) => {
     const color = s.color || OKABE_ITO[i % OKABE_ITO.length];
     const pts = s.points.filter((p) => Number.isFinite(p.y));
-    const dash = seriesDash(i);
+    const dash = s.dash ?? seriesDash(i);
     root.append(svgEl('polyline', { points: pts.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 2.5, 'stroke-dasharray': dash }));
     for (const p of pts) {
       const c = svgEl('circle', { cx: sx(p.x), cy: sy(p.y), r: 5, fill: color, tabindex: 0, class: 'plot-point' });
@@ -255,7 +255,7 @@ export function renderPlot(fig, spec) {
     return sw;
   };
   spec.series.forEach((s, i) => {
-    legend.append(el('li', {}, swatch(s.color || OKABE_ITO[i % OKABE_ITO.length], seriesDash(i)), el('span', { raw: s.name })));
+    legend.append(el('li', {}, swatch(s.color || OKABE_ITO[i % OKABE_ITO.length], s.dash ?? seriesDash(i)), el('span', { raw: s.name })));
   });
   // Reference lines in the legend too, in full words (the plot's labels are short).
   if (refs.length && spec.refsTitle) legend.append(el('li', { class: 'ref-title', raw: t(spec.refsTitle) }));
@@ -344,9 +344,10 @@ export async function exportPng(fig) {
   }
 }
 
-// ================================================================ the small [0, 1] line chart (defences, training)
+// ================================================================ the small [0, 1] line chart (training)
 // Series are polylines whose colour and dash come from CSS classes (Okabe–Ito colours, different dashes so colour
-// is not the only cue); the chart scales with its container.
+// is not the only cue); the chart scales with its container. Its text classes are chart-*: the page's .tick is an
+// absolutely placed HTML label whose translateX(-50%) would shift SVG text by half its width.
 
 const LW = 320;
 const LH = 180;
@@ -361,18 +362,18 @@ export function lineChart(target, series, { xLabel = '', yLabel = '', xMax = 1, 
   const kids = [];
   for (const y of [0, 0.5, 1]) {
     kids.push(svgEl('line', { x1: PAD.l, x2: LW - PAD.r, y1: py(y), y2: py(y), class: 'grid' }));
-    kids.push(svgEl('text', { x: PAD.l - 4, y: py(y) + 4, 'text-anchor': 'end', class: 'tick' }, `${Math.round(y * 100)}%`));
+    kids.push(svgEl('text', { x: PAD.l - 4, y: py(y) + 4, 'text-anchor': 'end', class: 'chart-tick' }, `${Math.round(y * 100)}%`));
   }
-  for (const x of xTicks) kids.push(svgEl('text', { x: px(x), y: LH - PAD.b + 14, 'text-anchor': 'middle', class: 'tick' }, String(x)));
-  if (xLabel) kids.push(svgEl('text', { x: (PAD.l + LW - PAD.r) / 2, y: LH - 2, 'text-anchor': 'middle', class: 'axis' }, xLabel));
-  if (yLabel) kids.push(svgEl('text', { x: 2, y: PAD.t + 8, class: 'axis' }, yLabel));
+  for (const x of xTicks) kids.push(svgEl('text', { x: px(x), y: LH - PAD.b + 14, 'text-anchor': 'middle', class: 'chart-tick' }, String(x)));
+  if (xLabel) kids.push(svgEl('text', { x: (PAD.l + LW - PAD.r) / 2, y: LH - 2, 'text-anchor': 'middle', class: 'chart-axis' }, xLabel));
+  if (yLabel) kids.push(svgEl('text', { x: 2, y: PAD.t + 8, class: 'chart-axis' }, yLabel));
   for (const s of series) {
     if (!s.points.length) continue;
     const pts = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
     kids.push(svgEl('polyline', { points: pts, class: `series ${s.cls}`, fill: 'none' }));
     if (s.label) {
       const [lx, ly] = s.points[s.points.length - 1];
-      kids.push(svgEl('text', { x: px(lx) - 2, y: py(ly) - 4, 'text-anchor': 'end', class: `label ${s.cls}` }, s.label));
+      kids.push(svgEl('text', { x: px(lx) - 2, y: py(ly) - 4, 'text-anchor': 'end', class: `chart-label ${s.cls}` }, s.label));
     }
   }
   svg.replaceChildren(...kids);

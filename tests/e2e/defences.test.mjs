@@ -49,6 +49,25 @@ test('#lesson=defences: the robust CNN keeps its answer where the standard CNN f
   assert.match(found.rob.text, /attack failed/);
   // The robustness curves are drawn: one line per MNIST CNN (standard, PGD-trained, ensemble, FGSM-trained).
   assert.equal(await page.locator('[data-testid="def-curves"] polyline').count(), 4);
+  // …and readable: a real height, the five η ticks in order under the plot, the six % ticks, a legend line per
+  // model, and no two of the chart's texts on top of each other (end labels once overlapped where the curves meet).
+  const geo = await page.evaluate(() => {
+    const fig = document.querySelector('[data-testid="def-curves"]');
+    const svg = fig.querySelector('svg');
+    const box = (n) => n.getBoundingClientRect();
+    const texts = [...svg.querySelectorAll('text')].map((n) => ({ s: n.textContent, ...JSON.parse(JSON.stringify(box(n))) }));
+    return { svg: JSON.parse(JSON.stringify(box(svg))), texts, legend: [...fig.querySelectorAll('.plot-legend li')].map((li) => li.textContent) };
+  });
+  assert.ok(geo.svg.height >= 150 && geo.svg.width >= 300, `chart ${geo.svg.width}×${geo.svg.height}`);
+  const xTicks = geo.texts.filter((x) => /^0([.,][1-4])?$/.test(x.s));
+  assert.deepEqual(xTicks.map((x) => x.s), ['0', '0.1', '0.2', '0.3', '0.4']);
+  const mid = (b) => b.left + b.width / 2;
+  for (let i = 1; i < xTicks.length; i++) assert.ok(mid(xTicks[i]) > mid(xTicks[i - 1]) + 20, 'η ticks left to right');
+  assert.ok(xTicks.every((b) => b.left >= geo.svg.left && b.right <= geo.svg.right), 'η ticks inside the chart');
+  assert.deepEqual(geo.texts.filter((x) => /%$/.test(x.s)).map((x) => x.s), ['0%', '20%', '40%', '60%', '80%', '100%']);
+  assert.equal(geo.legend.length, 4);
+  const overlap = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  for (const [i, a] of geo.texts.entries()) for (const b of geo.texts.slice(i + 1)) assert.ok(!overlap(a, b), `"${a.s}" overlaps "${b.s}"`);
   assert.deepEqual(offOrigin(page, env.origin), []);
   assert.deepEqual(page.errors, []);
   await page.context().close();

@@ -1,7 +1,8 @@
 // The defences lesson (#lesson=defences): the standard mnist-cnn and a robust model (adversarially or
 // ensemble-adversarially trained) side by side on the same test image and the same attack (FGSM or PGD-40 at η),
-// with the perturbation each one needs and whether its answer survives; below, the robustness curves of the three
-// MNIST CNNs (PGD-40 accuracy against η, measured by scripts/eval-defences.sh into models/robustness.json).
+// with the perturbation each one needs and whether its answer survives; below, the robustness curves of the four
+// MNIST CNNs (PGD-40 accuracy against η, measured by scripts/eval-defences.sh into models/robustness.json), and a
+// link to the audit with the FGSM-trained one.
 import { Engine } from '../engine.js';
 import { t, formatPercent, formatNumber, translateError, className } from '../i18n.js';
 import { paintGray } from '../panels.js';
@@ -9,10 +10,17 @@ import { paintPerturbation } from '../noise-map.js';
 import { loadSamples, toPixels } from '../samples.js';
 import { ensureModel, fetchJson } from '../models.js';
 import { h as el, tx } from '../dom.js';
-import { lineChart, svgRoot } from '../chart.js';
+import { linePlot, renderPlot } from '../chart.js';
 
 const STANDARD = 'mnist-cnn';
 const ROBUST = ['mnist-cnn-adv', 'mnist-cnn-ens'];
+// Each curve's Okabe–Ito colour and its own dash (so colour is never the only cue).
+const CURVE_STYLE = {
+  'mnist-cnn': { color: '#D55E00', dash: '' },
+  'mnist-cnn-adv': { color: '#0072B2', dash: '7 3' },
+  'mnist-cnn-ens': { color: '#009E73', dash: '2 3' },
+  'mnist-cnn-fgsm': { color: '#CC79A7', dash: '9 3 2 3' },
+};
 
 function column(id) {
   const c = {
@@ -39,7 +47,16 @@ export async function mount(root) {
   const status = el('p', { class: 'small', 'aria-live': 'polite', 'data-testid': 'def-status' });
   const std = column(STANDARD);
   const rob = column(ROBUST[0]);
-  const chart = svgRoot({ class: 'lesson-chart', 'data-testid': 'def-curves', i18nAria: 'defences.curvesLabel' });
+  // The lessons' line plot (axes, % ticks, a legend instead of end labels: the curves all end near 0 and their labels
+  // would overlap; tooltips; PNG/CSV export), at the page's text size.
+  const plotSpec = (series) => ({
+    title: 'defences.curvesLabel', xLabel: 'defences.etaAxis', yLabel: 'lessons.curves.accuracy', file: 'defences-curves',
+    fit: true, xDomain: [0, 0.4], xTicks: [0, 0.1, 0.2, 0.3, 0.4], yDomain: [0, 1], formatY: (v) => formatPercent(v, 0), series,
+  });
+  let series = [];
+  const chart = linePlot(plotSpec(series));
+  chart.dataset.testid = 'def-curves';
+  chart.classList.add('def-plot');
   const curveNote = el('p', { class: 'hint small' });
 
   root.append(
@@ -109,15 +126,22 @@ export async function mount(root) {
   async function curves() {
     try {
       const data = await fetchJson('models/robustness.json');
-      const series = Object.entries(data.models).map(([id, pts]) => ({
-        cls: `m-${id}`, label: t(`defences.model.${id}`), points: pts.map((p) => [p.eta, p.accuracy]),
+      series = Object.entries(data.models).map(([id, pts]) => ({
+        name: t(`defences.model.${id}`), ...(CURVE_STYLE[id] || {}), points: pts.map((p) => ({ x: p.eta, y: p.accuracy })),
       }));
-      lineChart(chart, series, { xLabel: t('defences.etaAxis'), xMax: 0.4, xTicks: [0, 0.1, 0.2, 0.3, 0.4] });
+      renderPlot(chart, plotSpec(series));
       curveNote.textContent = t('defences.curvesNote', { n: data.n ?? '?' });
     } catch (e) {
       curveNote.textContent = translateError(e);
     }
   }
+  // A fitted plot is drawn at its figure's width: redraw when that changes (rotation, a window resized).
+  new ResizeObserver(() => {
+    if (chart.clientWidth && chart.clientWidth !== chart.lastWidth) {
+      chart.lastWidth = chart.clientWidth;
+      if (series.length) renderPlot(chart, plotSpec(series));
+    }
+  }).observe(chart);
 
   eta.addEventListener('input', () => {
     etaOut.textContent = formatNumber(Number(eta.value), 2);
