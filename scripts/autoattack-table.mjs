@@ -10,6 +10,8 @@ const pct = (v) => (v == null ? '–' : `${(v * 100).toFixed(2)} %`);
 const models = [
   'mnist-linear', 'mnist-mlp', 'mnist-cnn', 'mnist-cnn-fgsm', 'mnist-cnn-ens', 'mnist-cnn-adv',
   'fashion-linear', 'fashion-mlp', 'fashion-cnn', 'fashion-cnn-adv',
+  // The linear lesson's models (www/models/lessons/): the same digits box-averaged to 7×7, 14×14, 28×28.
+  'mnist-linear-7', 'mnist-linear-14', 'mnist-linear-28',
 ];
 const lines = [
   '| model (ε, L∞) | n | clean | FGSM (reference) | after APGD-CE | after APGD-T | **AutoAttack** (after Square, 5000 queries) | flags | time |',

@@ -16,11 +16,12 @@ OUT=${OUT:-www/models}
 N=${N:-10000}
 R=target/autoattack
 mkdir -p "$R"
-MODELS=${MODELS:-"mnist-linear mnist-mlp mnist-cnn mnist-cnn-fgsm mnist-cnn-ens mnist-cnn-adv fashion-linear fashion-mlp fashion-cnn fashion-cnn-adv"}
+# The page's models, then the linear lesson's three (www/models/lessons/, on box-averaged 7×7, 14×14, 28×28 digits).
+MODELS=${MODELS:-"mnist-linear mnist-mlp mnist-cnn mnist-cnn-fgsm mnist-cnn-ens mnist-cnn-adv fashion-linear fashion-mlp fashion-cnn fashion-cnn-adv lessons/mnist-linear-7 lessons/mnist-linear-14 lessons/mnist-linear-28"}
 for m in $MODELS; do
   [ -f "$OUT/$m.safetensors" ] || continue
   eps=0.3; [[ $m == fashion-* ]] && eps=0.1
-  f="$R/$m.json"
+  f="$R/$(basename "$m").json"
   [ -s "$f" ] && [ -z "${FORCE:-}" ] && continue
   "$BIN" eval --model "$OUT/$m.safetensors" --attack autoattack --eta "$eps" --n "$N" --seed 1 --json > "$f.tmp"
   mv "$f.tmp" "$f"

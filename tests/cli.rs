@@ -67,6 +67,27 @@ fn eval_reports_clean_and_adversarial_numbers() {
     assert!((ones / 200.0 - v["adversarial_accuracy"].as_f64().unwrap()).abs() < 1e-6);
 }
 
+/// The linear lesson's models read the digits box-averaged to r×r: `eval` feeds them so (they were trained so), and
+/// a coarser input needs a larger η to fall, the lesson's point (w·(x+ηs) = w·x + η‖w‖₁ grows with the pixel count).
+#[test]
+fn eval_box_averages_the_digits_for_the_lessons_small_models() {
+    let acc = |r: usize, eta: &str| {
+        let file = format!("www/models/lessons/mnist-linear-{r}.safetensors");
+        let v = json(&advlab(&[
+            "eval", "--model", &file, "--n", "300", "--attack", "fgsm", "--eta", eta, "--json",
+        ]));
+        assert_eq!(v["n"], 300);
+        (
+            v["clean_accuracy"].as_f64().unwrap(),
+            v["adversarial_accuracy"].as_f64().unwrap(),
+        )
+    };
+    let (clean7, fgsm7) = acc(7, "0.03");
+    let (clean28, fgsm28) = acc(28, "0.03");
+    assert!(clean7 > 0.8 && clean28 > 0.8, "clean {clean7} (7×7), {clean28} (28×28)");
+    assert!(fgsm7 > fgsm28 + 0.2, "FGSM η = 0.03: 7×7 keeps {fgsm7}, 28×28 {fgsm28}");
+}
+
 #[test]
 fn attack_on_a_sample_gives_the_flip_point_and_writes_the_png() {
     let out = std::env::temp_dir().join(format!("advlab-cli-{}.png", std::process::id()));

@@ -70,6 +70,14 @@ pub fn run(argv: &[String]) -> Result<()> {
         }
         None => {
             let (x, y) = test_split(dataset_of(&meta)?, n)?;
+            // The linear lesson's models (www/models/lessons/mnist-linear-{7,14}) read the digits box-averaged to
+            // r×r, as they were trained (`advlab train --resolution r`).
+            let [_, r, _] = model.input_shape();
+            let x = if r != x.shape()[2] {
+                crate::lessons::downsample(x.view(), r)?
+            } else {
+                x
+            };
             (x, y, None)
         }
     };
