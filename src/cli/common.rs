@@ -61,10 +61,17 @@ pub fn test_sample(dataset: DatasetName, index: usize) -> Result<(Array4<f32>, u
 /// [`AttackParams::resolve`]; the flags win over the same field inside `--params`. Resolve it once the model (and so
 /// the input shape) is known: [`resolve_params`].
 pub fn attack_overrides(args: &Args) -> Result<Value> {
+    param_overrides(args, true)
+}
+
+/// The overrides object of `--params` (a JSON object), `--norm`, `--eta` and `--seed`, the flags winning over the
+/// same field inside `--params`; `--eta` must be given when `eta_required` (an attack), else it may be left to the
+/// dataset's ε (`eval --attack autoattack`).
+pub fn param_overrides(args: &Args, eta_required: bool) -> Result<Value> {
     let mut o = match args.str("params") {
         Some(json) => match serde_json::from_str::<Value>(json) {
             Ok(Value::Object(o)) => o,
-            Ok(_) => return Err(Error::param("params", "must be a JSON object such as {\"eta\": 0.1}")),
+            Ok(_) => return Err(Error::param("params", "must be a JSON object such as {\"steps\": 40}")),
             Err(e) => return Err(Error::param("params", e.to_string())),
         },
         None => Map::new(),
@@ -75,13 +82,16 @@ pub fn attack_overrides(args: &Args) -> Result<Value> {
         }
         o.insert("norm".into(), json!(norm));
     }
-    let eta = args
-        .get::<f32>("eta")?
-        .ok_or_else(|| Error::param("eta", "is required"))?;
-    if !eta.is_finite() {
-        return Err(Error::param("eta", format!("must be a finite number, got {eta}")));
+    match args.get::<f32>("eta")? {
+        Some(eta) if !eta.is_finite() => {
+            return Err(Error::param("eta", format!("must be a finite number, got {eta}")))
+        }
+        Some(eta) => {
+            o.insert("eta".into(), json!(eta));
+        }
+        None if eta_required => return Err(Error::param("eta", "is required")),
+        None => {}
     }
-    o.insert("eta".into(), json!(eta));
     if let Some(seed) = args.get::<u64>("seed")? {
         o.insert("seed".into(), json!(seed));
     }

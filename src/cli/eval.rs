@@ -11,7 +11,9 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::common::{attack_overrides, dataset_of, load_image, load_model, resolve_params, test_split};
+use super::common::{
+    attack_overrides, dataset_of, load_image, load_model, param_overrides, resolve_params, test_split,
+};
 use super::{jf, print_json, Args};
 use crate::attacks::autoattack::{audit_all, summarize, AuditParams, AuditSummary};
 use crate::attacks::{by_name, evaluate, transfer};
@@ -31,7 +33,8 @@ pub fn run(argv: &[String]) -> Result<()> {
     let json_out = args.flag("json");
     let autoattack = attack.as_deref() == Some(AUTOATTACK);
     let overrides = match attack {
-        Some(_) if autoattack => Some(audit_overrides(&args)?),
+        // The budgets `steps`, `targets`, `square_queries` in --params; ε may be left to the dataset's.
+        Some(_) if autoattack => Some(param_overrides(&args, false)?),
         Some(_) => Some(attack_overrides(&args)?),
         None => None,
     };
@@ -185,35 +188,6 @@ pub fn run(argv: &[String]) -> Result<()> {
 
 /// `--attack autoattack`: the standard sequence of [`crate::attacks::autoattack`], not an entry of the catalog.
 const AUTOATTACK: &str = "autoattack";
-
-/// `--eta` (optional: the dataset's ε), `--norm`, `--seed` and `--params` (a JSON object of the budgets `steps`,
-/// `targets`, `square_queries`) as the overrides of [`AuditParams::resolve`]; the flags win over `--params`.
-fn audit_overrides(args: &Args) -> Result<Value> {
-    let mut o = match args.str("params") {
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(o)) => o,
-            Ok(_) => return Err(Error::param("params", "must be a JSON object such as {\"steps\": 100}")),
-            Err(e) => return Err(Error::param("params", e.to_string())),
-        },
-        None => serde_json::Map::new(),
-    };
-    if let Some(norm) = args.str("norm") {
-        if !matches!(norm, "linf" | "l2") {
-            return Err(Error::param("norm", format!("must be linf or l2, got `{norm}`")));
-        }
-        o.insert("norm".into(), json!(norm));
-    }
-    if let Some(eta) = args.get::<f32>("eta")? {
-        if !eta.is_finite() {
-            return Err(Error::param("eta", format!("must be a finite number, got {eta}")));
-        }
-        o.insert("eta".into(), json!(eta));
-    }
-    if let Some(seed) = args.get::<u64>("seed")? {
-        o.insert("seed".into(), json!(seed));
-    }
-    Ok(Value::Object(o))
-}
 
 /// The flags with their numbers and their explanation (`message`, [`crate::attacks::autoattack::Flag::explain`]), as JSON (an empty list when nothing looks wrong).
 fn flags_json(summary: &AuditSummary) -> Value {
