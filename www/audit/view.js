@@ -152,12 +152,14 @@ export async function mount(root) {
     }
   };
 
+  let controls = null;
+  let results = null;
   root.append(
     el('h2', {}, tx('audit.title')),
     el('div', { class: 'audit-intro' },
       tx('audit.takeaway', 'p', { class: 'lesson-takeaway audit-takeaway', 'data-testid': 'takeaway-audit' }),
       tx('audit.why', 'p', { class: 'hint audit-why' })),
-    el('section', { class: 'card audit-controls', 'aria-label': t('audit.controls'), 'data-i18n-aria': 'audit.controls' },
+    controls = el('section', { class: 'card audit-controls', 'aria-label': t('audit.controls'), 'data-i18n-aria': 'audit.controls' },
       el('div', { class: 'audit-grid' },
         el('label', { class: 'field audit-model-field' }, tx('audit.model'), modelSel),
         el('div', { class: 'field' }, tx('audit.own'), fileButton, tx('audit.ownHint', 'span', { class: 'hint small' })),
@@ -165,7 +167,7 @@ export async function mount(root) {
         el('label', { class: 'field' }, tx('audit.eta'), etaInput, el('span', { class: 'hint small', 'data-testid': 'audit-eta-hint' }))),
       el('div', { class: 'row audit-buttons' }, start, cancel),
       message, progress, status, live),
-    el('section', { class: 'card audit-results', 'aria-labelledby': 'audit-results-title' },
+    results = el('section', { class: 'card audit-results', 'aria-labelledby': 'audit-results-title' },
       el('h3', { id: 'audit-results-title', i18n: 'audit.results' }, t('audit.results')),
       headline,
       // The table and the warning signs side by side on a wide screen (the flag next to the numbers it is about).
@@ -489,6 +491,12 @@ export async function mount(root) {
     root.dataset.state = 'running';
     flagsNote.textContent = t('audit.flagsLater');
     live.textContent = t('audit.liveStart', { n: formatInt(n), model: modelName() });
+    // On a laptop the live table starts below the fold: bring the controls to the top so that the Cancel button,
+    // the progress and the table's first rows are on screen together.
+    if (results.getBoundingClientRect().top > innerHeight - 120) {
+      const smooth = !matchMedia('(prefers-reduced-motion: reduce)').matches;
+      controls.scrollIntoView({ block: 'start', behavior: smooth ? 'smooth' : 'auto' });
+    }
     renderProgress();
     const indices = Array.from({ length: n }, (_, i) => i);
     try {
