@@ -723,7 +723,7 @@ fn summary_rules_on_hand_made_outcomes() {
 
     // A plain model: FGSM 24 %, AutoAttack 0 %, clean 99 %: FGSM is just weak, no flag.
     assert_eq!(flags(&population(1000, 990, 240, [990, 0, 0])), Vec::<&str>::new());
-    // Masking (mnist-cnn-ens in the README): FGSM 83 %, AutoAttack ≈ 5 %.
+    // Masking, like mnist-cnn-ens (FGSM 83 %): a made-up population with 5 % left after AutoAttack.
     assert_eq!(flags(&population(1000, 993, 833, [900, 43, 0])), ["fgsm_gap"]);
     // 19.9 points is below the line, 20 is on it.
     assert!(flags(&population(1000, 990, 900, [289, 0, 0])).is_empty());
