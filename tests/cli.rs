@@ -67,7 +67,7 @@ fn eval_reports_clean_and_adversarial_numbers() {
     assert!((ones / 200.0 - v["adversarial_accuracy"].as_f64().unwrap()).abs() < 1e-6);
 }
 
-/// The linear lesson's models read the digits box-averaged to r×r: `eval` feeds them so (they were trained so), and
+/// The linear lesson's models read the digits box-averaged to r×r: `eval` and `attack --sample` feed them so (they were trained so), and
 /// a coarser input needs a larger η to fall, the lesson's point (w·(x+ηs) = w·x + η‖w‖₁ grows with the pixel count).
 #[test]
 fn eval_box_averages_the_digits_for_the_lessons_small_models() {
@@ -86,6 +86,20 @@ fn eval_box_averages_the_digits_for_the_lessons_small_models() {
     let (clean28, fgsm28) = acc(28, "0.03");
     assert!(clean7 > 0.8 && clean28 > 0.8, "clean {clean7} (7×7), {clean28} (28×28)");
     assert!(fgsm7 > fgsm28 + 0.2, "FGSM η = 0.03: 7×7 keeps {fgsm7}, 28×28 {fgsm28}");
+    // `attack --sample` reads the same averaged digit (test image 0 is a 7).
+    let v = json(&advlab(&[
+        "attack",
+        "--model",
+        "www/models/lessons/mnist-linear-7.safetensors",
+        "--sample",
+        "0",
+        "--attack",
+        "fgsm",
+        "--eta",
+        "0.1",
+        "--json",
+    ]));
+    assert_eq!(v["label"], 7);
 }
 
 #[test]

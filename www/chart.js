@@ -273,6 +273,21 @@ export function renderPlot(fig, spec) {
   fig.dataset.points = JSON.stringify(spec.series);
 }
 
+/**
+ * Calls `redraw()` whenever `node`'s laid-out width changes (a rotated phone, a resized window): a fitted plot
+ * (spec.fit) is drawn at its figure's width, so its owner redraws it here.
+ */
+export function onWidthChange(node, redraw) {
+  let last = 0;
+  new ResizeObserver(() => {
+    const w = node.clientWidth;
+    if (w && w !== last) {
+      last = w;
+      redraw();
+    }
+  }).observe(node);
+}
+
 /** The box of a fitted plot: its figure's width (560 while it is not laid out), a height that suits it, the font. */
 function fitBox(fig) {
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;

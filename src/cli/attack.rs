@@ -45,7 +45,7 @@ pub fn run(argv: &[String]) -> Result<()> {
             if meta.is_photo() {
                 return Err(Error::param("sample", "a photo model has no test split: give --image"));
             }
-            let (x, y) = test_sample(dataset_of(&meta)?, i)?;
+            let (x, y) = test_sample(&model, dataset_of(&meta)?, i)?;
             (x, Some(y))
         }
     };

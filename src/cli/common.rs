@@ -33,17 +33,29 @@ pub fn dataset_of(meta: &ModelMeta) -> Result<DatasetName> {
         .map_err(|_| Error::ModelFile(format!("unknown dataset `{}` in metadata", meta.dataset)))
 }
 
-/// The first `n` test images and labels of `dataset`.
-pub fn test_split(dataset: DatasetName, n: usize) -> Result<(Array4<f32>, Vec<usize>)> {
+/// The test digits as `model` reads them: box-averaged to its `r×r` input when that is smaller than the dataset's
+/// 28×28 (the linear lesson's models, www/models/lessons/mnist-linear-{7,14}, trained by `advlab train --resolution
+/// r` on the same averaging), else unchanged.
+fn at_input_size(model: &Model, images: Array4<f32>) -> Result<Array4<f32>> {
+    let [_, r, _] = model.input_shape();
+    if r == images.shape()[2] {
+        Ok(images)
+    } else {
+        crate::lessons::downsample(images.view(), r)
+    }
+}
+
+/// The first `n` test images of `dataset` as `model` reads them ([`at_input_size`]), and their labels.
+pub fn test_split(model: &Model, dataset: DatasetName, n: usize) -> Result<(Array4<f32>, Vec<usize>)> {
     if n == 0 {
         return Err(Error::param("n", "must be at least 1"));
     }
     let d = load(dataset, Split::Test, Some(n))?;
-    Ok((d.images, d.labels))
+    Ok((at_input_size(model, d.images)?, d.labels))
 }
 
-/// Test image `index` of `dataset` as `[1, 1, 28, 28]`, with its label.
-pub fn test_sample(dataset: DatasetName, index: usize) -> Result<(Array4<f32>, usize)> {
+/// Test image `index` of `dataset` as one image of `model`'s input ([`at_input_size`]), with its label.
+pub fn test_sample(model: &Model, dataset: DatasetName, index: usize) -> Result<(Array4<f32>, usize)> {
     if index >= 10_000 {
         return Err(Error::param(
             "sample",
@@ -52,7 +64,7 @@ pub fn test_sample(dataset: DatasetName, index: usize) -> Result<(Array4<f32>, u
     }
     let d = load(dataset, Split::Test, Some(index + 1))?;
     Ok((
-        d.images.slice(s![index..index + 1, .., .., ..]).to_owned(),
+        at_input_size(model, d.images.slice(s![index..index + 1, .., .., ..]).to_owned())?,
         d.labels[index],
     ))
 }

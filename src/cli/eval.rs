@@ -72,15 +72,7 @@ pub fn run(argv: &[String]) -> Result<()> {
             ))
         }
         None => {
-            let (x, y) = test_split(dataset_of(&meta)?, n)?;
-            // The linear lesson's models (www/models/lessons/mnist-linear-{7,14}) read the digits box-averaged to
-            // r×r, as they were trained (`advlab train --resolution r`).
-            let [_, r, _] = model.input_shape();
-            let x = if r != x.shape()[2] {
-                crate::lessons::downsample(x.view(), r)?
-            } else {
-                x
-            };
+            let (x, y) = test_split(&model, dataset_of(&meta)?, n)?;
             (x, y, None)
         }
     };
@@ -262,7 +254,7 @@ pub fn run_transfer(argv: &[String]) -> Result<()> {
             ),
         ));
     }
-    let (images, labels) = test_split(dataset_of(&smeta)?, n)?;
+    let (images, labels) = test_split(&source, dataset_of(&smeta)?, n)?;
     let attack = by_name(&name)?;
     let t = transfer(
         &source,

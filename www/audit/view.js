@@ -12,7 +12,7 @@ import { loadIndex, modelTitle, ensureModel } from '../models.js';
 import { loadSamples, toPixels } from '../samples.js';
 import { t, has, formatPercent, formatInt, formatNumber, translateError, applyTranslations } from '../i18n.js';
 import { h as el, tx } from '../dom.js';
-import { linePlot, renderPlot, OKABE_ITO } from '../chart.js';
+import { linePlot, renderPlot, onWidthChange, OKABE_ITO } from '../chart.js';
 
 /** The stages in the order the engine runs them (the table's rows follow clean and FGSM). */
 const STAGES = ['apgd-ce', 'apgd-t', 'square'];
@@ -692,12 +692,7 @@ export async function mount(root) {
     for (const [node, fn] of texts) node.textContent = fn();
     drawCurve();
   });
-  new ResizeObserver(() => {
-    if (plot.clientWidth && plot.clientWidth !== plot.lastWidth) {
-      plot.lastWidth = plot.clientWidth;
-      drawCurve();
-    }
-  }).observe(plot);
+  onWidthChange(plot, drawCurve);
   // A hash typed or followed while the audit is open (the defences lesson's link, say): its model, ε and N.
   window.addEventListener('hashchange', () => {
     if (!/(^#|&)lesson=audit(&|$)/.test(location.hash) || running) return;

@@ -10,16 +10,16 @@ import { paintPerturbation } from '../noise-map.js';
 import { loadSamples, toPixels } from '../samples.js';
 import { ensureModel, fetchJson } from '../models.js';
 import { h as el, tx } from '../dom.js';
-import { linePlot, renderPlot } from '../chart.js';
+import { linePlot, renderPlot, onWidthChange, OKABE_ITO } from '../chart.js';
 
 const STANDARD = 'mnist-cnn';
 const ROBUST = ['mnist-cnn-adv', 'mnist-cnn-ens'];
 // Each curve's Okabe–Ito colour and its own dash (so colour is never the only cue).
 const CURVE_STYLE = {
-  'mnist-cnn': { color: '#D55E00', dash: '' },
-  'mnist-cnn-adv': { color: '#0072B2', dash: '7 3' },
-  'mnist-cnn-ens': { color: '#009E73', dash: '2 3' },
-  'mnist-cnn-fgsm': { color: '#CC79A7', dash: '9 3 2 3' },
+  'mnist-cnn': { color: OKABE_ITO[1], dash: '' }, // vermillion, as the standard CNN's verdict
+  'mnist-cnn-adv': { color: OKABE_ITO[0], dash: '7 3' }, // blue
+  'mnist-cnn-ens': { color: OKABE_ITO[2], dash: '2 3' }, // bluish green
+  'mnist-cnn-fgsm': { color: OKABE_ITO[3], dash: '9 3 2 3' }, // reddish purple
 };
 
 function column(id) {
@@ -53,8 +53,7 @@ export async function mount(root) {
     title: 'defences.curvesLabel', xLabel: 'defences.etaAxis', yLabel: 'lessons.curves.accuracy', file: 'defences-curves',
     fit: true, xDomain: [0, 0.4], xTicks: [0, 0.1, 0.2, 0.3, 0.4], yDomain: [0, 1], formatY: (v) => formatPercent(v, 0), series,
   });
-  let series = [];
-  const chart = linePlot(plotSpec(series));
+  const chart = linePlot(plotSpec([]));
   chart.dataset.testid = 'def-curves';
   chart.classList.add('def-plot');
   const curveNote = el('p', { class: 'hint small' });
@@ -126,7 +125,7 @@ export async function mount(root) {
   async function curves() {
     try {
       const data = await fetchJson('models/robustness.json');
-      series = Object.entries(data.models).map(([id, pts]) => ({
+      const series = Object.entries(data.models).map(([id, pts]) => ({
         name: t(`defences.model.${id}`), ...(CURVE_STYLE[id] || {}), points: pts.map((p) => ({ x: p.eta, y: p.accuracy })),
       }));
       renderPlot(chart, plotSpec(series));
@@ -135,13 +134,7 @@ export async function mount(root) {
       curveNote.textContent = translateError(e);
     }
   }
-  // A fitted plot is drawn at its figure's width: redraw when that changes (rotation, a window resized).
-  new ResizeObserver(() => {
-    if (chart.clientWidth && chart.clientWidth !== chart.lastWidth) {
-      chart.lastWidth = chart.clientWidth;
-      if (series.length) renderPlot(chart, plotSpec(series));
-    }
-  }).observe(chart);
+  onWidthChange(chart, () => chart.spec.series.length && renderPlot(chart, chart.spec));
 
   eta.addEventListener('input', () => {
     etaOut.textContent = formatNumber(Number(eta.value), 2);
